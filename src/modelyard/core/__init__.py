@@ -1,0 +1,1 @@
+"""Foundations shared by every layer: errors, references, hashing and typed YAML config."""

@@ -1,0 +1,76 @@
+"""Content hashes: of files, of byte trees and of data (DataFrames, arrays) over all rows.
+
+Data fingerprints must be stable across processes and machines, so they hash the values
+themselves (via pandas' row hashing, which is deterministic) plus the column names and dtypes,
+never ``id()`` or pickles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: str | Path) -> str:
+    """The hex sha256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    """The hex sha256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def tree_digest(file_hashes: Mapping[str, str]) -> str:
+    """One digest for a set of files, independent of the order they were listed in."""
+    digest = hashlib.sha256()
+    for path in sorted(file_hashes):
+        digest.update(f"{path}\0{file_hashes[path]}\n".encode())
+    return digest.hexdigest()
+
+
+def as_frame(data: Any) -> pd.DataFrame:
+    """View arrays, lists and Series as a DataFrame so every input hashes the same way."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, pd.Series):
+        return data.to_frame()
+    array = np.asarray(data)
+    if array.ndim == 1:
+        array = array.reshape(-1, 1)
+    if array.ndim > 2:
+        array = array.reshape(array.shape[0], -1)
+    return pd.DataFrame(array)
+
+
+def row_hashes(data: Any) -> np.ndarray:
+    """A uint64 hash per row, deterministic across runs (pandas' ``hash_pandas_object``)."""
+    frame = as_frame(data)
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
+
+
+def data_fingerprint(data: Any) -> str:
+    """A stable sha256 over every row of ``data``, its column names and its dtypes."""
+    frame = as_frame(data)
+    digest = hashlib.sha256()
+    header = [(str(name), str(dtype)) for name, dtype in frame.dtypes.items()]
+    digest.update(repr(header).encode())
+    digest.update(row_hashes(frame).tobytes())
+    return digest.hexdigest()
+
+
+def hash_rows_set(hashes: Iterable[int]) -> str:
+    """A digest of a set of row hashes, independent of their order."""
+    values = np.sort(np.fromiter(hashes, dtype=np.uint64))
+    return hashlib.sha256(values.tobytes()).hexdigest()
