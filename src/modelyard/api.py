@@ -1,0 +1,71 @@
+"""The library's face: log a model as a new version, and load any version back.
+
+The CLI and the server are clients of these functions; no logic lives only in a command or a
+route.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modelyard.package.builder import build_package
+from modelyard.package.loader import LoadedModel, load_package
+from modelyard.registry import Registry
+
+if TYPE_CHECKING:
+    from modelyard.package.manifest import PipelineSpec
+    from modelyard.registry import ModelVersion
+
+
+def log_model(
+    model: Any,
+    name: str,
+    *,
+    sample: Any,
+    train_data: Any = None,
+    test_data: Any = None,
+    target: str | None = None,
+    pipeline: PipelineSpec | dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, str] | None = None,
+    format: str | None = None,
+    registry: Registry | None = None,
+) -> ModelVersion:
+    """Package ``model`` in its production format and register it as the next version of ``name``.
+
+    scikit-learn models are converted to ONNX and the conversion is proved on ``sample``
+    (``format="sklearn"`` keeps a pickle instead). Signature, requirements, lineage, the data
+    profile of ``train_data`` and the metrics on ``test_data`` are recorded in the manifest.
+    """
+    store = registry or Registry()
+    with tempfile.TemporaryDirectory(prefix="modelyard-package-") as workdir:
+        build_package(
+            model,
+            name,
+            Path(workdir),
+            sample=sample,
+            train_data=train_data,
+            test_data=test_data,
+            target=target,
+            pipeline=pipeline,
+            params=params,
+            tags=tags,
+            format=format,
+        )
+        return store.register(Path(workdir))
+
+
+def load(
+    ref: str, *, registry: Registry | None = None, allow_mismatch: bool = False
+) -> LoadedModel:
+    """Load ``name``, ``name:V`` or ``name@alias`` as an object with ``.predict`` and ``.manifest``.
+
+    Every file is checked against its recorded sha256 before anything is opened.
+    """
+    store = registry or Registry()
+    version = store.get(ref)
+    return load_package(
+        store.fetch(version), allow_mismatch=allow_mismatch, expected_digest=version.digest
+    )

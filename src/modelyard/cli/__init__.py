@@ -1,0 +1,1 @@
+"""The ``modelyard`` command: thin typer commands over the library."""

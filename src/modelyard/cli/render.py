@@ -1,0 +1,148 @@
+"""Rich renderings of registry objects, shared by the commands that print them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from modelyard.package.manifest import Lineage, Manifest
+    from modelyard.registry import AliasEvent, ModelVersion
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
+
+
+def key_values(title: str, rows: Iterable[tuple[str, Any]]) -> Table:
+    """A two-column table of labelled values."""
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in rows:
+        table.add_row(key, "-" if value is None or value == "" else str(value))
+    return table
+
+
+def alias_events(events: list[AliasEvent]) -> Table:
+    """Every move of an alias: when, who, from, to, why."""
+    table = Table(title="alias history", title_justify="left")
+    for column in ("when", "alias", "from", "to", "actor", "forced", "reason"):
+        table.add_column(column)
+    for event in events:
+        table.add_row(
+            _when(event.at),
+            event.alias,
+            "-" if event.from_version is None else str(event.from_version),
+            "-" if event.to_version is None else str(event.to_version),
+            event.actor,
+            "yes" if getattr(event, "forced", False) else "",
+            event.reason or "",
+        )
+    return table
+
+
+def signature(manifest: Manifest) -> Table:
+    """Inputs and outputs, with the tabular columns when there are some."""
+    sig = manifest.signature
+    table = Table(title=f"signature ({sig.task})", title_justify="left")
+    for column in ("kind", "name", "dtype", "shape"):
+        table.add_column(column)
+    for spec in sig.columns:
+        kind = "column (categorical)" if spec.categorical else "column"
+        table.add_row(kind, spec.name, spec.dtype, "")
+    for tensor in sig.inputs:
+        table.add_row("input", tensor.name, tensor.dtype, str(tensor.shape))
+    for tensor in sig.outputs:
+        table.add_row("output", tensor.name, tensor.dtype, str(tensor.shape))
+    if sig.classes is not None:
+        table.caption = f"classes: {', '.join(map(str, sig.classes))}"
+    return table
+
+
+def lineage(lin: Lineage) -> list[Table]:
+    """The code, data and split that made the model."""
+    git = lin.git
+    rows: list[tuple[str, Any]] = [
+        ("git commit", git.commit if git else "not in a git repository"),
+        ("branch", git.branch if git else None),
+        ("dirty", (f"yes ({len(git.changed_files)} changed files)" if git.dirty else "no"))
+        if git
+        else None,
+        ("remote", git.remote if git else None),
+        ("python", lin.python),
+        ("platform", lin.platform),
+        ("created", f"{_when(lin.created_at)} by {lin.created_by}"),
+    ]
+    if lin.split is not None:
+        rows.append(("split train rows", lin.split.train_rows_sha256[:16]))
+        rows.append(("split test rows", lin.split.test_rows_sha256[:16]))
+        rows.append(("rows in both", lin.split.overlap_rows))
+    for key, value in lin.params.items():
+        rows.append((f"param {key}", value))
+    tables = [key_values("lineage", rows)]
+    if lin.datasets:
+        data = Table(title="datasets", title_justify="left")
+        for column in ("role", "rows", "sha256", "source", "dvc md5"):
+            data.add_column(column)
+        for ds in lin.datasets:
+            data.add_row(ds.role, str(ds.rows), ds.sha256[:16], ds.source or "-", ds.dvc_md5 or "-")
+        tables.append(data)
+    return tables
+
+
+def profile_summary(manifest: Manifest) -> Table | None:
+    """One row per profiled feature: type, missing rate and range or top category."""
+    if manifest.profile is None:
+        return None
+    table = Table(title=f"data profile ({manifest.profile.rows} rows)", title_justify="left")
+    for column in ("feature", "dtype", "missing", "range / top"):
+        table.add_column(column)
+    for feature in manifest.profile.features:
+        if feature.numeric is not None:
+            summary = f"{feature.numeric.min:.4g} … {feature.numeric.max:.4g}"
+        elif feature.categorical is not None and feature.categorical.top:
+            top, share = next(iter(feature.categorical.top.items()))
+            summary = f"{top} ({share:.0%}), {feature.categorical.unique} distinct"
+        else:
+            summary = "-"
+        table.add_row(feature.name, feature.dtype, f"{feature.missing_rate:.1%}", summary)
+    return table
+
+
+def version_overview(version: ModelVersion) -> Table:
+    """The identity of a version: number, digest, format, aliases, tags, parity and metrics."""
+    manifest = version.manifest
+    parity = manifest.parity
+    rows: list[tuple[str, Any]] = [
+        ("version", f"{version.name}:{version.version}"),
+        ("digest", version.digest),
+        ("format", f"{manifest.format} ({manifest.flavor})"),
+        ("created", f"{_when(version.created_at)} by {version.created_by}"),
+        ("aliases", ", ".join(f"@{a}" for a in version.aliases)),
+        ("tags", ", ".join(f"{k}={v}" for k, v in version.tags.items())),
+        (
+            "pipeline",
+            " → ".join(
+                [manifest.pipeline.encoder.name, manifest.format]
+                + [step.name for step in manifest.pipeline.postprocess]
+                + [manifest.pipeline.formatter.name]
+            ),
+        ),
+        ("requirements", ", ".join(f"{r.name}=={r.version}" for r in manifest.requirements)),
+    ]
+    if parity is not None:
+        verdict = "labels equal, " if parity.labels_equal else ""
+        rows.append(
+            (
+                "parity",
+                f"{verdict}max |Δ| {parity.max_abs_diff:.2e} ≤ {parity.tolerance:g} "
+                f"on {parity.rows} rows ({', '.join(parity.compared)})",
+            )
+        )
+    if manifest.metrics is not None:
+        for key, value in manifest.metrics.values.items():
+            rows.append((f"test {key}", f"{value:.4f}"))
+    return key_values(f"{version.name}:{version.version}", rows)
