@@ -9,8 +9,9 @@ from modelyard.cli.context import console, registry_from
 from modelyard.core.errors import ConfigError
 from modelyard.core.refs import parse_ref
 
-app = typer.Typer(help="Move aliases such as fraud@production, with an audit trail.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Move aliases such as fraud@production, with an audit trail.", no_args_is_help=True
+)
 
 
 def _name_and_alias(target: str) -> tuple[str, str]:
