@@ -1,0 +1,102 @@
+"""The artifact store: package folders kept by digest on any fsspec filesystem.
+
+Layout: ``<root>/packages/<digest>/<files>``. A package is first copied under
+``<root>/tmp/`` and only then moved to its digest, so a copy interrupted halfway is never found
+at its final place; since the name is the content's hash, storing the same package twice is a
+no-op and two writers racing on it write the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path, PurePosixPath
+
+from fsspec import AbstractFileSystem
+from fsspec.core import url_to_fs
+from fsspec.implementations.local import LocalFileSystem
+
+from modelyard.package.manifest import MANIFEST_FILE, Manifest
+
+
+def stored_files(manifest: Manifest) -> list[str]:
+    """Every file of a package, relative to its folder: the listed files, then the manifest.
+
+    The manifest goes last so that, on stores without a directory rename, its presence means
+    the rest is there.
+    """
+    return [*sorted(manifest.files), MANIFEST_FILE]
+
+
+class ArtifactStore:
+    """Packages by digest under ``url``; remote packages are fetched into ``cache_dir``."""
+
+    def __init__(self, url: str, cache_dir: str | Path) -> None:
+        fs, root = url_to_fs(url)
+        self.fs: AbstractFileSystem = fs
+        self.root: str = root.rstrip("/")
+        self.cache_dir = Path(cache_dir)
+        self.is_local = isinstance(fs, LocalFileSystem)
+
+    def uri(self, digest: str) -> str:
+        """Where the package with ``digest`` lives, as a URL fsspec can open."""
+        return str(self.fs.unstrip_protocol(self._path(digest)))
+
+    def put(self, package_dir: Path, manifest: Manifest, digest: str) -> str:
+        """Store the package's files under ``digest`` (once) and return its URI."""
+        final = self._path(digest)
+        if self.fs.exists(f"{final}/{MANIFEST_FILE}"):
+            return self.uri(digest)
+        staging = f"{self.root}/tmp/{digest}.{uuid.uuid4().hex}"
+        for relative in stored_files(manifest):
+            target = f"{staging}/{relative}"
+            self.fs.makedirs(str(PurePosixPath(target).parent), exist_ok=True)
+            self.fs.put_file(str(package_dir / relative), target)
+        self.fs.makedirs(f"{self.root}/packages", exist_ok=True)
+        try:
+            self._move(staging, final, stored_files(manifest))
+        except OSError:
+            if not self.fs.exists(f"{final}/{MANIFEST_FILE}"):
+                raise
+            self.fs.rm(staging, recursive=True)  # a concurrent writer stored the same bytes
+        return self.uri(digest)
+
+    def local_copy(self, digest: str, manifest: Manifest) -> Path:
+        """A local folder holding the package: the stored folder itself on a local store,
+        else a copy cached under ``cache_dir/<digest>`` (downloaded once, then reused)."""
+        if self.is_local:
+            return Path(self._path(digest))
+        cached = self.cache_dir / digest
+        if cached.is_dir():
+            return cached
+        staging = self.cache_dir / "tmp" / f"{digest}.{uuid.uuid4().hex}"
+        for relative in stored_files(manifest):
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.fs.get_file(f"{self._path(digest)}/{relative}", str(target))
+        try:
+            os.rename(staging, cached)
+        except OSError:
+            if not cached.is_dir():
+                raise
+            shutil.rmtree(staging)  # a concurrent fetch finished first
+        return cached
+
+    def _path(self, digest: str) -> str:
+        return f"{self.root}/packages/{digest}"
+
+    def _move(self, source: str, target: str, files: list[str]) -> None:
+        """Move a staged package into place.
+
+        Locally this is one ``os.rename``: atomic, and it fails if ``target`` already exists
+        (fsspec's local ``mv`` would nest the folder inside it instead). Object stores have no
+        folder rename, so files move one by one, manifest last: a package whose manifest is
+        present is complete.
+        """
+        if self.is_local:
+            os.rename(source, target)
+            return
+        for relative in files:
+            self.fs.mv(f"{source}/{relative}", f"{target}/{relative}")
+        self.fs.rm(source, recursive=True)

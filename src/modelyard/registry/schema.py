@@ -1,0 +1,172 @@
+"""The registry's tables, as typed SQLAlchemy 2 mappings.
+
+Versions are immutable rows; everything that may change about a version (tags, the aliases
+pointing at it) lives in its own table, so updating it never rewrites the version row. The
+``models`` row exists to be locked: every write to a model name locks it first, which is what
+serialises version numbering and alias moves across processes on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SCHEMA_VERSION = 1
+"""Bumped on any incompatible change to the tables below."""
+
+_NAME = 200
+_DIGEST = 64
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that always comes back timezone-aware in UTC.
+
+    SQLite stores no zone, so without this the same column would read naive on SQLite and
+    aware on PostgreSQL.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("registry timestamps must be timezone-aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC (the only kind the tables accept)."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every registry table."""
+
+
+class SchemaInfo(Base):
+    """One row recording which :data:`SCHEMA_VERSION` created the tables."""
+
+    __tablename__ = "schema_info"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class ModelRow(Base):
+    """A model name: the lock target for writes and the counter of version numbers.
+
+    ``last_version`` only grows, so a deleted version's number is never handed out again and
+    ``name:3`` can never come to mean a different package.
+    """
+
+    __tablename__ = "models"
+
+    name: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    last_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class VersionRow(Base):
+    """One registered package under a name and number.
+
+    Nothing about the package is ever updated; deleting a version only sets ``deleted_at``
+    and ``deleted_by``, so the audit trail keeps who removed it and its number stays taken.
+    """
+
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_versions_name_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(_NAME), ForeignKey("models.name"))
+    version: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(_DIGEST))
+    manifest_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(_NAME))
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_by: Mapped[str | None] = mapped_column(String(_NAME))
+
+
+class TagRow(Base):
+    """A mutable key/value label on one version."""
+
+    __tablename__ = "version_tags"
+    __table_args__ = (
+        ForeignKeyConstraint(["name", "version"], ["versions.name", "versions.version"]),
+    )
+
+    name: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class AliasRow(Base):
+    """Where ``name@alias`` points now."""
+
+    __tablename__ = "aliases"
+    __table_args__ = (
+        ForeignKeyConstraint(["name", "version"], ["versions.name", "versions.version"]),
+    )
+
+    name: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class AliasEventRow(Base):
+    """One alias move, kept forever: the audit log and the memory that rollback walks.
+
+    ``to_version`` is ``None`` when the alias was deleted; ``rollback_of`` is the id of the
+    move a rollback undid.
+    """
+
+    __tablename__ = "alias_events"
+    __table_args__ = (Index("ix_alias_events_name_alias", "name", "alias"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(_NAME))
+    alias: Mapped[str] = mapped_column(String(_NAME))
+    from_version: Mapped[int | None] = mapped_column(Integer)
+    to_version: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(_NAME))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    rollback_of: Mapped[int | None] = mapped_column(Integer, ForeignKey("alias_events.id"))
+
+
+class EvaluationRow(Base):
+    """An evaluation result of one version on one dataset; later rows supersede earlier."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (Index("ix_evaluations_key", "name", "version", "dataset_sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(_NAME))
+    version: Mapped[int] = mapped_column(Integer)
+    dataset_sha256: Mapped[str] = mapped_column(String(_DIGEST))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    result_json: Mapped[str] = mapped_column(Text)
