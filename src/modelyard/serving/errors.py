@@ -1,0 +1,80 @@
+"""Errors as HTTP answers: which status each failure gets and the JSON body that says why.
+
+Every error body is ``{"error": "<one line>", "request_id": ..., **details}``: the one line
+is what a user reads first (and what Open Inference Protocol clients such as ``tritonclient``
+show, as that protocol puts the message under ``error``); details are machine-readable
+(``problems`` for a payload that does not fit, ``endpoints`` for an unknown endpoint).
+Messages name fields, types and shapes, never the payload's values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from modelyard.core.errors import ModelyardError, NotFoundError, PayloadError
+from modelyard.pipeline.batcher import BatchTimeoutError
+
+
+class HttpError(Exception):
+    """A failure with the status and message the client gets."""
+
+    def __init__(self, status: int, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = details
+
+    def body(self, request_id: str) -> bytes:
+        """The JSON error document for this failure."""
+        return orjson.dumps({"error": self.message, "request_id": request_id, **self.details})
+
+
+def malformed_json(error: Exception) -> HttpError:
+    """400 for a body that is not JSON; orjson's message names the position, not the data."""
+    return HttpError(400, f"malformed JSON: {error}")
+
+
+def too_large(size: int, limit: int) -> HttpError:
+    """413 for a body over the endpoint's byte limit."""
+    return HttpError(413, f"request body of {size} bytes is over the limit of {limit} bytes")
+
+
+def too_many_instances(count: int, limit: int) -> HttpError:
+    """413 for more instances than the endpoint takes in one request."""
+    return HttpError(413, f"request has {count} instances, over the limit of {limit}")
+
+
+def unknown_endpoint(name: str, known: list[str]) -> HttpError:
+    """404 naming what exists, so the caller can fix the URL."""
+    listing = ", ".join(known) or "(none)"
+    return HttpError(404, f"no endpoint {name!r}; endpoints: {listing}", endpoints=known)
+
+
+def unsupported_media(content_type: str, accepted: str) -> HttpError:
+    """415 for a body of a kind the endpoint does not read."""
+    return HttpError(415, f"content type {content_type!r} is not accepted here; send {accepted}")
+
+
+def from_exception(error: BaseException, endpoint: str, request_id: str) -> HttpError:
+    """The HTTP answer for an exception raised while serving ``endpoint``.
+
+    Payload problems are the client's (422); a timeout is 504; any other failure of the
+    runner or the pipeline is 503 with the request id, so the log line can be found.
+    """
+    if isinstance(error, HttpError):
+        return error
+    if isinstance(error, PayloadError):
+        return HttpError(422, str(error), problems=error.problems)
+    if isinstance(error, BatchTimeoutError):
+        return HttpError(504, f"endpoint {endpoint!r} did not answer in time")
+    if isinstance(error, NotFoundError):
+        return HttpError(404, str(error))
+    if isinstance(error, ModelyardError):
+        return HttpError(422, str(error))
+    return HttpError(
+        503,
+        f"endpoint {endpoint!r} failed to run the model; see the server log for request id "
+        f"{request_id}",
+    )
