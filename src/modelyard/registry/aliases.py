@@ -79,7 +79,9 @@ def move_to_undo(session: Session, name: str, alias: str) -> AliasEventRow:
     """The move a rollback of ``name@alias`` undoes (see the module's rule)."""
     events = history(session, name, alias)
     if not events:
-        raise NotFoundError(f"no alias {alias!r} on {name!r} has ever been set; nothing to roll back")
+        raise NotFoundError(
+            f"no alias {alias!r} on {name!r} has ever been set; expected one to roll back"
+        )
     undone = {event.rollback_of for event in events if event.rollback_of is not None}
     for event in reversed(events):
         if event.rollback_of is not None or event.id in undone:
