@@ -1,0 +1,196 @@
+"""Build a model package: the production-format model file plus its manifest.
+
+The steps, in order: convert/serialize the model in its format, reopen the written file and
+prove it predicts like the original (parity), score it on the test set, then record
+signature, requirements, lineage and data profile in ``manifest.json``. If any step fails,
+the files this call wrote are removed, so ``out_dir`` never holds half a package.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import ValidationError
+
+from modelyard.core.errors import ConfigError
+from modelyard.core.hashing import as_frame, data_fingerprint
+from modelyard.core.refs import check_name
+from modelyard.package.datasets import Labeled, labeled
+from modelyard.package.estimators import is_estimator
+from modelyard.package.formats import ModelFormat, Prepared, default_format, get_format
+from modelyard.package.io import write_manifest
+from modelyard.package.lineage import capture_lineage, split_info
+from modelyard.package.loader import LoadedModel
+from modelyard.package.manifest import (
+    ComponentSpec,
+    DatasetFingerprint,
+    Lineage,
+    Manifest,
+    PipelineSpec,
+    Signature,
+)
+from modelyard.package.metrics import score_test_set
+from modelyard.package.parity import prove_parity
+from modelyard.package.profile import profile_data
+from modelyard.package.requirements import capture_requirements
+from modelyard.package.signature import to_feeds
+
+PARITY_TEST_ROWS = 200
+"""Test rows added to the sample for the parity proof: more rows, more chances to catch a
+threshold that float32 rounding moves, at a cost of milliseconds."""
+
+_FORMATTERS = {"classification": "classification", "regression": "regression"}
+
+
+def default_pipeline(signature: Signature) -> PipelineSpec:
+    """Tabular encoder and the formatter that fits the task (``raw`` when there is none)."""
+    return PipelineSpec(formatter=ComponentSpec(name=_FORMATTERS.get(signature.task, "raw")))
+
+
+def _empty_folder(out_dir: str | Path) -> Path:
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    if any(folder.iterdir()):
+        raise ConfigError(f"out_dir {folder} is not empty: expected an empty folder")
+    return folder
+
+
+def _scalar_params(model: Any) -> dict[str, Any]:
+    """An estimator's JSON-safe hyperparameters, recorded when the caller gives none."""
+    if not is_estimator(model):
+        return {}
+    return {
+        name: value
+        for name, value in model.get_params(deep=True).items()
+        if isinstance(value, str | int | bool | None)
+        or (isinstance(value, float) and math.isfinite(value))
+    }
+
+
+def _parity_rows(sample: Any, test: Labeled | None) -> Any:
+    if test is None or not isinstance(sample, pd.DataFrame):
+        return sample
+    return pd.concat([sample, test.X[sample.columns].head(PARITY_TEST_ROWS)], ignore_index=True)
+
+
+def _sample_fingerprint(sample: Any) -> DatasetFingerprint:
+    frame = as_frame(sample)
+    return DatasetFingerprint(
+        role="sample",
+        sha256=data_fingerprint(frame),
+        rows=len(frame),
+        columns=[str(column) for column in frame.columns],
+    )
+
+
+def _pipeline_spec(pipeline: PipelineSpec | dict[str, Any] | None) -> PipelineSpec | None:
+    if not isinstance(pipeline, dict):
+        return pipeline
+    try:
+        return PipelineSpec.model_validate(pipeline)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise ConfigError(f"pipeline.{where}: {first['msg']}") from None
+
+
+def _checked_tags(tags: dict[str, str] | None) -> dict[str, str]:
+    for key, value in (tags or {}).items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise ConfigError(f"tag {key!r}: {value!r} is not text: expected str keys and values")
+    return dict(tags or {})
+
+
+def _reopened(
+    fmt: ModelFormat, prepared: Prepared, folder: Path, name: str, lineage: Lineage
+) -> LoadedModel:
+    """The written model file opened as the loader opens it, to test what will serve."""
+    draft = Manifest(
+        name=name,
+        format=fmt.name,
+        flavor=prepared.flavor,
+        files={},
+        model_file=fmt.model_file,
+        signature=prepared.signature,
+        lineage=lineage,
+    )
+    return LoadedModel(draft, fmt.open(folder / fmt.model_file, prepared.signature))
+
+
+def _clear(folder: Path) -> None:
+    """Remove what a failed build wrote (the folder was empty before it started)."""
+    for path in folder.iterdir():
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def build_package(
+    model: Any,
+    name: str,
+    out_dir: str | Path,
+    *,
+    sample: Any,
+    train_data: Any = None,
+    test_data: Any = None,
+    target: str | None = None,
+    pipeline: PipelineSpec | dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, str] | None = None,
+    format: str | None = None,
+    tolerance: float = 1e-5,
+) -> Manifest:
+    """Write ``model`` and its ``manifest.json`` into ``out_dir`` and return the manifest.
+
+    ``model``: a fitted scikit-learn estimator or Pipeline, an ONNX model (path or
+    ``onnx.ModelProto``) or a TorchScript module. ``format`` defaults to ``onnx`` for the
+    first two (scikit-learn is converted with skl2onnx) and ``torchscript`` for the last;
+    ``"sklearn"`` keeps a joblib pickle. ``sample``: a few feature rows for signature
+    inference and the parity proof. ``train_data``/``test_data``: a DataFrame holding
+    ``target``, an ``(X, y)`` tuple or a CSV/Parquet path; they are fingerprinted, the test
+    set is scored with the packaged model, the training features are profiled.
+    ``out_dir`` must be empty (it is created if missing).
+    Raises :class:`ParityError` when the packaged model does not predict like the original.
+    """
+    check_name(name)
+    fmt = get_format(format) if format is not None else default_format(model)
+    spec, labels = _pipeline_spec(pipeline), _checked_tags(tags)
+    folder = _empty_folder(out_dir)
+    train = labeled(train_data, target, "train") if train_data is not None else None
+    test = labeled(test_data, target, "test") if test_data is not None else None
+    lineage = capture_lineage(
+        [part.fingerprint for part in (train, test) if part is not None]
+        + [_sample_fingerprint(sample)],
+        split_info(train, test) if train is not None and test is not None else None,
+        params if params is not None else _scalar_params(model),
+    )
+    prepared = fmt.prepare(model, sample)
+    try:
+        fmt.save(prepared.artifact, folder / fmt.model_file)
+        packaged = _reopened(fmt, prepared, folder, name, lineage)
+        packaged.run(to_feeds(prepared.signature, sample))  # the sample must fit the signature
+        parity = (
+            prove_parity(model, packaged, _parity_rows(sample, test), tolerance)
+            if is_estimator(model)
+            else None
+        )
+        manifest = packaged.manifest.model_copy(
+            update={
+                "pipeline": spec or default_pipeline(prepared.signature),
+                "requirements": capture_requirements(fmt.requirements),
+                "parity": parity,
+                "profile": profile_data(train.X if train is not None else sample),
+                "metrics": score_test_set(packaged, test) if test is not None else None,
+                "tags": labels,
+                "extra": prepared.extra,
+            }
+        )
+        return write_manifest(folder, manifest)
+    except BaseException:
+        _clear(folder)
+        raise
