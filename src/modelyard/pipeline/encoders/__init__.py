@@ -1,0 +1,1 @@
+"""Encoders: request payloads (JSON or bytes) → named arrays checked against the signature."""

@@ -1,0 +1,154 @@
+"""The ``image`` encoder: PNG/JPEG bytes (or base64) → a normalised image tensor.
+
+Steps, each an argument: decode (Pillow) → grayscale or RGB → resize to a fixed size, either
+stretched or keeping the aspect ratio with padding → ``pixel * scale`` → ``(x - mean) / std``
+per channel → layout ``NCHW``, ``NHWC`` or ``flat`` (one row of ``H*W*C`` values, as models
+trained on flattened pixels expect).
+
+Payloads: raw bytes (one image, as the server hands over an ``image/*`` body), a list of
+bytes, or ``{"instances": [...]}`` whose items are ``{"b64": "..."}`` (the TF Serving
+convention) or base64 strings.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from PIL import Image, UnidentifiedImageError
+from pydantic import Field, model_validator
+
+from modelyard.core.errors import PayloadError
+from modelyard.pipeline.components import ComponentArgs
+from modelyard.pipeline.dtypes import NUMPY
+from modelyard.pipeline.encoders.payload import (
+    Problem,
+    instances_of,
+    json_type,
+    pointer,
+    problem,
+    single_input,
+)
+from modelyard.pipeline.types import Batch, Context
+
+_RESAMPLE = {
+    "nearest": Image.Resampling.NEAREST,
+    "bilinear": Image.Resampling.BILINEAR,
+    "bicubic": Image.Resampling.BICUBIC,
+    "lanczos": Image.Resampling.LANCZOS,
+}
+_EXPECTED = 'PNG or JPEG image (bytes, base64 string or {"b64": ...})'
+
+
+class ImageArgs(ComponentArgs):
+    """How to turn an image into the model's input tensor."""
+
+    size: tuple[int, int] = Field(description="(height, width) the image is resized to")
+    resize: Literal["stretch", "pad"] = "stretch"
+    pad_value: int = Field(0, ge=0, le=255)
+    resample: Literal["nearest", "bilinear", "bicubic", "lanczos"] = "bilinear"
+    color: Literal["grayscale", "rgb"] = "rgb"
+    scale: float = 1 / 255
+    mean: list[float] = Field(default_factory=lambda: [0.0])
+    std: list[float] = Field(default_factory=lambda: [1.0])
+    layout: Literal["NCHW", "NHWC", "flat"] = "NCHW"
+    formats: tuple[Literal["PNG", "JPEG"], ...] = ("PNG", "JPEG")
+    input: str | None = None
+
+    @model_validator(mode="after")
+    def _channels_agree(self) -> ImageArgs:
+        channels = 1 if self.color == "grayscale" else 3
+        for name in ("mean", "std"):
+            if len(getattr(self, name)) not in (1, channels):
+                raise ValueError(f"{name} needs 1 or {channels} values for {self.color}")
+        if any(value == 0 for value in self.std):
+            raise ValueError("std values must not be 0")
+        if min(self.size) < 1:
+            raise ValueError("size values must be at least 1")
+        return self
+
+
+class ImageEncoder:
+    """Decodes, resizes and normalises images into one input tensor."""
+
+    def __init__(self, args: ImageArgs, context: Context) -> None:
+        self._args = args
+        self._input = single_input(context.signature, args.input)
+        self._dtype = NUMPY[self._input.dtype]
+        self._mode = "L" if args.color == "grayscale" else "RGB"
+        self._mean = np.asarray(args.mean, dtype=np.float32)
+        self._std = np.asarray(args.std, dtype=np.float32)
+
+    def encode(self, payload: Any) -> Batch:
+        """One tensor row per image; undecodable items are reported by pointer."""
+        if isinstance(payload, (bytes, bytearray, memoryview)):
+            located = [("", bytes(payload))]  # the body itself: pointer to the root
+        else:
+            items, prefix = instances_of(payload)
+            located = [(pointer(*prefix, i), item) for i, item in enumerate(items)]
+        problems: list[Problem] = []
+        arrays = []
+        for where, item in located:
+            image = self._decode(item, where, problems)
+            if image is not None:
+                arrays.append(self._to_array(image))
+        if problems:
+            raise PayloadError(problems)
+        return Batch({self._input.name: np.stack(arrays).astype(self._dtype)}, len(arrays))
+
+    def encode_frame(self, frame: pd.DataFrame) -> Batch:
+        """Images from the frame's first column (bytes or base64 strings), one per row."""
+        return self.encode(frame.iloc[:, 0].tolist())
+
+    def _decode(self, item: Any, where: str, problems: list[Problem]) -> Image.Image | None:
+        if isinstance(item, dict) and set(item) == {"b64"}:
+            item, where = item["b64"], f"{where}/b64"
+        if isinstance(item, str):
+            try:
+                item = base64.b64decode(item, validate=True)
+            except (binascii.Error, ValueError):
+                problems.append(problem(where, _EXPECTED, "string that is not base64"))
+                return None
+        if not isinstance(item, (bytes, bytearray)):
+            problems.append(problem(where, _EXPECTED, json_type(item)))
+            return None
+        try:
+            image = Image.open(io.BytesIO(item))
+            image.load()
+        except (UnidentifiedImageError, OSError):
+            problems.append(problem(where, _EXPECTED, f"{len(item)} bytes that are no image"))
+            return None
+        if image.format not in self._args.formats:
+            problems.append(problem(where, _EXPECTED, f"{image.format} image"))
+            return None
+        return image
+
+    def _to_array(self, image: Image.Image) -> np.ndarray:
+        args = self._args
+        image = self._resized(image.convert(self._mode))
+        pixels = np.asarray(image, dtype=np.float32) * np.float32(args.scale)
+        if pixels.ndim == 2:
+            pixels = pixels[:, :, None]
+        pixels = (pixels - self._mean) / self._std
+        if args.layout == "NCHW":
+            return pixels.transpose(2, 0, 1)
+        if args.layout == "flat":
+            return pixels.reshape(-1)
+        return pixels
+
+    def _resized(self, image: Image.Image) -> Image.Image:
+        height, width = self._args.size
+        resample = _RESAMPLE[self._args.resample]
+        if self._args.resize == "stretch" or image.size == (width, height):
+            return image.resize((width, height), resample)
+        ratio = min(width / image.width, height / image.height)
+        inner = (max(1, round(image.width * ratio)), max(1, round(image.height * ratio)))
+        fill = self._args.pad_value if self._mode == "L" else (self._args.pad_value,) * 3
+        canvas = Image.new(self._mode, (width, height), fill)
+        offset = ((width - inner[0]) // 2, (height - inner[1]) // 2)
+        canvas.paste(image.resize(inner, resample), offset)
+        return canvas

@@ -1,0 +1,234 @@
+"""The ``tabular`` encoder: records or rows of features → the model's input tensors.
+
+Instances are records ``{"column": value}`` or rows in the signature's column order; each
+value is checked against its column's dtype and coerced (ints into float columns, integral
+floats into int columns, ``null`` into NaN for float columns). With one input tensor the
+columns are stacked into it in signature order; with several, each column feeds the input of
+its own name with shape ``(n, 1)`` — the two layouts the signature allows.
+
+The common case (all numbers, one input) goes through one ``np.array`` call; the per-value
+checks only run when that fast path fails, to say exactly which fields are wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from modelyard.core.errors import ConfigError, PayloadError
+from modelyard.package.manifest import ColumnSpec, TensorSpec
+from modelyard.pipeline.components import ComponentArgs
+from modelyard.pipeline.dtypes import JSON_EXPECTED, NUMPY
+from modelyard.pipeline.encoders.payload import (
+    Problem,
+    instances_of,
+    json_type,
+    pointer,
+    problem,
+)
+from modelyard.pipeline.types import Arrays, Batch, Context
+
+_FAST_KINDS = {"float32": "biuf", "float64": "biuf", "int32": "biu", "int64": "biu"}
+
+
+class TabularArgs(ComponentArgs):
+    """``unknown_fields``: what to do with record keys that are not columns."""
+
+    unknown_fields: Literal["ignore", "reject"] = "ignore"
+
+
+def _fast_kinds(columns: list[ColumnSpec]) -> str | None:
+    """The numpy kinds a whole matrix may have to skip per-column checks (``None``: never)."""
+    kinds = [_FAST_KINDS.get(column.dtype) for column in columns]
+    if any(kind is None for kind in kinds):
+        return None
+    return "biu" if "biu" in kinds else "biuf"
+
+
+def _accepts(value: Any, dtype: str) -> bool:
+    """Whether one JSON value may be coerced to ``dtype`` (the slow path's rule)."""
+    if dtype in ("float32", "float64"):
+        return value is None or isinstance(value, (int, float))
+    if dtype == "bool":
+        return isinstance(value, bool)
+    if dtype == "string":
+        return isinstance(value, str)
+    integral = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    return integral and (dtype != "uint8" or 0 <= value <= 255)
+
+
+def _fits(array: np.ndarray, dtype: str) -> bool:
+    """Whether a whole numpy column can be cast to ``dtype`` without looking at each value."""
+    if array.ndim != 1:
+        return False
+    kind = array.dtype.kind
+    if dtype == "bool":
+        return kind == "b"
+    if dtype == "string":
+        return kind == "U"
+    if dtype in ("float32", "float64"):
+        return kind in "biuf"
+    if kind == "f":
+        if not np.all(np.isfinite(array) & (array == np.round(array))):
+            return False
+    elif kind not in "biu":
+        return False
+    return dtype != "uint8" or bool(np.all((array >= 0) & (array <= 255)))
+
+
+def coerce_column(values: Sequence[Any] | np.ndarray, dtype: str) -> np.ndarray | list[int]:
+    """``values`` as an array of ``dtype``, or the positions of the values that do not fit."""
+    try:
+        array = values if isinstance(values, np.ndarray) else np.array(values)
+    except (ValueError, TypeError):
+        array = np.empty(0, dtype=object)
+    if _fits(array, dtype):
+        return array.astype(NUMPY[dtype])
+    bad = [i for i, value in enumerate(values) if not _accepts(value, dtype)]
+    if bad:
+        return bad
+    return np.array([np.nan if v is None else v for v in values], dtype=NUMPY[dtype])
+
+
+class TabularEncoder:
+    """Checks and stacks tabular instances into the model's input tensors."""
+
+    def __init__(self, args: TabularArgs, context: Context) -> None:
+        signature = context.signature
+        if not signature.columns:
+            raise ConfigError(
+                "the signature lists no columns; use the 'tensor' encoder for raw tensors"
+            )
+        self._columns: list[ColumnSpec] = list(signature.columns)
+        self._names = [column.name for column in self._columns]
+        self._reject_unknown = args.unknown_fields == "reject"
+        self._stacked: TensorSpec | None = None
+        self._fast_kinds: str | None = None
+        if len(signature.inputs) == 1:
+            self._stacked = signature.inputs[0]
+            self._fast_kinds = _fast_kinds(self._columns)
+        else:
+            inputs = {spec.name: spec for spec in signature.inputs}
+            missing = [name for name in self._names if name not in inputs]
+            if missing:
+                raise ConfigError(f"columns without an input of the same name: {missing}")
+            self._inputs = inputs
+
+    def encode(self, payload: Any) -> Batch:
+        """Validate and encode the instances of ``payload``; every bad field is reported."""
+        instances, prefix = instances_of(payload)
+        grid = self._grid(instances, prefix)
+        if self._stacked is not None and self._fast_kinds is not None:
+            fast = self._fast_matrix(grid, self._stacked, self._fast_kinds)
+            if fast is not None:
+                return Batch({self._stacked.name: fast}, len(grid))
+        problems: list[Problem] = []
+        columns: dict[str, np.ndarray] = {}
+        for j, column in enumerate(self._columns):
+            coerced = coerce_column([row[j] for row in grid], column.dtype)
+            if isinstance(coerced, list):
+                problems.extend(
+                    self._value_problem(instances, prefix, i, j, grid[i][j]) for i in coerced
+                )
+            else:
+                columns[column.name] = coerced
+        if problems:
+            raise PayloadError(problems)
+        return Batch(self._feeds(columns), len(grid))
+
+    def encode_frame(self, frame: pd.DataFrame) -> Batch:
+        """The same tensors from a DataFrame holding (at least) the signature's columns."""
+        problems: list[Problem] = []
+        columns: dict[str, np.ndarray] = {}
+        for column in self._columns:
+            if column.name not in frame.columns:
+                problems.append(
+                    problem(pointer(column.name), JSON_EXPECTED[column.dtype], "missing column")
+                )
+                continue
+            coerced = coerce_column(frame[column.name].to_numpy(), column.dtype)
+            if isinstance(coerced, list):
+                problems.append(
+                    problem(
+                        pointer(column.name),
+                        f"column of {JSON_EXPECTED[column.dtype]}",
+                        f"{len(coerced)} values that do not fit (dtype {frame[column.name].dtype})",
+                    )
+                )
+            else:
+                columns[column.name] = coerced
+        if problems:
+            raise PayloadError(problems)
+        return Batch(self._feeds(columns), len(frame))
+
+    def _grid(self, instances: list[Any], prefix: tuple[str, ...]) -> list[Sequence[Any]]:
+        """The instances as rows in column order, or every structural problem at once."""
+        names = self._names
+        try:
+            if type(instances[0]) is dict:
+                grid: list[Sequence[Any]] = [[inst[c] for c in names] for inst in instances]
+                if not self._reject_unknown or all(len(inst) == len(names) for inst in instances):
+                    return grid
+            elif all(type(row) is list and len(row) == len(names) for row in instances):
+                return instances
+        except (KeyError, TypeError):
+            pass
+        return self._checked_grid(instances, prefix)
+
+    def _checked_grid(self, instances: list[Any], prefix: tuple[str, ...]) -> list[Sequence[Any]]:
+        """The slow path of :meth:`_grid`: each instance checked, mixed forms allowed."""
+        problems: list[Problem] = []
+        grid: list[Sequence[Any]] = []
+        width = len(self._names)
+        for i, inst in enumerate(instances):
+            if isinstance(inst, dict):
+                for column in self._columns:
+                    if column.name not in inst:
+                        where = pointer(*prefix, i, column.name)
+                        problems.append(problem(where, JSON_EXPECTED[column.dtype], "missing"))
+                if self._reject_unknown:
+                    known = set(self._names)
+                    problems.extend(
+                        problem(pointer(*prefix, i, key), "no such field", json_type(inst[key]))
+                        for key in inst
+                        if key not in known
+                    )
+                grid.append([inst.get(c) for c in self._names])
+            elif isinstance(inst, list) and len(inst) == width:
+                grid.append(inst)
+            else:
+                expected = f"object of columns or array of {width} values in signature order"
+                problems.append(problem(pointer(*prefix, i), expected, json_type(inst)))
+        if problems:
+            raise PayloadError(problems)
+        return grid
+
+    def _value_problem(
+        self, instances: list[Any], prefix: tuple[str, ...], i: int, j: int, value: Any
+    ) -> Problem:
+        column = self._columns[j]
+        key: str | int = column.name if isinstance(instances[i], dict) else j
+        return problem(pointer(*prefix, i, key), JSON_EXPECTED[column.dtype], json_type(value))
+
+    @staticmethod
+    def _fast_matrix(grid: list[Sequence[Any]], spec: TensorSpec, kinds: str) -> np.ndarray | None:
+        """All-numeric rows as one array of the input's dtype, or ``None`` to check each."""
+        try:
+            matrix = np.array(grid)
+        except (ValueError, TypeError):
+            return None
+        if matrix.ndim != 2 or matrix.dtype.kind not in kinds:
+            return None
+        return matrix.astype(NUMPY[spec.dtype], copy=False)
+
+    def _feeds(self, columns: dict[str, np.ndarray]) -> Arrays:
+        if self._stacked is not None:
+            stacked = np.column_stack([columns[name] for name in self._names])
+            return {self._stacked.name: stacked.astype(NUMPY[self._stacked.dtype], copy=False)}
+        return {
+            name: columns[name].reshape(-1, 1).astype(NUMPY[self._inputs[name].dtype], copy=False)
+            for name in self._names
+        }

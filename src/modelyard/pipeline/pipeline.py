@@ -1,0 +1,247 @@
+"""One model version's pipeline: encoder → runner → postprocessors → formatter.
+
+The stages come from the version's manifest (versioned with the weights); an endpoint may
+override some of them, which is logged and recorded. Stages are exposed one by one so the
+server can micro-batch: ``encode`` each request, :func:`concat_batches`, one ``infer``,
+:func:`split_outputs`, ``finish`` each. ``predict_batch`` does exactly that, so it answers
+what the server answers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from modelyard.package.io import package_digest, read_manifest
+from modelyard.package.manifest import ComponentSpec, Manifest, PipelineSpec
+from modelyard.pipeline.components import ComponentRegistry, Origin, default_registry
+from modelyard.pipeline.postprocess import standardize
+from modelyard.pipeline.spec import PipelineOverride
+from modelyard.pipeline.types import (
+    Arrays,
+    Batch,
+    Context,
+    Encoder,
+    Formatter,
+    Postprocessor,
+    Resources,
+    Runner,
+)
+
+if TYPE_CHECKING:
+    from modelyard.registry import ModelVersion, Registry
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Which model version answers: what every response carries."""
+
+    name: str
+    version: int | None
+
+    def as_json(self) -> dict[str, Any]:
+        """``{"name", "version"}`` for responses."""
+        return {"name": self.name, "version": self.version}
+
+
+def concat_batches(batches: Sequence[Batch]) -> Batch:
+    """Several requests' batches as one (rows appended in order), for one runner call."""
+    if len(batches) == 1:
+        return batches[0]
+    names = batches[0].feeds.keys()
+    feeds = {name: np.concatenate([batch.feeds[name] for batch in batches]) for name in names}
+    return Batch(feeds, sum(batch.rows for batch in batches))
+
+
+def split_outputs(outputs: Arrays, counts: Sequence[int]) -> list[Arrays]:
+    """Outputs for consecutive groups of ``counts`` rows (views, no copies)."""
+    bounds = np.cumsum([0, *counts]).tolist()
+    return [
+        {name: array[start:stop] for name, array in outputs.items()}
+        for start, stop in itertools.pairwise(bounds)
+    ]
+
+
+class Pipeline:
+    """A model version ready to answer; build with :meth:`from_version` or :meth:`from_package`.
+
+    Constructing it builds and validates every component; :meth:`load` then opens the model.
+    """
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        *,
+        package_dir: Path | None = None,
+        version: int | None = None,
+        digest: str | None = None,
+        overrides: PipelineOverride | None = None,
+        override_origin: Origin | None = None,
+        resources: Resources | None = None,
+        components: ComponentRegistry | None = None,
+    ) -> None:
+        self.manifest = manifest
+        self.model = ModelInfo(manifest.name, version)
+        self.digest = digest
+        signature = manifest.signature
+        self.context = Context(
+            signature=signature,
+            name=manifest.name,
+            version=version,
+            classes=tuple(signature.classes) if signature.classes else None,
+            format=manifest.format,
+            package_dir=package_dir,
+            digest=digest,
+            resources=resources or Resources(),
+        )
+        where = f"{manifest.name}:{version}" if version is not None else str(package_dir)
+        self.overridden = tuple(overrides.stages()) if overrides is not None else ()
+        if self.overridden:
+            logger.warning(
+                "model %s: pipeline stages %s overridden by %s (the manifest's are not used)",
+                where,
+                ", ".join(self.overridden),
+                (override_origin or Origin("pipeline override")).where(),
+            )
+        self._build(
+            manifest.pipeline.model_copy(
+                update={stage: getattr(overrides, stage) for stage in self.overridden}
+            ),
+            Origin(f"manifest of {where}", None, ("pipeline",)),
+            override_origin or Origin("pipeline override"),
+            components or default_registry(),
+        )
+
+    def _build(
+        self,
+        stages: PipelineSpec,
+        manifest_origin: Origin,
+        override_origin: Origin,
+        registry: ComponentRegistry,
+    ) -> None:
+        """Build every stage; errors point at the manifest or the override that declared it."""
+
+        def origin(stage: str) -> Origin:
+            declared = override_origin if stage in self.overridden else manifest_origin
+            return declared.at(stage)
+
+        runner_spec = stages.runner or ComponentSpec(name=self.manifest.format)
+        self.encoder: Encoder = registry.build(
+            "encoder", stages.encoder, self.context, origin("encoder")
+        )
+        self.runner: Runner = registry.build("runner", runner_spec, self.context, origin("runner"))
+        self.postprocessors: list[tuple[Postprocessor, Context]] = []
+        context = self.context
+        for i, spec in enumerate(stages.postprocess):
+            step: Postprocessor = registry.build(
+                "postprocessor", spec, context, origin("postprocess").at(i)
+            )
+            self.postprocessors.append((step, context))
+            context = step.bind(context)
+        self.output_context = context
+        self.formatter: Formatter = registry.build(
+            "formatter", stages.formatter, context, origin("formatter")
+        )
+
+    @classmethod
+    def from_package(
+        cls,
+        directory: str | Path,
+        overrides: PipelineOverride | None = None,
+        resources: Resources | None = None,
+    ) -> Pipeline:
+        """A loaded pipeline for an unregistered package folder (version ``None``)."""
+        folder = Path(directory)
+        manifest = read_manifest(folder)
+        pipeline = cls(
+            manifest,
+            package_dir=folder,
+            digest=package_digest(manifest),
+            overrides=overrides,
+            resources=resources,
+        )
+        return pipeline.load()
+
+    @classmethod
+    def from_version(
+        cls,
+        model_version: ModelVersion,
+        registry: Registry,
+        overrides: PipelineOverride | None = None,
+        resources: Resources | None = None,
+        *,
+        override_origin: Origin | None = None,
+    ) -> Pipeline:
+        """A loaded pipeline for a registered version (its package fetched and verified)."""
+        pipeline = cls(
+            model_version.manifest,
+            package_dir=registry.fetch(model_version),
+            version=model_version.version,
+            digest=model_version.digest,
+            overrides=overrides,
+            override_origin=override_origin,
+            resources=resources,
+        )
+        return pipeline.load()
+
+    def load(self) -> Pipeline:
+        """Open the runner's model (verification and requirement checks happen here)."""
+        self.runner.load()
+        return self
+
+    def close(self) -> None:
+        """Release the runner's model or connections."""
+        self.runner.close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def encode(self, payload: Any) -> Batch:
+        """A request's payload as runner feeds; bad input raises ``PayloadError``."""
+        return self.encoder.encode(payload)
+
+    def infer(self, feeds: Arrays) -> Arrays:
+        """The runner's raw outputs for all rows of ``feeds``."""
+        return self.runner.run(feeds)
+
+    def postprocess(self, outputs: Arrays) -> Arrays:
+        """Raw outputs → standard keys (``label``, ``probabilities``, ``score``, ``value``)."""
+        result = standardize(outputs, self.context)
+        for step, context in self.postprocessors:
+            result = step.apply(result, context)
+        return result
+
+    def finish(self, outputs: Arrays) -> list[Any]:
+        """Raw outputs of some rows → one JSON-able prediction per row."""
+        return self.formatter.format(self.postprocess(outputs), self.output_context)
+
+    def postprocessed_frame(self, frame: pd.DataFrame) -> Arrays:
+        """Standard outputs for a DataFrame (the production path, for evaluation)."""
+        return self.postprocess(self.infer(self.encoder.encode_frame(frame).feeds))
+
+    def respond(self, predictions: list[Any]) -> dict[str, Any]:
+        """The response body the server sends: predictions and the model that made them."""
+        return {"predictions": predictions, "model": self.model.as_json()}
+
+    def predict(self, payload: Any) -> dict[str, Any]:
+        """Answer one request in process, exactly as the server would."""
+        return self.respond(self.finish(self.infer(self.encode(payload).feeds)))
+
+    def predict_batch(self, payloads: Sequence[Any]) -> list[dict[str, Any]]:
+        """Answer several requests with one runner call; same answers as :meth:`predict`."""
+        batches = [self.encode(payload) for payload in payloads]
+        outputs = self.infer(concat_batches(batches).feeds)
+        parts = split_outputs(outputs, [batch.rows for batch in batches])
+        return [self.respond(self.finish(part)) for part in parts]

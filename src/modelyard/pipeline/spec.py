@@ -1,0 +1,139 @@
+"""The schema of ``endpoints.yaml``: what clients call and how it is served.
+
+The smallest file names an id and a model reference; everything else has a default::
+
+    endpoints:
+      - id: breast-cancer
+        model: breast_cancer@production   # or breast_cancer:3
+
+The model's pipeline comes from its own manifest. An endpoint may override stages of it, and
+that override is recorded in the endpoint's description and logged, never silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from modelyard.core.errors import ConfigError
+from modelyard.core.refs import ModelRef, check_name, parse_ref
+from modelyard.package.manifest import ComponentSpec
+from modelyard.pipeline.types import Resources
+
+T = TypeVar("T")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RunnerResources(_Strict):
+    """What the runner may use on this machine; wins over the manifest's runner args."""
+
+    threads: int | None = Field(default=None, ge=1, description="intra-op threads per model")
+    providers: list[str] | None = Field(
+        default=None, description="ONNX Runtime execution providers"
+    )
+
+    def as_resources(self) -> Resources:
+        """The runner-facing value."""
+        providers = tuple(self.providers) if self.providers is not None else None
+        return Resources(threads=self.threads, providers=providers)
+
+
+class Batching(_Strict):
+    """Adaptive micro-batching: wait at most ``max_wait_ms`` to fill ``max_batch_size`` rows."""
+
+    max_batch_size: int = Field(default=32, ge=1)
+    max_wait_ms: float = Field(default=2.0, ge=0)
+
+
+class Limits(_Strict):
+    """Request limits enforced before any decoding."""
+
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    max_instances: int = Field(default=1024, ge=1)
+
+
+class Validation(_Strict):
+    """Input check against the training data profile: off, warn (log), or reject (422)."""
+
+    profile: Literal["off", "warn", "reject"] = "warn"
+
+
+class Logging(_Strict):
+    """Share of requests written to the prediction log."""
+
+    sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
+class SingleTraffic(_Strict):
+    """All traffic to the one model. Other strategies (shadow, canary, A/B, bandit) will join
+    this as members of a union discriminated by ``strategy``."""
+
+    strategy: Literal["single"] = "single"
+
+
+class PipelineOverride(_Strict):
+    """Stages that replace the manifest's; stages left out keep the manifest's."""
+
+    encoder: ComponentSpec | None = None
+    runner: ComponentSpec | None = None
+    postprocess: list[ComponentSpec] | None = None
+    formatter: ComponentSpec | None = None
+
+    def stages(self) -> list[str]:
+        """The names of the overridden stages."""
+        return [name for name in type(self).model_fields if getattr(self, name) is not None]
+
+
+class EndpointSpec(_Strict):
+    """One endpoint: what clients call, which model answers, and how it is served."""
+
+    id: str
+    model: str = Field(description="name@alias or name:VERSION")
+    description: str | None = None
+    runner: RunnerResources = Field(default_factory=RunnerResources)
+    batching: Batching = Field(default_factory=Batching)
+    limits: Limits = Field(default_factory=Limits)
+    validation: Validation = Field(default_factory=Validation)
+    logging: Logging = Field(default_factory=Logging)
+    traffic: SingleTraffic = Field(default_factory=SingleTraffic)
+    pipeline: PipelineOverride | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_a_name(cls, value: str) -> str:
+        return _as_value_error(lambda: check_name(value, "endpoint id"))
+
+    @field_validator("model")
+    @classmethod
+    def _model_is_a_ref(cls, value: str) -> str:
+        ref = _as_value_error(lambda: parse_ref(value))
+        if ref.version is None and ref.alias is None:
+            raise ValueError(
+                f"model {value!r} names no version: write {value}@ALIAS or {value}:VERSION, "
+                "so an endpoint never moves without a recorded alias change"
+            )
+        return value
+
+    @property
+    def ref(self) -> ModelRef:
+        """The parsed model reference."""
+        return parse_ref(self.model)
+
+
+class EndpointsFile(_Strict):
+    """The whole ``endpoints.yaml``."""
+
+    endpoints: list[EndpointSpec] = Field(min_length=1)
+
+
+def _as_value_error(check: Callable[[], T]) -> T:
+    """Run a core check inside a validator, where pydantic expects ``ValueError``."""
+    try:
+        return check()
+    except ConfigError as error:
+        raise ValueError(str(error)) from None
