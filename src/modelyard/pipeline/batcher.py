@@ -80,7 +80,8 @@ RunBatch = Callable[[Sequence[ItemT]], BatchOutcome[ResultT]]
 class MicroBatcher(Generic[ItemT, ResultT]):
     """Groups concurrent :meth:`submit` calls into calls of ``run_batch``.
 
-    ``run_batch`` receives the items in arrival order and must return one result per item.
+    ``run_batch`` receives the items in arrival order and must return one result per item;
+    ``on_batch`` is told the row count of every batch that ran (on the event loop thread).
     ``max_batch_size`` counts rows (a request of 10 instances is 10 rows); a request larger
     than it runs alone. With ``max_batch_size=1`` every request runs by itself.
     """
@@ -94,6 +95,7 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         executor: Executor | None = None,
         max_concurrent_batches: int = 1,
         inline_below_s: float = INLINE_BELOW_S,
+        on_batch: Callable[[int], None] | None = None,
     ) -> None:
         self._run_batch = run_batch
         self.max_batch_size = max(1, max_batch_size)
@@ -101,6 +103,7 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         self._executor = executor
         self._max_running = max(1, max_concurrent_batches)
         self._inline_below_s = inline_below_s
+        self._on_batch = on_batch
         self._queue: deque[_Job[ItemT, ResultT]] = deque()
         self._queued_rows = 0
         self._arriving = 0
@@ -268,6 +271,8 @@ class MicroBatcher(Generic[ItemT, ResultT]):
                 _settle(job, error=outcome)
         else:
             rows = sum(job.rows for job in jobs)
+            if self._on_batch is not None:
+                self._on_batch(rows)
             for job, result in zip(jobs, outcome.results, strict=True):
                 if isinstance(result, Exception):
                     _settle(job, error=result)

@@ -1,0 +1,40 @@
+"""``modelyard serve endpoints.yaml``: run the inference server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from modelyard.cli.context import Settings
+from modelyard.serving.server import run
+
+
+def serve(
+    ctx: typer.Context,
+    endpoints_file: Path = typer.Argument(..., help="endpoints.yaml to serve."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port", help="TCP port."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Server processes."),
+    registry: str | None = typer.Option(
+        None, "--registry", envvar="MODELYARD_REGISTRY_URL", help="SQLAlchemy URL of the registry."
+    ),
+    reload_interval: float = typer.Option(
+        5.0, "--reload-interval", min=0, help="Seconds between alias checks (0: only on demand)."
+    ),
+    timeout: float = typer.Option(
+        30.0, "--timeout", min=0.001, help="Seconds a request may wait for the model (else 504)."
+    ),
+) -> None:
+    """Serve the endpoints of ENDPOINTS_FILE over HTTP (native JSON, images, and V2)."""
+    settings = ctx.find_object(Settings) or Settings()
+    run(
+        str(endpoints_file),
+        host=host,
+        port=port,
+        workers=workers,
+        registry=registry or settings.registry_url,
+        artifacts=settings.artifacts,
+        reload_interval_s=reload_interval,
+        timeout_s=timeout,
+    )

@@ -1,0 +1,152 @@
+"""The ASGI application: a small router for the predict hot paths in front of FastAPI.
+
+``POST /endpoints/{id}/predict`` and ``POST /v2/models/{name}[/versions/{v}]/infer`` are
+matched by string tests and answered by :mod:`modelyard.serving.flow`; everything else
+(health, metadata, ``/metrics``, ``/admin/reload``, ``/openapi.json``, ``/docs``) is a FastAPI
+route. Measured here (one worker, 64 connections): a raw ASGI constant answer 18,000
+requests/s, the same through a FastAPI route about a third of it; the router costs one
+``startswith`` per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from modelyard.pipeline import Endpoint
+from modelyard.registry import Registry
+from modelyard.serving import v2
+from modelyard.serving.asgi import Receive, RequestHeaders, Scope, Send, respond_error
+from modelyard.serving.errors import HttpError, unknown_endpoint
+from modelyard.serving.flow import Codec, handle
+from modelyard.serving.metrics import CONTENT_TYPE, ServerMetrics
+from modelyard.serving.openapi import openapi_builder
+from modelyard.serving.predict_route import NativeCodec
+from modelyard.serving.reload import EndpointTable
+from modelyard.serving.served import DEFAULT_TIMEOUT_S, ServedEndpoint
+
+log = logging.getLogger("modelyard.serving")
+
+_NATIVE = NativeCodec()
+_V2 = v2.V2Codec()
+
+
+class Server:
+    """The served endpoints and the ASGI app answering for them."""
+
+    def __init__(
+        self,
+        endpoints: dict[str, Endpoint],
+        registry: Registry,
+        *,
+        reload_interval_s: float | None = 5.0,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        runner_threads: int = 4,
+    ) -> None:
+        self.metrics = ServerMetrics()
+        self._unrouted = self.metrics.for_endpoint("", "", "")
+        self._executor = ThreadPoolExecutor(runner_threads, thread_name_prefix="runner")
+        self.table = EndpointTable(
+            lambda endpoint: ServedEndpoint(
+                endpoint, self.metrics, self._executor, timeout_s=timeout_s
+            ),
+            registry,
+        )
+        for endpoint in endpoints.values():
+            self.table.add(endpoint)
+        self._reload_interval_s = reload_interval_s
+        self.api = self._build_api()
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        watcher = None
+        if self._reload_interval_s:
+            watcher = asyncio.create_task(self.table.watch(self._reload_interval_s))
+        log.info("serving", extra={"endpoints": sorted(self.table.current)})
+        try:
+            yield
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            await self.table.close()
+            self._executor.shutdown(wait=True)
+            log.info("stopped")
+
+    def _build_api(self) -> FastAPI:
+        api = FastAPI(title="modelyard", lifespan=self._lifespan)
+        current = self.table.current
+
+        @api.exception_handler(StarletteHTTPException)
+        async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+            # The Open Inference Protocol (and tritonclient) read the message under "error".
+            return JSONResponse({"error": error.detail}, status_code=error.status_code)
+
+        @api.get("/endpoints", tags=["endpoints"], summary="List endpoints and their versions")
+        async def endpoints() -> dict[str, Any]:
+            return {"endpoints": [_describe(s) for s in current.values()]}
+
+        @api.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+        async def metrics() -> Response:
+            return Response(self.metrics.render(), media_type=CONTENT_TYPE)
+
+        @api.post("/admin/reload", tags=["operations"], summary="Switch to moved aliases now")
+        async def reload() -> dict[str, Any]:
+            return {"switched": await self.table.reload()}
+
+        v2.add_routes(api, current)
+        api.openapi = openapi_builder(api, lambda: list(current.values()))  # type: ignore[method-assign]
+        return api
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path: str = scope["path"]
+            if path.startswith("/endpoints/") and path.endswith("/predict"):
+                await self._predict(_NATIVE, path[11:-8], scope, receive, send)
+                return
+            if path.startswith("/v2/models/") and path.endswith("/infer"):
+                name, _, version = path[11:-6].partition("/versions/")
+                await self._predict(_V2, name, scope, receive, send, version or None)
+                return
+        await self.api(scope, receive, send)
+
+    async def _predict(
+        self,
+        codec: Codec,
+        name: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        version: str | None = None,
+    ) -> None:
+        headers = RequestHeaders(scope, extra=v2.HEADER_LENGTH if codec is _V2 else None)
+        served = self.table.current.get(name)
+        if served is None or (version is not None and version != served.version):
+            error = _not_served(name, version, self.table.current)
+            self._unrouted.request(error.status, 0.0)
+            assert headers.request_id is not None
+            await respond_error(send, error, headers.request_id)
+            return
+        await handle(codec, served, headers, receive, send)
+
+
+def _describe(served: ServedEndpoint) -> dict[str, Any]:
+    return {"id": served.id, "model": served.model_doc, "reference": served.endpoint.spec.model}
+
+
+def _not_served(name: str, version: str | None, current: dict[str, ServedEndpoint]) -> HttpError:
+    if name in current and version is not None:
+        served = current[name]
+        return HttpError(
+            404,
+            f"endpoint {name!r} serves version {served.version}, not {version}",
+            endpoints=sorted(current),
+        )
+    return unknown_endpoint(name, sorted(current))

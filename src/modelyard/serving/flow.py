@@ -1,0 +1,132 @@
+"""The life of one predict request, shared by the native and the V2 routes.
+
+read body → decode → validate (encoder, against the signature) → micro-batcher (queue, infer,
+postprocess) → encode → answer. Each stage is timed; the times go to the Prometheus stage
+histograms and to the ``Server-Timing`` header with the size of the batch the request rode in.
+A route differs only in its :class:`Codec`: how bytes become a payload and a payload arrays,
+and how answers become bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Protocol
+
+from modelyard.pipeline.batcher import Ride
+from modelyard.serving.asgi import (
+    ClientDisconnectedError,
+    Receive,
+    RequestHeaders,
+    Send,
+    read_body,
+    respond,
+    respond_error,
+)
+from modelyard.serving.errors import HttpError, from_exception
+from modelyard.serving.metrics import STAGES
+from modelyard.serving.served import Answer, Job, ServedEndpoint
+
+log = logging.getLogger("modelyard.serving")
+
+
+class Codec(Protocol):
+    """How one route reads requests and writes answers."""
+
+    tensors: bool
+    """Whether the route wants raw runner outputs (V2) rather than predictions."""
+
+    def decode(self, body: bytes, headers: RequestHeaders) -> Any:
+        """The payload in ``body``; malformed bytes raise :class:`HttpError` (400)."""
+        ...
+
+    def validate(self, served: ServedEndpoint, payload: Any) -> Job:
+        """The payload as arrays checked against the signature (``PayloadError`` if not)."""
+        ...
+
+    def encode(
+        self, served: ServedEndpoint, payload: Any, answer: Answer, request_id: str
+    ) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        """The answer's body and its content headers."""
+        ...
+
+
+def server_timing(stages: list[float], ride: Ride | None) -> bytes:
+    """The ``Server-Timing`` value: each stage in milliseconds, then the batch ridden in."""
+    parts = [f"{name};dur={seconds * 1000:.3f}" for name, seconds in zip(STAGES, stages)]  # noqa: B905
+    if ride is not None:
+        parts.append(f'batch;desc="rows={ride.batch_rows} requests={ride.batch_requests}"')
+    return ", ".join(parts).encode()
+
+
+async def handle(
+    codec: Codec,
+    served: ServedEndpoint,
+    headers: RequestHeaders,
+    receive: Receive,
+    send: Send,
+) -> None:
+    """Answer one request to ``served``, whatever happens; never raises (but for cancel)."""
+    started = time.perf_counter()
+    request_id = headers.request_id
+    assert request_id is not None
+    stages = [0.0] * len(STAGES)
+    ride: Ride | None = None
+    served.enter()
+    batcher = served.batcher
+    batcher.arriving()
+    announced = True
+    try:
+        body = await read_body(receive, served.max_body_bytes, headers.content_length)
+        payload = codec.decode(body, headers)
+        decoded = time.perf_counter()
+        job = codec.validate(served, payload)
+        validated = time.perf_counter()
+        batcher.arrived()
+        announced = False
+        answer, ride = await batcher.submit(job, job.batch.rows, timeout_s=served.timeout_s)
+        answered = time.perf_counter()
+        content, response_headers = codec.encode(served, payload, answer, request_id)
+        encoded = time.perf_counter()
+        stages[0] = decoded - started
+        stages[1] = validated - decoded
+        stages[2] = ride.queue_s
+        stages[3] = ride.stages.get("infer", 0.0)
+        stages[4] = ride.stages.get("postprocess", 0.0)
+        stages[5] = encoded - answered
+        response_headers += served.headers
+        response_headers.append((b"x-request-id", request_id.encode()))
+        response_headers.append((b"server-timing", server_timing(stages, ride)))
+        await respond(send, 200, content, response_headers)
+        status = 200
+    except ClientDisconnectedError:
+        status = 499
+    except Exception as raised:
+        error = from_exception(raised, served.id, request_id)
+        status = error.status
+        _log_error(error, raised, served, request_id)
+        await respond_error(send, error, request_id)
+    finally:
+        if announced:
+            batcher.arrived()
+        served.leave()
+    metrics = served.metrics
+    metrics.request(status, time.perf_counter() - started)
+    if status == 200:
+        metrics.stage_times(stages)
+
+
+def _log_error(
+    error: HttpError, raised: Exception, served: ServedEndpoint, request_id: str
+) -> None:
+    fields = {
+        "request_id": request_id,
+        "endpoint": served.id,
+        "model": served.model_name,
+        "version": served.version,
+        "status": error.status,
+    }
+    if error.status >= 500:
+        log.error(error.message, extra=fields, exc_info=error.status == 503 and raised)
+    else:
+        log.info(error.message, extra=fields)

@@ -1,0 +1,79 @@
+"""``POST /endpoints/{id}/predict``: the native route.
+
+Bodies: JSON ``{"instances": [...]}`` (records or rows, as TF Serving and Vertex AI take
+them); for image endpoints also a raw ``image/*`` (or ``application/octet-stream``) body, or
+``multipart/form-data`` whose parts are the images, in order. The answer is
+``{"predictions": [...], "model": {"name", "version"}, "request_id"}``.
+"""
+
+from __future__ import annotations
+
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Any
+
+import orjson
+
+from modelyard.pipeline.encoders.payload import instances_of
+from modelyard.serving.asgi import RequestHeaders
+from modelyard.serving.errors import HttpError, malformed_json, too_many_instances
+from modelyard.serving.served import Answer, Job, ServedEndpoint
+
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+def _is_json(content_type: bytes) -> bool:
+    return (
+        not content_type or content_type.startswith(b"application/json") or b"+json" in content_type
+    )
+
+
+def _multipart_parts(body: bytes, content_type: bytes) -> list[bytes]:
+    """The payload of every part of a ``multipart/form-data`` body, in order."""
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"content-type: " + content_type + b"\r\n\r\n" + body
+    )
+    if not message.is_multipart():
+        raise HttpError(400, "malformed multipart body: no boundary or no parts")
+    parts = [part.get_payload(decode=True) for part in message.iter_parts()]
+    images = [part for part in parts if isinstance(part, bytes) and part]
+    if not images:
+        raise HttpError(400, "malformed multipart body: no non-empty part")
+    return images
+
+
+class NativeCodec:
+    """JSON instances or image bytes in; predictions out."""
+
+    tensors = False
+
+    def decode(self, body: bytes, headers: RequestHeaders) -> Any:
+        """JSON parsed with orjson; image bodies passed on as bytes for the image encoder."""
+        content_type = headers.content_type
+        if _is_json(content_type):
+            try:
+                return orjson.loads(body)
+            except orjson.JSONDecodeError as error:
+                raise malformed_json(error) from None
+        if content_type.startswith(b"multipart/form-data"):
+            return _multipart_parts(body, content_type)
+        return body
+
+    def validate(self, served: ServedEndpoint, payload: Any) -> Job:
+        """The endpoint's encoder checks the payload; too many instances is refused first."""
+        limit = served.max_instances
+        if isinstance(payload, (dict, list)):
+            count = len(instances_of(payload)[0])
+            if count > limit:
+                raise too_many_instances(count, limit)
+        return Job(served.pipeline.encode(payload), tensors=False)
+
+    def encode(
+        self, served: ServedEndpoint, payload: Any, answer: Answer, request_id: str
+    ) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        """``{"predictions", "model", "request_id"}`` as orjson bytes."""
+        body = orjson.dumps(
+            {"predictions": answer, "model": served.model_doc, "request_id": request_id},
+            option=orjson.OPT_SERIALIZE_NUMPY,
+        )
+        return body, list(_JSON_HEADERS)

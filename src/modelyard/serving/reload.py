@@ -1,0 +1,92 @@
+"""Hot reload: when an alias moves, serve the new version without failing a request.
+
+The new version is loaded beside the old (in a thread, so requests keep flowing), the table
+entry is swapped in one assignment on the event loop (atomic for every request that starts
+after it), and the old version is closed once the requests that hold it have answered and
+its batcher is empty. A background task checks the registry every ``interval_s`` seconds;
+``POST /admin/reload`` checks at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from modelyard.pipeline import Endpoint
+from modelyard.registry import Registry
+from modelyard.serving.served import ServedEndpoint
+
+log = logging.getLogger("modelyard.serving.reload")
+
+
+class EndpointTable:
+    """The endpoints being served, by id; the only shared mutable state of the server."""
+
+    def __init__(self, make: Callable[[Endpoint], ServedEndpoint], registry: Registry) -> None:
+        self._make = make
+        self._registry = registry
+        self.current: dict[str, ServedEndpoint] = {}
+        self._lock = asyncio.Lock()
+        self._retiring: set[asyncio.Task[None]] = set()
+
+    def add(self, endpoint: Endpoint) -> None:
+        """Serve ``endpoint`` (at start-up)."""
+        self.current[endpoint.id] = self._make(endpoint)
+
+    async def reload(self) -> list[dict[str, Any]]:
+        """Check every endpoint's model reference now; switch those whose version moved.
+
+        Returns one ``{"endpoint", "from", "to"}`` per switch. Checks never overlap.
+        """
+        async with self._lock:
+            switches = []
+            for served in list(self.current.values()):
+                fresh = await asyncio.to_thread(self._moved, served)
+                if fresh is None:
+                    continue
+                switches.append(await self._switch(served, fresh))
+            return switches
+
+    def _moved(self, served: ServedEndpoint) -> Endpoint | None:
+        """A new endpoint loaded beside ``served`` if its reference now names another package.
+
+        ``Endpoint.reload`` would close the old pipeline at once, under requests in flight;
+        a second ``Endpoint`` for the same spec keeps both loaded until the old one drains.
+        """
+        spec = served.endpoint.spec
+        if self._registry.get(spec.ref).digest == served.pipeline.digest:
+            return None
+        return Endpoint(spec, self._registry)
+
+    async def _switch(self, old: ServedEndpoint, fresh: Endpoint) -> dict[str, Any]:
+        new = self._make(fresh)
+        self.current[old.id] = new
+        change = {"endpoint": old.id, "from": old.version, "to": new.version}
+        log.info("switched endpoint to a new version", extra=change)
+        task = asyncio.get_running_loop().create_task(self._retire(old))
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+        return change
+
+    async def _retire(self, old: ServedEndpoint) -> None:
+        await old.drain()
+        await asyncio.to_thread(old.endpoint.close)
+        log.info("closed old version", extra={"endpoint": old.id, "version": old.version})
+
+    async def watch(self, interval_s: float) -> None:
+        """Check for alias moves every ``interval_s`` seconds until cancelled."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.reload()
+            except Exception:
+                log.exception("reload check failed; serving the versions already loaded")
+
+    async def close(self) -> None:
+        """Drain and close every endpoint (graceful shutdown)."""
+        await asyncio.gather(*self._retiring)
+        for served in list(self.current.values()):
+            await served.drain()
+            await asyncio.to_thread(served.endpoint.close)

@@ -1,0 +1,122 @@
+"""One endpoint as the server runs it: the loaded model, its batcher, metrics and drain state.
+
+A request takes a reference to the :class:`ServedEndpoint` current when it starts and keeps
+it to the end, so a hot reload that swaps the table entry never changes the model under a
+request. The old one is closed only once every request that holds it has answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from modelyard.pipeline import Endpoint
+from modelyard.pipeline.batcher import BatchOutcome, MicroBatcher
+from modelyard.pipeline.encoders.tensor import TensorArgs, TensorEncoder
+from modelyard.pipeline.pipeline import concat_batches
+from modelyard.pipeline.types import Arrays, Batch
+from modelyard.serving.metrics import EndpointMetrics, ServerMetrics
+
+DEFAULT_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A request's validated arrays; ``tensors`` asks for raw runner outputs (V2) instead of
+    the pipeline's formatted predictions (native route)."""
+
+    batch: Batch
+    tensors: bool
+
+
+Answer = list[Any] | Arrays
+"""A job's answer: its predictions (native) or its rows of every runner output (V2)."""
+
+
+class ServedEndpoint:
+    """An :class:`Endpoint` with what serving it needs, built once per loaded version."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        metrics: ServerMetrics,
+        executor: Executor,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        self.endpoint = endpoint
+        self.id = endpoint.id
+        self.pipeline = endpoint.pipeline
+        self.model_name = endpoint.model.name
+        self.version = str(endpoint.model.version)
+        self.model_doc = {"name": self.model_name, "version": endpoint.model.version}
+        self.headers = [
+            (b"x-model-name", self.model_name.encode()),
+            (b"x-model-version", self.version.encode()),
+        ]
+        spec = endpoint.spec
+        self.max_body_bytes = spec.limits.max_body_bytes
+        self.max_instances = spec.limits.max_instances
+        self.timeout_s = timeout_s
+        self.metrics: EndpointMetrics = metrics.for_endpoint(self.id, self.model_name, self.version)
+        self.tensor_encoder = TensorEncoder(TensorArgs(), self.pipeline.context)
+        self.batcher: MicroBatcher[Job, Answer] = MicroBatcher(
+            self._run,
+            max_batch_size=spec.batching.max_batch_size,
+            max_wait_ms=spec.batching.max_wait_ms,
+            executor=executor,
+            on_batch=self.metrics.batches.observe,
+        )
+        self.in_flight = 0
+        self._draining = False
+        self._quiet = asyncio.Event()
+
+    def _run(self, jobs: Sequence[Job]) -> BatchOutcome[Answer]:
+        """Run one batch: concatenate, infer once, finish once, split back by rows.
+
+        Postprocessors and formatters work row by row, so finishing the whole batch at once
+        gives each request the predictions it would get alone, for one call instead of many.
+        """
+        pipeline = self.pipeline
+        batch = concat_batches([job.batch for job in jobs])
+        started = time.perf_counter()
+        outputs = pipeline.infer(batch.feeds)
+        inferred = time.perf_counter()
+        predictions = None
+        if not all(job.tensors for job in jobs):
+            predictions = pipeline.finish(outputs)
+        finished = time.perf_counter()
+        answers: list[Answer] = []
+        start = 0
+        for job in jobs:
+            end = start + job.batch.rows
+            if job.tensors:
+                answers.append({name: array[start:end] for name, array in outputs.items()})
+            else:
+                assert predictions is not None
+                answers.append(predictions[start:end])
+            start = end
+        stages = {"infer": inferred - started, "postprocess": finished - inferred}
+        return BatchOutcome(answers, stages)
+
+    def enter(self) -> None:
+        """A request starts using this version."""
+        self.in_flight += 1
+
+    def leave(self) -> None:
+        """A request that used this version has answered."""
+        self.in_flight -= 1
+        if self._draining and self.in_flight == 0:
+            self._quiet.set()
+
+    async def drain(self) -> None:
+        """Wait for every request holding this version to answer (no new one may start)."""
+        self._draining = True
+        if self.in_flight == 0:
+            self._quiet.set()
+        await self._quiet.wait()
+        await self.batcher.drained()
