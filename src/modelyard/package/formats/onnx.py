@@ -24,7 +24,7 @@ from modelyard.package.formats.base import Prepared, parse_options
 from modelyard.package.manifest import Format, Signature, Task
 from modelyard.package.signature import build_signature, columns_of, tensor_specs
 
-_CLASS_ATTRIBUTES = ("classlabels_int64s", "classlabels_strings")
+_CLASS_ATTRIBUTES = ("classlabels_int64s", "classlabels_ints", "classlabels_strings")
 
 
 class OnnxOptions(BaseModel):
