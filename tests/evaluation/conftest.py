@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from evaltools import Data, imbalanced_breast_cancer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +24,7 @@ def majority_model(imbalanced: Data) -> LogisticRegression:
 
 
 @pytest.fixture(scope="session")
-def good_model(imbalanced: Data) -> LogisticRegression:
-    """A real classifier of the same data."""
-    return LogisticRegression(max_iter=5000).fit(imbalanced.X("train"), imbalanced.y("train"))
+def good_model(imbalanced: Data) -> Pipeline:
+    """A real classifier of the same data (standardised logistic regression)."""
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+    return model.fit(imbalanced.X("train"), imbalanced.y("train"))

@@ -86,6 +86,13 @@ _KINDS: dict[str, type[_Gate]] = {
 }
 
 
+def _yaml11_keys(item: Any) -> Any:
+    """Undo YAML 1.1 reading the key ``on`` (as in ``on: lower_bound``) as the boolean true."""
+    if isinstance(item, dict) and True in item and "metric" in item:
+        return {("on" if key is True else key): value for key, value in item.items()}
+    return item
+
+
 def parse_gates(data: Any, *, source: str = "gates", root: yaml.Node | None = None) -> list[Gate]:
     """Validate plain data (``{"gates": [...]}``) as a list of gates, errors naming the line."""
     if not isinstance(data, dict) or not isinstance(data.get("gates"), list):
@@ -97,7 +104,8 @@ def parse_gates(data: Any, *, source: str = "gates", root: yaml.Node | None = No
     if extra:
         raise ConfigError(f"{source}: unknown key(s) {', '.join(extra)}; expected only 'gates'")
     gates: list[Gate] = []
-    for i, item in enumerate(items):
+    for i, raw in enumerate(items):
+        item = _yaml11_keys(raw)
         kind = next((k for k in _KINDS if isinstance(item, dict) and k in item), None)
         if kind is None:
             line = line_of(root, ("gates", i))
