@@ -62,10 +62,14 @@ def assess(
     subject: Subject,
     settings: Settings,
     *,
+    dataset_sha256: str | None = None,
     profile: DataProfile | None = None,
     on_resample: Callable[[], None] | None = None,
 ) -> EvaluationResult:
-    """Every figure of one evaluation of ``outcomes`` on the rows of ``data``."""
+    """Every figure of one evaluation of ``outcomes`` on the rows of ``data``.
+
+    ``dataset_sha256`` names the data (default: the fingerprint of ``data``'s rows).
+    """
     headline = m.headline_metrics(outcomes)
     if isinstance(outcomes, ClassificationOutcomes):
         parts = _classification_parts(outcomes)
@@ -78,7 +82,7 @@ def assess(
             "digest": subject.digest,
             "format": subject.format,
             "target": settings.target,
-            "dataset_sha256": data_fingerprint(data),
+            "dataset_sha256": dataset_sha256 or data_fingerprint(data),
             "rows": outcomes.rows,
             "task": "classification"
             if isinstance(outcomes, ClassificationOutcomes)
