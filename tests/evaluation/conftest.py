@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
-from evaltools import Data, imbalanced_breast_cancer
+from evaltools import STRICT_THRESHOLD, Data, imbalanced_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+
+from modelyard.package.builder import build_package
+from modelyard.registry import Registry
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +34,53 @@ def good_model(imbalanced: Data) -> Pipeline:
     """A real classifier of the same data (standardised logistic regression)."""
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
     return model.fit(imbalanced.X("train"), imbalanced.y("train"))
+
+
+LABEL_MAP = {"name": "label_map", "args": {"mapping": {"0": "malignant", "1": "benign"}}}
+
+
+@pytest.fixture(scope="session")
+def packages(
+    tmp_path_factory: pytest.TempPathFactory,
+    imbalanced: Data,
+    good_model: Pipeline,
+    majority_model: LogisticRegression,
+) -> dict[str, Path]:
+    """Package folders of model "bc", built once: ``good``, ``majority``, and ``strict``
+    (the good model whose pipeline calls benign only at probability ≥ 0.99)."""
+    root = tmp_path_factory.mktemp("packages")
+    pipelines = {
+        "good": (good_model, [LABEL_MAP]),
+        "majority": (majority_model, [LABEL_MAP]),
+        "strict": (
+            good_model,
+            [{"name": "threshold", "args": {"threshold": STRICT_THRESHOLD}}, LABEL_MAP],
+        ),
+    }
+    folders = {}
+    for key, (model, postprocess) in pipelines.items():
+        build_package(
+            model, "bc", root / key, sample=imbalanced.X("train").head(50),
+            train_data=imbalanced.train, target="target", pipeline={"postprocess": postprocess},
+        )
+        folders[key] = root / key
+    return folders
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[Registry]:
+    """An empty registry on a SQLite file, with local artifacts."""
+    store = Registry(
+        f"sqlite:///{tmp_path / 'registry.db'}", str(tmp_path / "artifacts"),
+        cache_dir=tmp_path / "cache",
+    )
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def bc(registry: Registry, packages: dict[str, Path]) -> Registry:
+    """The registry holding bc:1 (good) and bc:2 (always benign)."""
+    registry.register(packages["good"])
+    registry.register(packages["majority"])
+    return registry

@@ -14,6 +14,7 @@ from modelyard.evaluation.outcomes import ClassificationOutcomes, classification
 
 MALIGNANT_KEPT = 25
 BREAST_CANCER_NAMES = {"0": "malignant", "1": "benign"}
+STRICT_THRESHOLD = 0.99
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from pydantic import ValidationError
 
 from modelyard.core.errors import ConfigError
 from modelyard.evaluation.assess import Settings, Subject, assess
+from modelyard.evaluation.metrics import CLASSIFICATION, REGRESSION
+from modelyard.evaluation.names import MetricNames
 from modelyard.evaluation.outcomes import Outcomes, classification_outcomes, regression_outcomes
 from modelyard.evaluation.result import RESULT_SCHEMA, Comparison, EvaluationResult
 from modelyard.package.datasets import Labeled, labeled
@@ -38,6 +40,26 @@ def class_aliases(pipeline: Pipeline) -> dict[str, str]:
     raw = pipeline.context.classes or ()
     named = pipeline.output_context.classes or ()
     return {str(r): str(n) for r, n in zip(raw, named, strict=True) if str(r) != str(n)}
+
+
+def metric_names(version: ModelVersion, store: Registry) -> MetricNames:
+    """The metric and class names an evaluation of ``version`` will answer to.
+
+    Known before evaluating: the pipeline is built (``label_map`` applied) but not loaded.
+    """
+    pipeline = Pipeline(
+        version.manifest,
+        package_dir=store.fetch(version),
+        version=version.version,
+        digest=version.digest,
+    )
+    task = version.manifest.signature.task
+    headline = REGRESSION if task == "regression" else CLASSIFICATION
+    return MetricNames(
+        [metric.name for metric in headline],
+        [str(c) for c in pipeline.output_context.classes or ()],
+        class_aliases(pipeline),
+    )
 
 
 def serve_outcomes(pipeline: Pipeline, table: Labeled) -> Outcomes:

@@ -70,8 +70,9 @@ class EvaluationResult(BaseModel):
         return MetricNames(list(self.metrics), self.classes, self.class_aliases)
 
     def value(self, name: str | MetricName) -> float | None:
-        """The point value of a metric (``None`` when undefined on these rows)."""
+        """The point value of a metric (``None`` when undefined on these rows or not computed,
+        e.g. ``roc_auc`` of a model without probabilities)."""
         metric = self.names().resolve(name) if isinstance(name, str) else name
         if metric.cls is not None:
-            return self.per_class[metric.cls][metric.base]
-        return self.metrics[metric.base]
+            return self.per_class.get(metric.cls, {}).get(metric.base)
+        return self.metrics.get(metric.base)
