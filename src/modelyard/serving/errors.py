@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from modelyard.core.errors import ModelyardError, NotFoundError, PayloadError
+from modelyard.core.errors import ModelyardError, PayloadError
 from modelyard.pipeline.batcher import BatchTimeoutError
 
 
@@ -57,11 +57,14 @@ def unsupported_media(content_type: str, accepted: str) -> HttpError:
     return HttpError(415, f"content type {content_type!r} is not accepted here; send {accepted}")
 
 
-def from_exception(error: BaseException, endpoint: str, request_id: str) -> HttpError:
+def from_exception(
+    error: BaseException, endpoint: str, request_id: str, *, inferring: bool
+) -> HttpError:
     """The HTTP answer for an exception raised while serving ``endpoint``.
 
-    Payload problems are the client's (422); a timeout is 504; any other failure of the
-    runner or the pipeline is 503 with the request id, so the log line can be found.
+    Payload problems are the client's (422), a timeout is 504. Anything else raised while the
+    model ran (``inferring``) is a runner failure, 503 with the request id so the log line can
+    be found; before that, a modelyard error is the client's (422) and any other is a bug (500).
     """
     if isinstance(error, HttpError):
         return error
@@ -69,12 +72,9 @@ def from_exception(error: BaseException, endpoint: str, request_id: str) -> Http
         return HttpError(422, str(error), problems=error.problems)
     if isinstance(error, BatchTimeoutError):
         return HttpError(504, f"endpoint {endpoint!r} did not answer in time")
-    if isinstance(error, NotFoundError):
-        return HttpError(404, str(error))
+    see_log = f"see the server log for request id {request_id}"
+    if inferring:
+        return HttpError(503, f"endpoint {endpoint!r} failed to run the model; {see_log}")
     if isinstance(error, ModelyardError):
         return HttpError(422, str(error))
-    return HttpError(
-        503,
-        f"endpoint {endpoint!r} failed to run the model; see the server log for request id "
-        f"{request_id}",
-    )
+    return HttpError(500, f"internal error in endpoint {endpoint!r}; {see_log}")

@@ -76,6 +76,7 @@ async def handle(
     batcher = served.batcher
     batcher.arriving()
     announced = True
+    inferring = False
     try:
         body = await read_body(receive, served.max_body_bytes, headers.content_length)
         payload = codec.decode(body, headers)
@@ -84,8 +85,10 @@ async def handle(
         validated = time.perf_counter()
         batcher.arrived()
         announced = False
+        inferring = True
         answer, ride = await batcher.submit(job, job.batch.rows, timeout_s=served.timeout_s)
         answered = time.perf_counter()
+        inferring = False
         content, response_headers = codec.encode(served, payload, answer, request_id)
         encoded = time.perf_counter()
         stages[0] = decoded - started
@@ -102,7 +105,7 @@ async def handle(
     except ClientDisconnectedError:
         status = 499
     except Exception as raised:
-        error = from_exception(raised, served.id, request_id)
+        error = from_exception(raised, served.id, request_id, inferring=inferring)
         status = error.status
         _log_error(error, raised, served, request_id)
         await respond_error(send, error, request_id)
@@ -127,6 +130,6 @@ def _log_error(
         "status": error.status,
     }
     if error.status >= 500:
-        log.error(error.message, extra=fields, exc_info=error.status == 503 and raised)
+        log.error(error.message, extra=fields, exc_info=error.status != 504 and raised)
     else:
         log.info(error.message, extra=fields)

@@ -1,0 +1,498 @@
+"""Serving benchmark: modelyard beside its two floors and two Python peers, in one run.
+
+    python benchmarks/serve_bench.py [--duration 10] [--no-peers] [--workdir DIR]
+
+What runs (each server alone on the machine, one worker, `wrk -t1` as the load generator in
+its own process, one-row requests, concurrency 1, 8 and 64):
+
+- floor 1, in-process model call: onnxruntime's ``session.run`` on one row, and modelyard's
+  ``Endpoint.predict`` (encode + infer + finish) in the same process, no HTTP;
+- floor 2, bare uvicorn: a raw ASGI app (uvloop + httptools) answering a constant JSON;
+- modelyard on the breast-cancer endpoint (a scaled logistic regression, ONNX, records);
+- modelyard on a digits MLP (two 2048-wide hidden layers, about a millisecond per row) with
+  micro-batching on and off;
+- peers on the same two models: MLServer 1.7.1 (its scikit-learn runtime, adaptive batching
+  on; venv from ``.ci/setup-mlserver.sh``) and LitServe (onnxruntime on the same ONNX file,
+  batching on; venv at ``$MODELYARD_LITSERVE_VENV``, default /opt/modelyard-litserve).
+
+It prints a Markdown report (figures, per-stage breakdown from modelyard's own histograms)
+for BENCHMARKS.md. Nothing here is asserted: machine speed drifts, only one run compares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+CONCURRENCY = (1, 8, 64)
+MLSERVER_VENV = Path(os.environ.get("MODELYARD_MLSERVER_VENV", "/opt/modelyard-mlserver"))
+LITSERVE_VENV = Path(os.environ.get("MODELYARD_LITSERVE_VENV", "/opt/modelyard-litserve"))
+_FLOOR_BODY = b'{"predictions":[{"label":1,"score":0.99}],"model":{"name":"m","version":1}}'
+
+
+async def floor_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The bare-uvicorn floor: read the request, answer a constant JSON."""
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    length = str(len(_FLOOR_BODY)).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", length)]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": _FLOOR_BODY})
+
+
+# -- models ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Models:
+    """What the servers load: the registry, endpoint files, peer model files, request rows."""
+
+    registry_url: str
+    artifacts: str
+    endpoints_file: Path
+    cancer_onnx: Path
+    mlp_onnx: Path
+    cancer_joblib: Path
+    mlp_joblib: Path
+    cancer_row: list[float]
+    mlp_row: list[float]
+
+
+def _onnx_file(registry: Any, ref: str) -> Path:
+    version = registry.get(ref)
+    return registry.fetch(version) / version.manifest.model_file
+
+
+def prepare(workdir: Path) -> Models:
+    """Register the demo models plus the MLP; export the same models for the peers."""
+    import joblib
+    from sklearn.datasets import load_breast_cancer, load_digits
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from modelyard import demo
+    from modelyard.api import log_model
+    from modelyard.registry import Registry
+
+    made = demo.prepare(workdir)
+    registry = Registry(made.registry_url, made.artifacts, cache_dir=workdir / "cache")
+    digits = load_digits(as_frame=True)
+    features = digits.data.astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a few epochs suffice: only the cost is measured
+        mlp = MLPClassifier((2048, 2048), max_iter=3, random_state=0).fit(features, digits.target)
+    version = log_model(mlp, "digits_mlp", sample=features.head(20), registry=registry)
+    registry.set_alias("digits_mlp", "production", version.version, reason="benchmark")
+    cancer = load_breast_cancer(as_frame=True)
+    lr = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    lr.fit(cancer.data.astype(np.float32), cancer.target)
+    joblib.dump(lr, workdir / "cancer.joblib")
+    joblib.dump(mlp, workdir / "mlp.joblib")
+    endpoints = workdir / "bench-endpoints.yaml"
+    endpoints.write_text(
+        "endpoints:\n"
+        "  - {id: breast-cancer, model: breast_cancer@production, runner: {threads: 1}}\n"
+        "  - {id: mlp, model: digits_mlp@production,\n"
+        "     batching: {max_batch_size: 64, max_wait_ms: 2}}\n"
+        "  - {id: mlp-unbatched, model: digits_mlp@production,\n"
+        "     batching: {max_batch_size: 1, max_wait_ms: 0}}\n",
+        encoding="utf-8",
+    )
+    models = Models(
+        registry_url=made.registry_url,
+        artifacts=made.artifacts,
+        endpoints_file=endpoints,
+        cancer_onnx=_onnx_file(registry, "breast_cancer@production"),
+        mlp_onnx=_onnx_file(registry, "digits_mlp@production"),
+        cancer_joblib=workdir / "cancer.joblib",
+        mlp_joblib=workdir / "mlp.joblib",
+        cancer_row=[float(v) for v in cancer.data.iloc[0]],
+        mlp_row=[float(v) for v in features.iloc[0]],
+    )
+    registry.close()
+    return models
+
+
+# -- load generation ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """An HTTP route under test and the one-row request it gets."""
+
+    url: str
+    body: bytes
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class Result:
+    """One wrk run."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+def wrk(target: Target, connections: int, duration: float, workdir: Path) -> Result:
+    """Run ``wrk -t1`` against ``target`` and read requests/s, p50, p99 and non-2xx."""
+    script = workdir / "post.lua"
+    body = target.body.decode().replace("\\", "\\\\").replace("]]", "] ]")
+    script.write_text(
+        f'wrk.method = "POST"\nwrk.body = [[{body}]]\n'
+        f'wrk.headers["Content-Type"] = "{target.content_type}"\n',
+        encoding="utf-8",
+    )
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "-s", str(script)]
+    out = subprocess.run([*command, target.url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return Result(rps, p50, p99, int(errors.group(1)) if errors else 0)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server(command: list[str], ready_url: str, *, cwd: Path, env: dict[str, str] | None = None,
+           deadline_s: float = 120) -> Iterator[None]:  # fmt: skip
+    """Start ``command``, wait until ``ready_url`` answers 200, stop it (by pid) afterwards."""
+    log = (cwd / "server.log").open("ab")
+    process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})},
+                               stdout=log, stderr=log)  # fmt: skip
+    try:
+        give_up = time.monotonic() + deadline_s
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[0]} exited early; see {cwd / 'server.log'}")
+            try:
+                if httpx.get(ready_url, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > give_up:
+                raise RuntimeError(f"{ready_url} not ready after {deadline_s} s")
+            time.sleep(0.2)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+# -- servers --------------------------------------------------------------------------------
+
+
+def modelyard_command(models: Models, port: int) -> list[str]:
+    code = (
+        "from modelyard.serving.server import run; "
+        f"run({str(models.endpoints_file)!r}, port={port}, registry={models.registry_url!r}, "
+        f"artifacts={models.artifacts!r}, reload_interval_s=0)"
+    )
+    return [sys.executable, "-c", code]
+
+
+def floor_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent),
+            "serve_bench:floor_app", "--port", str(port), "--loop", "uvloop", "--http",
+            "httptools", "--no-access-log", "--log-level", "warning"]  # fmt: skip
+
+
+def mlserver_setup(models: Models, workdir: Path, port: int) -> list[str]:
+    """A model repository with both models (scikit-learn runtime, adaptive batching on)."""
+    root = workdir / "mlserver"
+    for name, source in (("cancer", models.cancer_joblib), ("mlp", models.mlp_joblib)):
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, folder / "model.joblib")
+        settings = {"name": name, "implementation": "mlserver_sklearn.SKLearnModel",
+                    "parameters": {"uri": "./model.joblib"},
+                    "max_batch_size": 64, "max_batch_time": 0.002}  # fmt: skip
+        (folder / "model-settings.json").write_text(json.dumps(settings))
+    (root / "settings.json").write_text(json.dumps({
+        "host": "127.0.0.1", "http_port": port, "grpc_port": free_port(),
+        "metrics_port": free_port(), "metrics_endpoint": None,
+    }))  # fmt: skip
+    return [str(MLSERVER_VENV / "bin" / "mlserver"), "start", str(root)]
+
+
+_LITSERVE_APP = """
+import sys
+import numpy as np
+import litserve as ls
+import onnxruntime as ort
+
+class Api(ls.LitAPI):
+    def setup(self, device):
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        self.session = ort.InferenceSession(sys.argv[1], options)
+        self.input = self.session.get_inputs()[0].name
+    def decode_request(self, request):
+        return np.asarray(request["instances"], dtype=np.float32)
+    def batch(self, inputs):
+        return np.concatenate(inputs)
+    def predict(self, x):
+        return self.session.run(None, {self.input: x})[1]
+    def unbatch(self, output):
+        return [row[None, :] for row in output]
+    def encode_response(self, output):
+        return {"predictions": output.tolist()}
+
+if __name__ == "__main__":
+    api = Api(max_batch_size=64, batch_timeout=0.002)
+    ls.LitServer(api, accelerator="cpu").run(host="127.0.0.1", port=int(sys.argv[2]),
+                                             generate_client_file=False)
+"""
+
+
+def litserve_command(onnx_file: Path, workdir: Path, port: int) -> list[str]:
+    script = workdir / "litserve_app.py"
+    script.write_text(_LITSERVE_APP)
+    return [str(LITSERVE_VENV / "bin" / "python"), str(script), str(onnx_file), str(port)]
+
+
+# -- in-process floor -----------------------------------------------------------------------
+
+
+def in_process(models: Models, record: dict[str, float]) -> dict[str, float]:
+    """Median microseconds of one-row calls without HTTP."""
+    import onnxruntime as ort
+
+    from modelyard.pipeline import load_endpoints
+    from modelyard.registry import Registry
+
+    def median_us(call: Any, repeat: int = 2000) -> float:
+        for _ in range(50):
+            call()
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - start)
+        return float(np.median(times) * 1e6)
+
+    figures = {}
+    for label, path, row in (("cancer", models.cancer_onnx, models.cancer_row),
+                             ("mlp", models.mlp_onnx, models.mlp_row)):  # fmt: skip
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        session = ort.InferenceSession(str(path), options)
+        feeds = {session.get_inputs()[0].name: np.asarray([row], dtype=np.float32)}
+        figures[f"onnxruntime session.run, 1 row ({label})"] = median_us(
+            lambda s=session, f=feeds: s.run(None, f), 200 if label == "mlp" else 2000
+        )
+    registry = Registry(models.registry_url, models.artifacts)
+    endpoint = load_endpoints(models.endpoints_file, registry)["breast-cancer"]
+    payload = {"instances": [record]}
+    figures["modelyard Endpoint.predict, 1 record (cancer)"] = median_us(
+        lambda: endpoint.predict(payload)
+    )
+    return figures
+
+
+# -- the run --------------------------------------------------------------------------------
+
+
+def _series(metrics_text: str, metric: str, endpoint: str) -> dict[str, float]:
+    """``{label text: value}`` of one metric's series for ``endpoint`` in /metrics text."""
+    pattern = re.compile(rf'^{metric}\{{endpoint="{re.escape(endpoint)}",([^}}]*)\}} (\S+)$', re.M)
+    return {labels: float(value) for labels, value in pattern.findall(metrics_text)}
+
+
+def stage_means(before: str, after: str, endpoint: str) -> dict[str, float]:
+    """Mean microseconds per request of each stage between two scrapes, and rows per batch."""
+
+    def delta(metric: str) -> dict[str, float]:
+        old = _series(before, metric, endpoint)
+        return {k: v - old.get(k, 0.0) for k, v in _series(after, metric, endpoint).items()}
+
+    sums = delta("modelyard_stage_duration_seconds_sum")
+    counts = delta("modelyard_stage_duration_seconds_count")
+    means = {
+        re.search(r'stage="(\w+)"', labels).group(1): sums[labels] / max(1.0, counts[labels]) * 1e6  # type: ignore[union-attr]
+        for labels in sums
+    }
+    rows = sum(delta("modelyard_batch_size_rows_sum").values())
+    batches = sum(delta("modelyard_batch_size_rows_count").values())
+    means["rows per batch"] = rows / max(1.0, batches)
+    return means
+
+
+def measure(name: str, target: Target, args: argparse.Namespace, workdir: Path,
+            report: dict[str, dict[int, Result]], stages: dict[str, Any] | None = None,
+            metrics_url: str | None = None, endpoint: str = "") -> None:  # fmt: skip
+    """wrk at each concurrency; for modelyard also the stage means during the c=64 run."""
+    wrk(target, 8, 2, workdir)  # warm-up
+    results = {}
+    for connections in args.concurrency:
+        before = httpx.get(metrics_url).text if metrics_url else ""
+        results[connections] = wrk(target, connections, args.duration, workdir)
+        if metrics_url and stages is not None and connections == max(args.concurrency):
+            stages[name] = stage_means(before, httpx.get(metrics_url).text, endpoint)
+        print(f"  {name} c={connections}: {results[connections]}", file=sys.stderr)
+    report[name] = results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=list(CONCURRENCY))
+    parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--workdir", type=Path)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install -y wrk")
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="modelyard-bench-"))
+    print(f"preparing models in {workdir}", file=sys.stderr)
+    models = prepare(workdir)
+    from sklearn.datasets import load_breast_cancer
+
+    names = list(load_breast_cancer(as_frame=True).data.columns)
+    record = dict(zip(names, models.cancer_row, strict=True))
+    native_cancer = json.dumps({"instances": [record]}).encode()
+    native_mlp = json.dumps({"instances": [models.mlp_row]}).encode()
+    report: dict[str, dict[int, Result]] = {}
+    stages: dict[str, Any] = {}
+    floors = in_process(models, record)
+
+    port = free_port()
+    with server(floor_command(port), f"http://127.0.0.1:{port}/", cwd=workdir):
+        measure(
+            "bare uvicorn, constant JSON (floor)",
+            Target(f"http://127.0.0.1:{port}/", native_cancer),
+            args,
+            workdir,
+            report,
+        )
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with server(modelyard_command(models, port), f"{base}/v2/health/ready", cwd=workdir):
+        for name, endpoint, body in (
+            ("modelyard, breast-cancer (LR, 1 record)", "breast-cancer", native_cancer),
+            ("modelyard, MLP, batching on", "mlp", native_mlp),
+            ("modelyard, MLP, batching off", "mlp-unbatched", native_mlp),
+        ):
+            target = Target(f"{base}/endpoints/{endpoint}/predict", body)
+            measure(name, target, args, workdir, report, stages, f"{base}/metrics", endpoint)
+
+    if not args.no_peers:
+        v2_body = {
+            "cancer": json.dumps(
+                {
+                    "inputs": [
+                        {
+                            "name": "predict",
+                            "shape": [1, 30],
+                            "datatype": "FP32",
+                            "data": models.cancer_row,
+                        }
+                    ]
+                }
+            ).encode(),
+            "mlp": json.dumps(
+                {
+                    "inputs": [
+                        {
+                            "name": "predict",
+                            "shape": [1, 64],
+                            "datatype": "FP32",
+                            "data": models.mlp_row,
+                        }
+                    ]
+                }
+            ).encode(),
+        }
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        with server(mlserver_setup(models, workdir, port), f"{base}/v2/health/ready", cwd=workdir):
+            for label, model in (("LR", "cancer"), ("MLP", "mlp")):
+                target = Target(f"{base}/v2/models/{model}/infer", v2_body[model])
+                measure(f"MLServer 1.7.1, {label}", target, args, workdir, report)
+        for label, onnx_file, body in (
+            ("LR", models.cancer_onnx, json.dumps({"instances": [models.cancer_row]}).encode()),
+            ("MLP", models.mlp_onnx, native_mlp),
+        ):
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            with server(litserve_command(onnx_file, workdir, port), f"{base}/health", cwd=workdir):
+                measure(
+                    f"LitServe, {label}", Target(f"{base}/predict", body), args, workdir, report
+                )
+
+    print(render(report, stages, floors, args))
+
+
+def render(report: dict[str, dict[int, Result]], stages: dict[str, Any],
+           floors: dict[str, float], args: argparse.Namespace) -> str:  # fmt: skip
+    """The Markdown tables for BENCHMARKS.md."""
+    lines = [f"Run at {time.strftime('%Y-%m-%d %H:%M')}, load average before: "
+             f"{os.getloadavg()[0]:.2f}, {args.duration:g} s per cell.", ""]  # fmt: skip
+    header = (
+        "| server | "
+        + " | ".join(f"c={c} req/s | c={c} p50 ms | c={c} p99 ms" for c in args.concurrency)
+        + " |"
+    )
+    lines += [header, "|" + "---|" * (1 + 3 * len(args.concurrency))]
+    for name, results in report.items():
+        cells = []
+        for c in args.concurrency:
+            r = results[c]
+            flag = f" ({r.errors} non-2xx)" if r.errors else ""
+            cells.append(f"{r.rps:,.0f}{flag} | {r.p50_ms:.2f} | {r.p99_ms:.2f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "In-process floor (median of one-row calls, no HTTP):", ""]
+    lines += [f"- {name}: {us:.1f} µs" for name, us in floors.items()]
+    if stages:
+        order = ["decode", "validate", "queue", "infer", "postprocess", "encode", "rows per batch"]
+        lines += ["", f"Per-stage means during the c={max(args.concurrency)} run "
+                  "(µs per request; infer/postprocess are the whole batch's):", ""]  # fmt: skip
+        lines += ["| endpoint | " + " | ".join(order) + " |", "|" + "---|" * (1 + len(order))]
+        for name, values in stages.items():
+            lines.append(
+                f"| {name} | " + " | ".join(f"{values.get(k, 0):.1f}" for k in order) + " |"
+            )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
