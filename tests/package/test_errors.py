@@ -110,3 +110,11 @@ def test_loading_a_torchscript_package_without_torch_says_so(model, iris, out: O
 
     with pytest.raises(UnsupportedModelError, match=r"torch is not installed"):
         load_package(out("p"))
+
+
+def test_unreadable_onnx_file_is_refused(iris, out: Out, tmp_path: Path) -> None:
+    path = tmp_path / "broken.onnx"
+    path.write_bytes(b"\x08\x07garbage" * 8)
+
+    with pytest.raises(UnsupportedModelError, match=r"broken\.onnx is not a readable ONNX model"):
+        build_package(path, "broken", out("p"), sample=iris.X_test.to_numpy()[:2])

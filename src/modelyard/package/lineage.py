@@ -114,11 +114,10 @@ def capture_lineage(
     datasets: list[DatasetFingerprint],
     split: SplitInfo | None,
     params: dict[str, Any],
-    cwd: str | Path | None = None,
 ) -> Lineage:
-    """Everything lineage records about this moment: code, data, parameters and machine."""
+    """What made the model: code (the working directory's repository), data, parameters, machine."""
     return Lineage(
-        git=git_info(cwd),
+        git=git_info(),
         datasets=datasets,
         split=split,
         params=params,

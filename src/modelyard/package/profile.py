@@ -43,7 +43,9 @@ def numeric_profile(values: pd.Series) -> NumericProfile:
         max=float(array.max()),
         mean=float(array.mean()),
         std=float(array.std(ddof=1)) if len(array) > 1 else 0.0,
-        quantiles={key: float(np.quantile(array, q)) for key, q in QUANTILES.items()},
+        quantiles=dict(
+            zip(QUANTILES, np.quantile(array, list(QUANTILES.values())).tolist(), strict=True)
+        ),
         histogram_edges=edges.tolist(),
         histogram_counts=counts.tolist(),
     )

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import onnx
 import onnxruntime as ort
+from google.protobuf.message import DecodeError
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 from pydantic import BaseModel, ConfigDict
 
@@ -64,9 +65,9 @@ def _load_proto(model: Any) -> onnx.ModelProto:
         raise NotFoundError(f"ONNX model file {path} does not exist: expected a .onnx file")
     try:
         return onnx.load(str(path))
-    except Exception as error:  # onnx raises protobuf's DecodeError and friends
+    except (DecodeError, OSError) as error:
         raise UnsupportedModelError(
-            f"{path} is not a readable ONNX model: {error}; expected a .onnx file"
+            f"{path} is not a readable ONNX model ({error}): expected a serialized ModelProto"
         ) from None
 
 
