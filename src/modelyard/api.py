@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelyard.package.builder import build_package
 from modelyard.package.loader import LoadedModel, load_package
+from modelyard.package.log_spec import log_arguments, model_from_file, read_log_spec
 from modelyard.registry import Registry
 
 if TYPE_CHECKING:
@@ -55,6 +56,22 @@ def log_model(
             format=format,
         )
         return store.register(Path(workdir))
+
+
+def log_file(
+    model_file: str | Path, manifest: str | Path, *, registry: Registry | None = None
+) -> ModelVersion:
+    """Register an ONNX or pickle file made elsewhere, described by a manifest YAML.
+
+    The file goes through the same packaging as :func:`log_model`: signature, requirements,
+    lineage, profile and metrics, and for a pickle the parity of its ONNX-free round trip.
+    """
+    spec_path = Path(manifest)
+    spec = read_log_spec(spec_path)
+    model, fmt = model_from_file(Path(model_file), spec)
+    return log_model(
+        model, spec.name, format=fmt, registry=registry, **log_arguments(spec_path, spec)
+    )
 
 
 def load(

@@ -56,5 +56,5 @@ def main() -> None:
         app()
     except ModelyardError as error:
         for line in str(error).splitlines() or [type(error).__name__]:
-            err_console.print(f"error: {line}", markup=False, highlight=False)
+            err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from modelyard.cli import render
 from modelyard.cli.context import console, registry_from
-from modelyard.package.from_file import log_file
+from modelyard.api import log_file
 
 app = typer.Typer(help="List and inspect registered models.", no_args_is_help=True)
 
@@ -39,14 +39,15 @@ def list_models(ctx: typer.Context) -> None:
 def show(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="NAME, NAME:VERSION or NAME@ALIAS"),
+    full: bool = typer.Option(False, "--full", help="list every column and profiled feature"),
 ) -> None:
     """Show a version: signature, lineage, metrics, parity, profile and aliases."""
     version = registry_from(ctx).get(ref)
     console.print(render.version_overview(version))
-    console.print(render.signature(version.manifest))
+    console.print(render.signature(version.manifest, full))
     for table in render.lineage(version.manifest.lineage):
         console.print(table)
-    profile = render.profile_summary(version.manifest)
+    profile = render.profile_summary(version.manifest, None if full else render.MAX_LISTED_COLUMNS)
     if profile is not None:
         console.print(profile)
 

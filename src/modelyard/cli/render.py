@@ -12,6 +12,10 @@ if TYPE_CHECKING:
     from modelyard.registry import AliasEvent, ModelVersion
 
 
+MAX_LISTED_COLUMNS = 16
+"""Beyond this many columns (64 pixels, say) the signature table shows a one-line summary."""
+
+
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
 
@@ -44,15 +48,20 @@ def alias_events(events: list[AliasEvent]) -> Table:
     return table
 
 
-def signature(manifest: Manifest) -> Table:
-    """Inputs and outputs, with the tabular columns when there are some."""
+def signature(manifest: Manifest, full: bool = False) -> Table:
+    """Inputs and outputs, with the tabular columns (summarised when many, unless ``full``)."""
     sig = manifest.signature
     table = Table(title=f"signature ({sig.task})", title_justify="left")
     for column in ("kind", "name", "dtype", "shape"):
         table.add_column(column)
-    for spec in sig.columns:
-        kind = "column (categorical)" if spec.categorical else "column"
-        table.add_row(kind, spec.name, spec.dtype, "")
+    if not full and len(sig.columns) > MAX_LISTED_COLUMNS:
+        dtypes = sorted({spec.dtype for spec in sig.columns})
+        names = f"{sig.columns[0].name} … {sig.columns[-1].name}"
+        table.add_row(f"{len(sig.columns)} columns", names, ", ".join(dtypes), "")
+    else:
+        for spec in sig.columns:
+            kind = "column (categorical)" if spec.categorical else "column"
+            table.add_row(kind, spec.name, spec.dtype, "")
     for tensor in sig.inputs:
         table.add_row("input", tensor.name, tensor.dtype, str(tensor.shape))
     for tensor in sig.outputs:
@@ -65,13 +74,16 @@ def signature(manifest: Manifest) -> Table:
 def lineage(lin: Lineage) -> list[Table]:
     """The code, data and split that made the model."""
     git = lin.git
-    rows: list[tuple[str, Any]] = [
-        ("git commit", git.commit if git else "not in a git repository"),
-        ("branch", git.branch if git else None),
-        ("dirty", (f"yes ({len(git.changed_files)} changed files)" if git.dirty else "no"))
-        if git
-        else None,
-        ("remote", git.remote if git else None),
+    rows: list[tuple[str, Any]] = [("git commit", "not in a git repository")]
+    if git is not None:
+        changed = f"yes ({len(git.changed_files)} changed files)" if git.dirty else "no"
+        rows = [
+            ("git commit", git.commit),
+            ("branch", git.branch),
+            ("dirty", changed),
+            ("remote", git.remote),
+        ]
+    rows += [
         ("python", lin.python),
         ("platform", lin.platform),
         ("created", f"{_when(lin.created_at)} by {lin.created_by}"),
@@ -93,14 +105,18 @@ def lineage(lin: Lineage) -> list[Table]:
     return tables
 
 
-def profile_summary(manifest: Manifest) -> Table | None:
-    """One row per profiled feature: type, missing rate and range or top category."""
+def profile_summary(manifest: Manifest, limit: int | None = MAX_LISTED_COLUMNS) -> Table | None:
+    """One row per profiled feature (the first ``limit``): type, missing rate, range or top."""
     if manifest.profile is None:
         return None
+    features = manifest.profile.features
+    shown = features if limit is None else features[:limit]
     table = Table(title=f"data profile ({manifest.profile.rows} rows)", title_justify="left")
     for column in ("feature", "dtype", "missing", "range / top"):
         table.add_column(column)
-    for feature in manifest.profile.features:
+    if len(shown) < len(features):
+        table.caption = f"… and {len(features) - len(shown)} more features (--full lists them)"
+    for feature in shown:
         if feature.numeric is not None:
             summary = f"{feature.numeric.min:.4g} … {feature.numeric.max:.4g}"
         elif feature.categorical is not None and feature.categorical.top:
