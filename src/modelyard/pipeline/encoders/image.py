@@ -3,7 +3,8 @@
 Steps, each an argument: decode (Pillow) → grayscale or RGB → resize to a fixed size, either
 stretched or keeping the aspect ratio with padding → ``pixel * scale`` → ``(x - mean) / std``
 per channel → layout ``NCHW``, ``NHWC`` or ``flat`` (one row of ``H*W*C`` values, as models
-trained on flattened pixels expect).
+trained on flattened pixels expect). Arithmetic is done in float64 and cast to the input's
+dtype once, so e.g. ``scale: 1/15`` gives back exactly the integers a model was trained on.
 
 Payloads: raw bytes (one image, as the server hands over an ``image/*`` body), a list of
 bytes, or ``{"instances": [...]}`` whose items are ``{"b64": "..."}`` (the TF Serving
@@ -80,8 +81,8 @@ class ImageEncoder:
         self._input = single_input(context.signature, args.input)
         self._dtype = NUMPY[self._input.dtype]
         self._mode = "L" if args.color == "grayscale" else "RGB"
-        self._mean = np.asarray(args.mean, dtype=np.float32)
-        self._std = np.asarray(args.std, dtype=np.float32)
+        self._mean = np.asarray(args.mean, dtype=np.float64)
+        self._std = np.asarray(args.std, dtype=np.float64)
 
     def encode(self, payload: Any) -> Batch:
         """One tensor row per image; undecodable items are reported by pointer."""
@@ -130,7 +131,7 @@ class ImageEncoder:
     def _to_array(self, image: Image.Image) -> np.ndarray:
         args = self._args
         image = self._resized(image.convert(self._mode))
-        pixels = np.asarray(image, dtype=np.float32) * np.float32(args.scale)
+        pixels = np.asarray(image, dtype=np.float64) * args.scale
         if pixels.ndim == 2:
             pixels = pixels[:, :, None]
         pixels = (pixels - self._mean) / self._std
