@@ -118,3 +118,12 @@ def test_unreadable_onnx_file_is_refused(iris, out: Out, tmp_path: Path) -> None
 
     with pytest.raises(UnsupportedModelError, match=r"broken\.onnx is not a readable ONNX model"):
         build_package(path, "broken", out("p"), sample=iris.X_test.to_numpy()[:2])
+
+
+def test_sample_without_a_fitted_feature_is_named(model, iris, out: Out) -> None:
+    sample = iris.X_test.head(2).drop(columns=["petal width (cm)"])
+
+    with pytest.raises(
+        ConfigError, match=r"sample has no column\(s\) petal width \(cm\): expected the features"
+    ):
+        build_package(model, "iris", out("p"), sample=sample)

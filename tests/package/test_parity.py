@@ -57,7 +57,10 @@ def test_float32_rounding_fails_a_zero_tolerance(breast_cancer, logistic, out: O
     message = str(caught.value)
     assert message.startswith("onnx model does not match the original on ")
     assert "of 8 rows: row 0 probability off by " in message
-    assert message.endswith("(expected equal labels and differences within tolerance 0)")
+    assert message.endswith(
+        "(expected equal labels and differences within tolerance 0; "
+        "pass a larger tolerance or format='sklearn')"
+    )
 
 
 def test_a_converted_graph_that_disagrees_names_the_label_rows(breast_cancer, out: Out) -> None:

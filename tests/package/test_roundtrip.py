@@ -207,3 +207,20 @@ def test_onnx_file_logged_as_is_reads_task_and_classes_from_the_graph(
     np.testing.assert_array_equal(
         loaded.predict(iris.X_test.to_numpy()), model.predict(iris.X_test.to_numpy())
     )
+
+
+def test_sample_columns_are_put_in_fit_order_and_the_target_dropped(
+    breast_cancer, out: Out
+) -> None:
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(
+        breast_cancer.X_train, breast_cancer.y_train
+    )
+    shuffled = breast_cancer.frame("test").head(5)
+    shuffled = shuffled[list(reversed(shuffled.columns))]
+
+    manifest = build_package(model, "cancer", out("order"), sample=shuffled)
+
+    assert [c.name for c in manifest.signature.columns] == list(breast_cancer.X_train.columns)
+    np.testing.assert_array_equal(
+        load_package(out("order")).predict(shuffled), model.predict(breast_cancer.X_test.head(5))
+    )

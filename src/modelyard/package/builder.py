@@ -20,7 +20,7 @@ from modelyard.core.errors import ConfigError
 from modelyard.core.hashing import as_frame, data_fingerprint
 from modelyard.core.refs import check_name
 from modelyard.package.datasets import Labeled, labeled
-from modelyard.package.estimators import is_estimator
+from modelyard.package.estimators import fit_order, is_estimator
 from modelyard.package.formats import ModelFormat, Prepared, default_format, get_format
 from modelyard.package.io import write_manifest
 from modelyard.package.lineage import capture_lineage, split_info
@@ -161,6 +161,7 @@ def build_package(
     fmt = get_format(format) if format is not None else default_format(model)
     spec, labels = _pipeline_spec(pipeline), _checked_tags(tags)
     folder = _empty_folder(out_dir)
+    sample = fit_order(model, sample) if is_estimator(model) else sample
     train = labeled(train_data, target, "train") if train_data is not None else None
     test = labeled(test_data, target, "test") if test_data is not None else None
     lineage = capture_lineage(

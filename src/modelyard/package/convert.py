@@ -1,11 +1,14 @@
 """scikit-learn → ONNX with skl2onnx, shaped to the package's signature conventions.
 
-Precision: classifiers are converted in float32, skl2onnx's default and the only precision
-every ai.onnx.ml classifier kernel implements; probabilities live in [0, 1], so float32
+Precision: classifiers are converted in float32, skl2onnx's default, which every ai.onnx.ml
+classifier kernel of ONNX Runtime implements; probabilities live in [0, 1], so float32
 rounding (about 1e-7) stays far inside the default parity tolerance of 1e-5. Regressors are
 converted in float64 when ONNX Runtime implements every node of the double graph (linear
-models, most transformers) and fall back to float32 otherwise (tree ensembles): outputs are
-unbounded, and double keeps their error near 1e-12 where it is possible.
+models, scalers, encoders) and fall back to float32 otherwise (tree ensembles: skl2onnx 1.20
+emits double trees that ONNX Runtime 1.31 rejects): outputs are unbounded, and double keeps
+their error near 1e-12 where it is possible. In float32 a tree fed by a float transform (a
+scaler) can take the other branch when a value rounds across a threshold; the parity proof
+catches that, and ``format='sklearn'`` is then the way to ship the model.
 
 ZipMap is always disabled, so classifiers return a plain probability matrix. Inputs are one
 float tensor ``input`` for all-numeric data, or one ``[None, 1]`` tensor per column (named

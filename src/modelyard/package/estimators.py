@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from sklearn.base import BaseEstimator, is_classifier, is_regressor
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from modelyard.core.errors import UnsupportedModelError
+from modelyard.core.errors import ConfigError, UnsupportedModelError
 from modelyard.package.manifest import ColumnSpec, Task
 from modelyard.package.signature import is_numeric
 
@@ -59,3 +60,21 @@ def feeds_per_column(model: Any, columns: list[ColumnSpec]) -> bool:
         return True
     nested = [model, *model.get_params(deep=True).values()]
     return bool(columns) and any(isinstance(step, ColumnTransformer) for step in nested)
+
+
+def fit_order(model: Any, sample: Any) -> Any:
+    """The sample's columns in the order the estimator was fitted on, extra ones dropped.
+
+    A stacked input tensor is positional, so a sample in another order would silently feed
+    the wrong features; a target column left in the sample is dropped the same way.
+    """
+    names = getattr(model, "feature_names_in_", None)
+    if names is None or not isinstance(sample, pd.DataFrame):
+        return sample
+    missing = [str(name) for name in names if name not in sample.columns]
+    if missing:
+        raise ConfigError(
+            f"sample has no column(s) {', '.join(missing)}: expected the features "
+            f"{type(model).__name__} was fitted on"
+        )
+    return sample[list(names)]

@@ -79,6 +79,6 @@ def prove_parity(original: Any, packaged: LoadedModel, X: Any, tolerance: float)
         raise ParityError(
             f"{packaged.manifest.format} model does not match the original on {len(misses)} "
             f"of {parity.rows} rows: {shown} (expected equal labels and differences within "
-            f"tolerance {tolerance:g})"
+            f"tolerance {tolerance:g}; pass a larger tolerance or format='sklearn')"
         )
     return parity
