@@ -17,7 +17,7 @@ GATES = {
         {"min_rows": 100},
     ]
 }
-BOOTSTRAP = 30
+BOOTSTRAP = 20
 
 
 def _promote(registry, ref, data, **kwargs):

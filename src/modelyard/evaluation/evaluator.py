@@ -10,6 +10,7 @@ when the same data is evaluated again with the same settings.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -148,7 +149,7 @@ def compare(result: EvaluationResult, other: EvaluationResult, ref: str) -> Comp
 
 def evaluate(
     ref: str | ModelVersion,
-    data: pd.DataFrame | str,
+    data: pd.DataFrame | str | Path,
     target: str,
     *,
     registry: Registry | None = None,

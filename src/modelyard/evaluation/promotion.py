@@ -18,6 +18,8 @@ from modelyard.core.refs import check_name
 from modelyard.evaluation.assess import Settings
 from modelyard.evaluation.evaluator import compare, evaluate_version, metric_names, read_data
 from modelyard.evaluation.gates import Gate, MetricGate, load_gates, parse_gates, resolve_gates
+from modelyard.evaluation.metrics import CLASSIFICATION, REGRESSION
+from modelyard.evaluation.names import MetricName, MetricNames
 from modelyard.evaluation.result import EvaluationResult
 from modelyard.evaluation.verdicts import GateVerdict, judge
 from modelyard.registry import AliasEvent, ModelVersion, Registry
@@ -64,6 +66,41 @@ def as_gates(gates: str | Path | Sequence[Gate] | dict[str, Any]) -> list[Gate]:
     if isinstance(gates, dict):
         return parse_gates(gates)
     return list(gates)
+
+
+def _resolve(
+    gates: list[Gate], version: ModelVersion, store: Registry, bootstrap: int
+) -> dict[int, MetricName]:
+    """Every gate's names checked against what evaluating ``version`` will produce."""
+    return resolve_gates(
+        gates, metric_names(version, store), task=version.manifest.signature.task,
+        intervals=bootstrap > 0,
+    )
+
+
+def check_gates(
+    gates: str | Path | Sequence[Gate] | dict[str, Any],
+    ref: str | None = None,
+    *,
+    registry: Registry | None = None,
+    bootstrap: int = 1000,
+) -> list[Gate]:
+    """Validate gates, and with ``ref`` their metric and class names against that version.
+
+    Without a model, metric names are checked against every metric modelyard computes and
+    any class name is accepted. What CI runs before spending a bootstrap on a gates file.
+    """
+    gate_list = as_gates(gates)
+    if ref is None:
+        every = [m.name for m in CLASSIFICATION + REGRESSION]
+        for gate in gate_list:
+            if isinstance(gate, MetricGate):
+                MetricNames(every, None).resolve(gate.metric)
+        return gate_list
+    store = registry or Registry()
+    version = store.get(ref)
+    _resolve(gate_list, version, store, bootstrap)
+    return gate_list
 
 
 def _champion(
@@ -114,10 +151,7 @@ def promote(
     store = registry or Registry()
     version = store.get(ref)
     gate_list = as_gates(gates)
-    resolved = resolve_gates(
-        gate_list, metric_names(version, store), task=version.manifest.signature.task,
-        intervals=bootstrap > 0,
-    )
+    resolved = _resolve(gate_list, version, store, bootstrap)
     table = read_data(data, target)
     settings = Settings(target, tuple(slices or ()), bootstrap, seed)
     result = evaluate_version(version, table, settings, store, on_resample=on_resample)

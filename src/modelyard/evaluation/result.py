@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from modelyard.evaluation.bootstrap import Interval
-from modelyard.evaluation.metrics import Curve
+from modelyard.evaluation.metrics import CLASSIFICATION, REGRESSION, Curve
 from modelyard.evaluation.names import MetricName, MetricNames
 from modelyard.evaluation.representativeness import Representativeness
 from modelyard.evaluation.slices import Slice
@@ -65,9 +65,14 @@ class EvaluationResult(BaseModel):
     def ref(self) -> str:
         return f"{self.model}:{self.version}"
 
+    def headline(self) -> list[str]:
+        """The headline metric names in their canonical order (stored JSON sorts keys)."""
+        order = [m.name for m in CLASSIFICATION + REGRESSION]
+        return sorted(self.metrics, key=lambda n: order.index(n) if n in order else len(order))
+
     def names(self) -> MetricNames:
         """The metric and class names this result answers to."""
-        return MetricNames(list(self.metrics), self.classes, self.class_aliases)
+        return MetricNames(self.headline(), self.classes, self.class_aliases)
 
     def value(self, name: str | MetricName) -> float | None:
         """The point value of a metric (``None`` when undefined on these rows or not computed,

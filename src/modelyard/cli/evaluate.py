@@ -1,0 +1,216 @@
+"""``modelyard evaluate``, ``modelyard promote`` and the gates-file check.
+
+Thin: parse options, call :mod:`modelyard.evaluation`, print tables, write reports. A user
+error prints one line and exits 2; a refused promotion prints every gate and exits 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from modelyard.cli.context import console, err_console, registry_from
+from modelyard.core.errors import ModelyardError
+from modelyard.evaluation import EvaluationResult, GatesRefusedError, Promotion
+from modelyard.evaluation import evaluate as run_evaluation
+from modelyard.evaluation import promote as run_promotion
+from modelyard.evaluation.promotion import check_gates as validate_gates
+from modelyard.evaluation.report_html import write_html
+from modelyard.evaluation.report_json import write_json
+
+DATA = typer.Option(..., "--data", help="CSV or Parquet file holding the features and target")
+TARGET = typer.Option(..., "--target", help="the column holding the true labels or values")
+SLICES = typer.Option([], "--slice", help="a column to break metrics down by (repeatable)")
+BOOTSTRAP = typer.Option(1000, "--bootstrap", min=0, help="bootstrap resamples (0: none)")
+SEED = typer.Option(0, "--seed", help="seed of the bootstrap")
+REPORT = typer.Option(None, "--report", help="write a self-contained HTML report here")
+JSON = typer.Option(None, "--json", help="write the JSON report here")
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """A :class:`ModelyardError` (or a report path that cannot be written) becomes one line
+    on stderr and exit status 2."""
+    try:
+        yield
+    except (ModelyardError, OSError) as error:
+        line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def _progress(resamples: int) -> Iterator[Callable[[], None]]:
+    """A progress bar over bootstrap resamples (hidden when there are none)."""
+    with Progress(
+        TextColumn("bootstrap"), BarColumn(), MofNCompleteColumn(),
+        console=err_console, transient=True, disable=resamples == 0,
+    ) as progress:
+        task = progress.add_task("bootstrap", total=resamples)
+        yield lambda: progress.advance(task)
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def metrics_table(result: EvaluationResult) -> Table:
+    """Headline metrics with their interval, the majority baseline and any comparison."""
+    table = Table(title=f"{result.ref} on {result.rows} rows (data {result.dataset_sha256[:12]})",
+                  title_justify="left")
+    for column in ("metric", "value", "95% interval", "majority baseline"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    comparison = result.comparison
+    if comparison is not None:
+        table.add_column(f"{comparison.ref} (v{comparison.version})", justify="right")
+        table.add_column("Δ", justify="right")
+    for name in result.headline():
+        interval = result.intervals.get(name)
+        row = [
+            name,
+            _num(result.metrics[name]),
+            "" if interval is None else f"[{interval.low:.4f}, {interval.high:.4f}]",
+            _num(result.baseline.get(name)),
+        ]
+        if comparison is not None:
+            row += [_num(comparison.metrics.get(name)), _num(comparison.deltas.get(name))]
+        table.add_row(*row)
+    return table
+
+
+def per_class_table(result: EvaluationResult) -> Table:
+    """Precision, recall, F1 and support of every class."""
+    table = Table(title="per class", title_justify="left")
+    for column in ("class", "precision", "recall", "f1", "support"):
+        table.add_column(column, justify="left" if column == "class" else "right")
+    for name in result.classes:
+        figures = result.per_class[name]
+        table.add_row(name, *(_num(figures[m]) for m in ("precision", "recall", "f1")),
+                      f"{figures['support']:.0f}")
+    return table
+
+
+def gates_table(promotion: Promotion) -> Table:
+    """Every gate: value, threshold, pass or fail."""
+    table = Table(title=f"gates for {promotion.name}@{promotion.alias}", title_justify="left")
+    for column in ("gate", "value", "threshold", "result"):
+        table.add_column(column)
+    for verdict in promotion.verdicts:
+        mark = "[green]pass[/green]" if verdict.passed else "[red]FAIL[/red]"
+        table.add_row(verdict.gate, verdict.value, verdict.threshold, mark)
+    return table
+
+
+def _show(result: EvaluationResult) -> None:
+    console.print(metrics_table(result))
+    if result.task == "classification":
+        console.print(per_class_table(result))
+    if result.slices:
+        console.print(f"{len(result.slices)} slices over {', '.join(result.slice_columns)}: "
+                      "see the reports for their metrics")
+    if result.representativeness is not None:
+        differing = result.representativeness.differing
+        rule = result.representativeness.rule
+        console.print(
+            f"data unlike the training profile ({rule}): {', '.join(differing)}"
+            if differing else f"every feature is like the training profile ({rule})"
+        )
+
+
+def _reports(
+    result: EvaluationResult, report: Path | None, json_path: Path | None,
+    promotion: Promotion | None = None,
+) -> None:
+    if report is not None:
+        console.print(f"HTML report: {write_html(report, result, promotion)}")
+    if json_path is not None:
+        console.print(f"JSON report: {write_json(json_path, result, promotion)}")
+
+
+def evaluate(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="NAME:VERSION or NAME@ALIAS to evaluate"),
+    data: Path = DATA,
+    target: str = TARGET,
+    baseline: str | None = typer.Option(
+        None, "--baseline", help="another version to compare with on the same rows (NAME@ALIAS)"
+    ),
+    slices: list[str] = SLICES,
+    bootstrap: int = BOOTSTRAP,
+    seed: int = SEED,
+    report: Path | None = REPORT,
+    json_path: Path | None = JSON,
+) -> None:
+    """Evaluate a version through its own serving pipeline on a labelled file."""
+    with _user_errors():
+        store = registry_from(ctx)
+        total = bootstrap * (2 if baseline else 1)
+        with _progress(total) as advance:
+            result = run_evaluation(
+                ref, data, target, registry=store, baseline=baseline, slices=slices,
+                bootstrap=bootstrap, seed=seed, on_resample=advance,
+            )
+        _show(result)
+        _reports(result, report, json_path)
+
+
+def promote(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="NAME:VERSION to promote"),
+    to: str = typer.Option(..., "--to", help="the alias to move, e.g. production"),
+    data: Path = DATA,
+    target: str = TARGET,
+    gates: Path = typer.Option(..., "--gates", help="YAML file of the gates to pass"),
+    force: bool = typer.Option(False, "--force", help="move the alias even if gates fail"),
+    reason: str | None = typer.Option(None, "--reason", help="why (required with --force)"),
+    slices: list[str] = SLICES,
+    bootstrap: int = BOOTSTRAP,
+    seed: int = SEED,
+    report: Path | None = REPORT,
+    json_path: Path | None = JSON,
+) -> None:
+    """Evaluate, check every gate, and move the alias only when all pass."""
+    with _user_errors():
+        store = registry_from(ctx)
+        try:
+            with _progress(bootstrap) as advance:
+                promotion = run_promotion(
+                    ref, to, data, target, gates, registry=store, force=force, reason=reason,
+                    slices=slices, bootstrap=bootstrap, seed=seed, on_resample=advance,
+                )
+        except GatesRefusedError as refused:
+            promotion = refused.promotion
+        _show(promotion.result)
+        console.print(gates_table(promotion))
+        _reports(promotion.result, report, json_path, promotion)
+    event = promotion.event
+    if event is None:
+        failed = len(promotion.failed)
+        err_console.print(
+            f"refused: {failed} of {len(promotion.verdicts)} gates failed; "
+            f"{promotion.name}@{promotion.alias} was not moved (--force --reason to override)"
+        )
+        raise typer.Exit(1)
+    before = "nothing" if event.from_version is None else f"version {event.from_version}"
+    forced = " (FORCED past failed gates, recorded in the audit log)" if promotion.forced else ""
+    console.print(f"{promotion.name}@{promotion.alias}: {before} → version {event.to_version}"
+                  f"{forced}")
+
+
+def check_gates(
+    ctx: typer.Context,
+    gates: Path = typer.Argument(..., help="the gates YAML file to check"),
+    model: str | None = typer.Option(
+        None, "--model", help="NAME:VERSION whose metric and class names the gates must use"
+    ),
+) -> None:
+    """Validate a gates file (and its names against a model) without evaluating anything."""
+    with _user_errors():
+        checked = validate_gates(gates, model, registry=registry_from(ctx) if model else None)
+    against = f" against {model}" if model else ""
+    console.print(f"{gates}: {len(checked)} gates OK{against}")
