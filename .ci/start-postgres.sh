@@ -36,7 +36,9 @@ if [[ ! -f "$PGDATA/PG_VERSION" ]]; then
     mkdir -p "$PGDATA"
     chown postgres:postgres "$PGDATA"
     chmod 700 "$PGDATA"
-    as_postgres "'$BIN/initdb' -D '$PGDATA' -A trust -U postgres >/dev/null"
+    # Local socket: trusted (admin commands below); TCP: passwords, as a real deployment.
+    as_postgres "'$BIN/initdb' -D '$PGDATA' -U postgres --auth-local=trust \
+        --auth-host=scram-sha-256 >/dev/null"
 fi
 
 if as_postgres "'$BIN/pg_ctl' -D '$PGDATA' status" >/dev/null 2>&1; then
@@ -55,7 +57,7 @@ for _ in $(seq 1 60); do
 done
 "$BIN/pg_isready" -h 127.0.0.1 -p "$PORT" >&2
 
-psql_admin() { as_postgres "'$BIN/psql' -h 127.0.0.1 -p $PORT -U postgres -d postgres -tAq -v ON_ERROR_STOP=1 -c \"$1\""; }
+psql_admin() { as_postgres "'$BIN/psql' -h $SOCKET_DIR -p $PORT -U postgres -d postgres -tAq -v ON_ERROR_STOP=1 -c \"$1\""; }
 
 if [[ "$(psql_admin "SELECT 1 FROM pg_roles WHERE rolname = '$ROLE'")" != "1" ]]; then
     psql_admin "CREATE ROLE $ROLE LOGIN PASSWORD '$PASSWORD'"

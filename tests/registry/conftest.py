@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def _postgres_base_url() -> str:
     )
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true requires PostgreSQL. {message}")
+    warnings.warn(message, UserWarning, stacklevel=1)  # listed in the warnings summary
     pytest.skip(message)
 
 

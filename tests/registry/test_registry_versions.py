@@ -44,8 +44,9 @@ def test_created_by_defaults_to_the_login_name(registry: Registry, package: Buil
     assert registry.register(package()).created_by == getpass.getuser()
 
 
-def test_a_version_is_a_frozen_value(registry: Registry, package: Build) -> None:
+def test_a_version_is_a_frozen_hashable_value(registry: Registry, package: Build) -> None:
     version = registry.register(package())
+    assert {version: "cached"}[registry.get("fraud:1")] == "cached"
     with pytest.raises(dataclasses.FrozenInstanceError):
         version.digest = "0" * 64  # type: ignore[misc]
 

@@ -87,14 +87,16 @@ class Database:
         ``work`` may run more than once (after a unique-constraint race), so it must do
         nothing outside the session.
         """
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
+        for _ in range(WRITE_ATTEMPTS - 1):
             try:
-                with Session(self._writer, expire_on_commit=False) as session, session.begin():
-                    return work(session)
+                return self._transaction(work)
             except SQLIntegrityError:
-                if attempt == WRITE_ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
+                continue
+        return self._transaction(work)
+
+    def _transaction(self, work: Callable[[Session], T]) -> T:
+        with Session(self._writer, expire_on_commit=False) as session, session.begin():
+            return work(session)
 
     def dispose(self) -> None:
         """Close pooled connections (e.g. before a process forks)."""

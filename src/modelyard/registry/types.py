@@ -10,17 +10,20 @@ from modelyard.package.manifest import Manifest
 
 @dataclass(frozen=True)
 class ModelVersion:
-    """One registered version: its immutable package plus its current tags and aliases."""
+    """One registered version: its immutable package plus its current tags and aliases.
+
+    Hashable by identity (name, number, digest, creation), so versions can key caches.
+    """
 
     name: str
     version: int
     digest: str
-    manifest: Manifest
+    manifest: Manifest = field(hash=False)
     created_at: datetime
     created_by: str
     artifact_uri: str
-    tags: dict[str, str] = field(default_factory=dict)
-    aliases: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict, hash=False)
+    aliases: list[str] = field(default_factory=list, hash=False)
 
     @property
     def ref(self) -> str:
