@@ -50,11 +50,16 @@ def check(
         table.add_column(column)
     failed = False
     for i, spec in enumerate(endpoints.endpoints):
+        origin = Origin(str(endpoints_file), root, ("endpoints", i))
         try:
-            endpoint = Endpoint(spec, store, Origin(str(endpoints_file), root, ("endpoints", i)))
+            endpoint = Endpoint(spec, store, origin)
         except ModelyardError as error:
             failed = True
-            _fail(str(error))
+            message = str(error)
+            if not message.startswith(f"{endpoints_file}:"):
+                # raised by the model's package or runner: point at the ref that chose it
+                message = str(origin.at("model").error(f"{spec.model}: {message}"))
+            _fail(message)
             table.add_row(spec.id, spec.model, "-", "-", "[red]failed[/red]")
             continue
         overridden = ", ".join(endpoint.pipeline.overridden)
