@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -61,13 +62,13 @@ def _num(value: float | None) -> str:
 
 def metrics_table(result: EvaluationResult) -> Table:
     """Headline metrics with their interval, the majority baseline and any comparison."""
-    table = Table(title=f"{result.ref} on {result.rows} rows (data {result.dataset_sha256[:12]})",
-                  title_justify="left")
+    title = f"{result.ref} on {result.rows} rows (data {result.dataset_sha256[:12]})"
+    table = Table(title=escape(title), title_justify="left")
     for column in ("metric", "value", "95% interval", "majority baseline"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     comparison = result.comparison
     if comparison is not None:
-        table.add_column(f"{comparison.ref} (v{comparison.version})", justify="right")
+        table.add_column(escape(f"{comparison.ref} (v{comparison.version})"), justify="right")
         table.add_column("Δ", justify="right")
     for name in result.headline():
         interval = result.intervals.get(name)
@@ -90,19 +91,20 @@ def per_class_table(result: EvaluationResult) -> Table:
         table.add_column(column, justify="left" if column == "class" else "right")
     for name in result.classes:
         figures = result.per_class[name]
-        table.add_row(name, *(_num(figures[m]) for m in ("precision", "recall", "f1")),
+        table.add_row(escape(name), *(_num(figures[m]) for m in ("precision", "recall", "f1")),
                       f"{figures['support']:.0f}")
     return table
 
 
 def gates_table(promotion: Promotion) -> Table:
     """Every gate: value, threshold, pass or fail."""
-    table = Table(title=f"gates for {promotion.name}@{promotion.alias}", title_justify="left")
+    table = Table(title=escape(f"gates for {promotion.name}@{promotion.alias}"),
+                  title_justify="left")
     for column in ("gate", "value", "threshold", "result"):
         table.add_column(column)
     for verdict in promotion.verdicts:
         mark = "[green]pass[/green]" if verdict.passed else "[red]FAIL[/red]"
-        table.add_row(verdict.gate, verdict.value, verdict.threshold, mark)
+        table.add_row(escape(verdict.gate), escape(verdict.value), verdict.threshold, mark)
     return table
 
 
@@ -111,14 +113,16 @@ def _show(result: EvaluationResult) -> None:
     if result.task == "classification":
         console.print(per_class_table(result))
     if result.slices:
-        console.print(f"{len(result.slices)} slices over {', '.join(result.slice_columns)}: "
-                      "see the reports for their metrics")
+        columns = ", ".join(result.slice_columns)
+        console.print(f"{len(result.slices)} slices over {columns}: see the reports for their "
+                      "metrics", markup=False)
     if result.representativeness is not None:
         differing = result.representativeness.differing
         rule = result.representativeness.rule
         console.print(
             f"data unlike the training profile ({rule}): {', '.join(differing)}"
-            if differing else f"every feature is like the training profile ({rule})"
+            if differing else f"every feature is like the training profile ({rule})",
+            markup=False,
         )
 
 
@@ -127,9 +131,9 @@ def _reports(
     promotion: Promotion | None = None,
 ) -> None:
     if report is not None:
-        console.print(f"HTML report: {write_html(report, result, promotion)}")
+        console.print(f"HTML report: {write_html(report, result, promotion)}", markup=False)
     if json_path is not None:
-        console.print(f"JSON report: {write_json(json_path, result, promotion)}")
+        console.print(f"JSON report: {write_json(json_path, result, promotion)}", markup=False)
 
 
 def evaluate(
@@ -193,13 +197,16 @@ def promote(
         failed = len(promotion.failed)
         err_console.print(
             f"refused: {failed} of {len(promotion.verdicts)} gates failed; "
-            f"{promotion.name}@{promotion.alias} was not moved (--force --reason to override)"
+            f"{promotion.name}@{promotion.alias} was not moved (--force --reason to override)",
+            markup=False,
         )
         raise typer.Exit(1)
     before = "nothing" if event.from_version is None else f"version {event.from_version}"
     forced = " (FORCED past failed gates, recorded in the audit log)" if promotion.forced else ""
-    console.print(f"{promotion.name}@{promotion.alias}: {before} → version {event.to_version}"
-                  f"{forced}")
+    console.print(
+        f"{promotion.name}@{promotion.alias}: {before} → version {event.to_version}{forced}",
+        markup=False,
+    )
 
 
 def check_gates(
@@ -213,4 +220,4 @@ def check_gates(
     with _user_errors():
         checked = validate_gates(gates, model, registry=registry_from(ctx) if model else None)
     against = f" against {model}" if model else ""
-    console.print(f"{gates}: {len(checked)} gates OK{against}")
+    console.print(f"{gates}: {len(checked)} gates OK{against}", markup=False)

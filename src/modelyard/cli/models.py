@@ -7,9 +7,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from modelyard.api import log_file
 from modelyard.cli import render
 from modelyard.cli.context import console, registry_from
-from modelyard.api import log_file
 
 app = typer.Typer(help="List and inspect registered models.", no_args_is_help=True)
 

@@ -1,0 +1,133 @@
+"""The registry commands as a user types them, and every message a mistake prints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from modelyard.registry import Registry
+
+
+def test_models_list_says_how_to_start_when_empty(cli: Callable) -> None:
+    result = cli("models", "list")
+    assert result.code == 0
+    assert "no models registered yet" in result.out
+
+
+def test_models_list_shows_latest_version_and_aliases(cli: Callable, logged: Registry) -> None:
+    logged.set_alias("breast_cancer", "production", 1, reason="first")
+    result = cli("models", "list")
+    assert result.code == 0
+    assert "breast_cancer" in result.out
+    assert "@production→1" in result.out
+
+
+def test_models_show_prints_signature_lineage_parity_metrics_and_profile(
+    cli: Callable, logged: Registry
+) -> None:
+    result = cli("models", "show", "breast_cancer:1")
+    assert result.code == 0, result.err
+    for heading in ("signature (classification)", "lineage", "data profile", "parity"):
+        assert heading in result.out
+    assert "test accuracy" in result.out
+    assert "mean radius" in result.out
+
+
+def test_alias_set_history_and_rollback(cli: Callable, logged: Registry) -> None:
+    assert cli("alias", "set", "breast_cancer@production", "1", "--reason", "first").code == 0
+    moved = cli("alias", "set", "breast_cancer@production", "2", "--reason", "better recall")
+    assert "version 1 → version 2" in moved.out
+    back = cli("rollback", "breast_cancer@production", "--reason", "alerts fired")
+    assert back.code == 0
+    assert "version 2 → version 1" in back.out
+    assert logged.aliases("breast_cancer") == {"production": 1}
+    history = cli("alias", "history", "breast_cancer")
+    for text in ("first", "better recall", "alerts fired"):
+        assert text in history.out
+
+
+def test_lineage_shows_datasets_and_test_metrics(cli: Callable, logged: Registry) -> None:
+    result = cli("lineage", "breast_cancer:2")
+    assert result.code == 0
+    assert "train" in result.out and "test" in result.out
+    assert "test metrics" in result.out
+
+
+def test_log_registers_an_onnx_file_with_a_manifest_yaml(
+    cli: Callable, logged: Registry, workdir: Path, breast_cancer
+) -> None:
+    package = logged.fetch("breast_cancer:1")
+    breast_cancer.frame("test").to_csv(workdir / "test.csv", index=False)
+    (workdir / "model.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": "imported",
+                "sample": "test.csv",
+                "test_data": "test.csv",
+                "target": "target",
+                "tags": {"source": "elsewhere"},
+            }
+        )
+    )
+    result = cli("log", str(package / "model.onnx"), "--manifest", "model.yaml")
+    assert result.code == 0, result.err
+    assert "registered imported:1" in result.out
+    version = logged.get("imported:1")
+    assert version.manifest.tags == {"source": "elsewhere"}
+    assert version.manifest.metrics is not None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("models", "show", "nope"), "error: no model 'nope'; models: breast_cancer"),
+        (
+            ("models", "show", "breast_cancer:9"),
+            "error: model 'breast_cancer' has no version 9; versions: 1, 2",
+        ),
+        (("models", "show", "bad name"), "error: bad model reference 'bad name'"),
+        (
+            ("alias", "set", "breast_cancer", "1", "--reason", "x"),
+            "error: expected NAME@ALIAS (e.g. fraud@production), got 'breast_cancer'",
+        ),
+        (
+            ("alias", "set", "breast_cancer@production", "7", "--reason", "x"),
+            "error: model 'breast_cancer' has no version 7",
+        ),
+        (
+            ("rollback", "breast_cancer@production"),
+            "error: no alias 'production' on 'breast_cancer'",
+        ),
+        (("lineage", "ghost:1"), "error: no model 'ghost'"),
+        (
+            ("log", "missing.onnx", "--manifest", "missing.yaml"),
+            "error: missing.yaml: no such file",
+        ),
+    ],
+)
+def test_user_errors_print_one_line_and_exit_2(
+    cli: Callable, logged: Registry, args: tuple[str, ...], message: str
+) -> None:
+    result = cli(*args)
+    assert result.code == 2
+    assert result.err.startswith(message), result.err
+    assert "Traceback" not in result.err
+    assert result.err.count("\n") == 1
+
+
+def test_a_bad_manifest_yaml_names_file_and_line(cli: Callable, workdir: Path) -> None:
+    (workdir / "model.yaml").write_text("name: x\nsample: s.csv\ncolour: red\n")
+    (workdir / "model.onnx").write_bytes(b"")
+    result = cli("log", "model.onnx", "--manifest", "model.yaml")
+    assert result.code == 2
+    assert "model.yaml:3: colour: Extra inputs are not permitted" in result.err
+
+
+def test_a_missing_reason_is_a_usage_error_not_a_traceback(cli: Callable, logged: Registry) -> None:
+    result = cli("alias", "set", "breast_cancer@production", "1")
+    assert result.code == 2
+    assert "Missing option '--reason'" in result.err
+    assert "Traceback" not in result.err
