@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from modelyard.cli import aliases, models
+from modelyard.cli import aliases, check, evaluate, models, serve
 from modelyard.cli.context import Settings, err_console
 from modelyard.core.errors import ModelyardError
 
@@ -48,6 +48,10 @@ app.add_typer(aliases.app, name="alias")
 app.command("log")(models.log)
 app.command("lineage")(models.lineage)
 app.command("rollback")(aliases.rollback)
+app.command("check")(check.check)
+app.command("evaluate")(evaluate.evaluate)
+app.command("promote")(evaluate.promote)
+app.command("serve")(serve.serve)
 
 
 def main() -> None:
