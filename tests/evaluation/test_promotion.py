@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from modelyard.core.errors import ConfigError, GateFailedError
 from modelyard.evaluation import GatesRefusedError, promote
+from modelyard.evaluation.promotion import check_gates
 
 GATES = {
     "gates": [
@@ -95,3 +98,15 @@ def test_promote_then_roll_back(bc, imbalanced):
     _promote(bc, "bc:2", imbalanced.test, force=True, reason="experiment")
     bc.rollback("bc", "production")
     assert bc.aliases("bc") == {"production": 1}
+
+
+def test_promoting_the_champion_again_compares_it_with_itself(bc, imbalanced):
+    _promote(bc, "bc:1", imbalanced.test)
+    promotion = _promote(bc, "bc:1", imbalanced.test)
+    verdict = next(v for v in promotion.verdicts if v.gate == "f1_macro vs champion")
+    assert verdict.passed and "(is the champion)" in verdict.value
+
+
+def test_the_example_gates_file_is_valid():
+    path = Path(__file__).parents[2] / "examples" / "ci" / "gates.yaml"
+    assert len(check_gates(path)) == 7

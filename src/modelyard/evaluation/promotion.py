@@ -106,13 +106,12 @@ def check_gates(
 def _champion(
     store: Registry, version: ModelVersion, alias: str, gates: list[Gate]
 ) -> ModelVersion | None:
-    """The version ``alias`` points to now, when a gate compares against it."""
+    """The version ``alias`` points to now, when a gate compares against it (possibly
+    ``version`` itself, whose stored evaluation is then simply reused)."""
     if not any(isinstance(g, MetricGate) and g.max_drop_vs_champion is not None for g in gates):
         return None
     current = store.aliases(version.name).get(alias)
-    if current is None or current == version.version:
-        return None
-    return store.get(f"{version.name}:{current}")
+    return None if current is None else store.get(f"{version.name}:{current}")
 
 
 def _reason(promotion: Promotion, reason: str | None) -> str:
