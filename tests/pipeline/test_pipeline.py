@@ -48,7 +48,7 @@ def test_iris_top_two_species_from_the_manifest_pipeline(iris_pipeline, iris):
     prediction = iris_pipeline.predict(iris.X_test.head(1).to_numpy().tolist())["predictions"][0]
     assert prediction["label"] in {"setosa", "versicolor", "virginica"}
     assert set(prediction["probabilities"]) == {"setosa", "versicolor", "virginica"}
-    assert [t["label"] for t in prediction["top"]][0] == prediction["label"]
+    assert prediction["top"][0]["label"] == prediction["label"]
     assert len(prediction["top"]) == 2
 
 
@@ -94,7 +94,8 @@ def test_a_manifest_error_names_the_manifest_stage(bc_package):
     override = PipelineOverride.model_validate({"runner": {"name": "sklearn"}})
     with pytest.raises(
         ConfigError,
-        match=r"pipeline override: runner: runner 'sklearn': the package is stored as 'onnx', not 'sklearn'",
+        match=r"pipeline override: runner: runner 'sklearn': the package is stored as 'onnx', "
+        r"not 'sklearn'",
     ):
         Pipeline.from_package(bc_package, override)
 

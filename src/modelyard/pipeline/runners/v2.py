@@ -2,12 +2,15 @@
 
 Feeds become ``inputs`` (renamed through ``inputs`` when the remote calls them otherwise),
 the ``outputs`` asked for are renamed back to the signature's names, so the same
-postprocessors and formatters serve a local and a remote copy of a model.
+postprocessors and formatters serve a local and a remote copy of a model. Servers that add a
+trailing dimension of 1 (MLServer answers ``predict`` as ``[n, 1]``) are reshaped to the rank
+the signature declares.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from pydantic import Field
@@ -46,6 +49,7 @@ class V2Runner:
         version = f"/versions/{args.model_version}" if args.model_version else ""
         self._model_path = f"/v2/models/{args.model_name}{version}"
         self._requested = [{"name": name} for name in args.outputs]
+        self._ranks = {spec.name: len(spec.shape) for spec in context.signature.outputs}
 
     def load(self) -> None:
         """Open the connection pool and check the remote model is ready."""
@@ -74,17 +78,22 @@ class V2Runner:
             body["outputs"] = self._requested
         answer = self._client.post_json(f"{self._model_path}/infer", body)
         try:
-            return {
-                self._args.outputs.get(out["name"], out["name"]): np.asarray(
-                    out["data"], dtype=OIP_NUMPY[out["datatype"]]
-                ).reshape(out["shape"])
-                for out in answer["outputs"]
-            }
+            return dict(self._output(output) for output in answer["outputs"])
         except (KeyError, TypeError, ValueError) as error:
             raise RemoteError(
                 f"{self._args.url} answered an Open Inference Protocol response this runner "
                 f"cannot read ({type(error).__name__}: {error})"
             ) from None
+
+    def _output(self, output: dict[str, Any]) -> tuple[str, np.ndarray]:
+        """One response tensor, under its signature name and rank."""
+        name = self._args.outputs.get(output["name"], output["name"])
+        array = np.asarray(output["data"], dtype=OIP_NUMPY[output["datatype"]])
+        array = array.reshape(output["shape"])
+        rank = self._ranks.get(name)
+        if rank is not None and array.ndim > rank and all(d == 1 for d in array.shape[rank:]):
+            array = array.reshape(array.shape[:rank])
+        return name, array
 
     def close(self) -> None:
         """Close the connection pool."""
