@@ -60,8 +60,13 @@ def packages(
     folders = {}
     for key, (model, postprocess) in pipelines.items():
         build_package(
-            model, "bc", root / key, sample=imbalanced.X("train").head(50),
-            train_data=imbalanced.train, target="target", pipeline={"postprocess": postprocess},
+            model,
+            "bc",
+            root / key,
+            sample=imbalanced.X("train").head(50),
+            train_data=imbalanced.train,
+            target="target",
+            pipeline={"postprocess": postprocess},
         )
         folders[key] = root / key
     return folders
@@ -71,7 +76,8 @@ def packages(
 def registry(tmp_path: Path) -> Iterator[Registry]:
     """An empty registry on a SQLite file, with local artifacts."""
     store = Registry(
-        f"sqlite:///{tmp_path / 'registry.db'}", str(tmp_path / "artifacts"),
+        f"sqlite:///{tmp_path / 'registry.db'}",
+        str(tmp_path / "artifacts"),
         cache_dir=tmp_path / "cache",
     )
     yield store

@@ -33,8 +33,9 @@ def cli(bc, tmp_path, imbalanced):
     app.command("evaluate")(commands.evaluate)
     app.command("promote")(commands.promote)
     app.command("check-gates")(commands.check_gates)
-    imbalanced.test.assign(site=imbalanced.test.index % 2).to_csv(tmp_path / "test.csv",
-                                                                   index=False)
+    imbalanced.test.assign(site=imbalanced.test.index % 2).to_csv(
+        tmp_path / "test.csv", index=False
+    )
     (tmp_path / "gates.yaml").write_text(GATES)
     url = f"sqlite:///{tmp_path / 'registry.db'}"
     artifacts = str(tmp_path / "artifacts")
@@ -51,8 +52,17 @@ def _common(tmp_path: Path) -> list[str]:
 
 def test_evaluate_prints_metrics_and_writes_reports_holding_the_figures(cli, tmp_path):
     html, js = tmp_path / "report.html", tmp_path / "report.json"
-    out = cli("evaluate", "bc:1", *_common(tmp_path), "--slice", "site",
-              "--report", str(html), "--json", str(js))
+    out = cli(
+        "evaluate",
+        "bc:1",
+        *_common(tmp_path),
+        "--slice",
+        "site",
+        "--report",
+        str(html),
+        "--json",
+        str(js),
+    )
     assert out.exit_code == 0, out.output
     assert "f1_macro" in out.output and "majority baseline" in out.output
     document = json.loads(js.read_text())["evaluation"]
@@ -60,8 +70,15 @@ def test_evaluate_prints_metrics_and_writes_reports_holding_the_figures(cli, tmp
     assert f"{f1:.4f}" in out.output
     page = html.read_text()
     assert f"{f1:.4f}" in page
-    for title in ("confusion matrix", "ROC curve", "precision-recall curve", "calibration",
-                  "per class", "Representativeness of the evaluation data", "Slices"):
+    for title in (
+        "confusion matrix",
+        "ROC curve",
+        "precision-recall curve",
+        "calibration",
+        "per class",
+        "Representativeness of the evaluation data",
+        "Slices",
+    ):
         assert title in page
     svgs = re.findall(r"<svg.*?</svg>", page, re.S)
     assert len(svgs) == 5
@@ -72,8 +89,17 @@ def test_evaluate_prints_metrics_and_writes_reports_holding_the_figures(cli, tmp
 
 def test_promote_refusal_prints_every_gate_and_exits_1(cli, tmp_path, bc):
     js = tmp_path / "refused.json"
-    out = cli("promote", "bc:2", "--to", "production", "--gates", str(tmp_path / "gates.yaml"),
-              *_common(tmp_path), "--json", str(js))
+    out = cli(
+        "promote",
+        "bc:2",
+        "--to",
+        "production",
+        "--gates",
+        str(tmp_path / "gates.yaml"),
+        *_common(tmp_path),
+        "--json",
+        str(js),
+    )
     assert out.exit_code == 1, out.output
     assert out.output.count("FAIL") == 4 and out.output.count("pass") == 2
     assert "refused: 4 of 6 gates failed; bc@production was not moved" in out.output
@@ -84,8 +110,17 @@ def test_promote_refusal_prints_every_gate_and_exits_1(cli, tmp_path, bc):
 
 def test_promote_moves_the_alias_when_every_gate_passes(cli, tmp_path, bc):
     html = tmp_path / "promoted.html"
-    out = cli("promote", "bc:1", "--to", "production", "--gates", str(tmp_path / "gates.yaml"),
-              *_common(tmp_path), "--report", str(html))
+    out = cli(
+        "promote",
+        "bc:1",
+        "--to",
+        "production",
+        "--gates",
+        str(tmp_path / "gates.yaml"),
+        *_common(tmp_path),
+        "--report",
+        str(html),
+    )
     assert out.exit_code == 0, out.output
     assert "bc@production: nothing → version 1" in out.output
     assert "moved bc@production to version 1" in html.read_text()
@@ -93,8 +128,18 @@ def test_promote_moves_the_alias_when_every_gate_passes(cli, tmp_path, bc):
 
 
 def test_force_with_a_reason_is_recorded(cli, tmp_path, bc):
-    out = cli("promote", "bc:2", "--to", "production", "--gates", str(tmp_path / "gates.yaml"),
-              *_common(tmp_path), "--force", "--reason", "incident 7")
+    out = cli(
+        "promote",
+        "bc:2",
+        "--to",
+        "production",
+        "--gates",
+        str(tmp_path / "gates.yaml"),
+        *_common(tmp_path),
+        "--force",
+        "--reason",
+        "incident 7",
+    )
     assert out.exit_code == 0, out.output
     assert "FORCED" in out.output
     event = bc.alias_history("bc", "production")[-1]
@@ -105,10 +150,26 @@ def test_force_with_a_reason_is_recorded(cli, tmp_path, bc):
     ("args", "message"),
     [
         (["evaluate", "bc:9", "--data", "{csv}", "--target", "target"], "error: "),
-        (["evaluate", "bc:1", "--data", "{tmp}/nope.csv", "--target", "target"],
-         "does not exist: expected a CSV or Parquet file"),
-        (["promote", "bc:2", "--to", "production", "--gates", "{tmp}/gates.yaml",
-          "--data", "{csv}", "--target", "target", "--force"], "error: --force needs --reason"),
+        (
+            ["evaluate", "bc:1", "--data", "{tmp}/nope.csv", "--target", "target"],
+            "does not exist: expected a CSV or Parquet file",
+        ),
+        (
+            [
+                "promote",
+                "bc:2",
+                "--to",
+                "production",
+                "--gates",
+                "{tmp}/gates.yaml",
+                "--data",
+                "{csv}",
+                "--target",
+                "target",
+                "--force",
+            ],
+            "error: --force needs --reason",
+        ),
         (["check-gates", "{tmp}/bad.yaml"], "error: unknown metric 'f2'; known metrics: "),
     ],
 )

@@ -85,8 +85,9 @@ def test_csv_and_parquet_files_give_the_same_figures(bc, imbalanced, tmp_path):
 
 def test_a_baseline_version_is_evaluated_on_the_same_rows(bc, imbalanced):
     bc.set_alias("bc", "production", 2, reason="test")
-    result = evaluate("bc:1", imbalanced.test, "target", registry=bc, baseline="bc@production",
-                      bootstrap=0)
+    result = evaluate(
+        "bc:1", imbalanced.test, "target", registry=bc, baseline="bc@production", bootstrap=0
+    )
     assert result.comparison is not None and result.comparison.version == 2
     assert result.comparison.deltas["f1_macro"] == pytest.approx(
         result.metrics["f1_macro"] - result.comparison.metrics["f1_macro"]
@@ -105,8 +106,14 @@ def test_a_regression_is_evaluated_with_regression_metrics(registry, tmp_path):
     data = load_diabetes(as_frame=True)
     frame = data.data.assign(target=data.target)
     model = LinearRegression().fit(data.data, data.target)
-    build_package(model, "diabetes", tmp_path / "pkg", sample=data.data.head(20),
-                  train_data=frame, target="target")
+    build_package(
+        model,
+        "diabetes",
+        tmp_path / "pkg",
+        sample=data.data.head(20),
+        train_data=frame,
+        target="target",
+    )
     registry.register(tmp_path / "pkg")
     result = evaluate("diabetes:1", frame, "target", registry=registry, bootstrap=0)
     assert result.task == "regression"
@@ -130,5 +137,3 @@ def test_target_values_the_model_does_not_know_are_an_error(bc, imbalanced):
     frame = imbalanced.test.assign(target=np.where(imbalanced.test.target == 1, "yes", "no"))
     with pytest.raises(ConfigError, match="not classes of the model: no, yes"):
         evaluate("bc:1", frame, "target", registry=bc, bootstrap=0)
-
-

@@ -67,7 +67,10 @@ def test_a_majority_classifier_fails_f1_and_not_majority(majority):
     failed = {gate for gate, v in _verdicts(ISSUE_EXAMPLE, majority).items() if not v.passed}
     assert majority.metrics["accuracy"] > 0.9
     assert failed == {
-        "f1_macro", "precision[malignant]", "balanced_accuracy (lower bound)", "not_majority"
+        "f1_macro",
+        "precision[malignant]",
+        "balanced_accuracy (lower bound)",
+        "not_majority",
     }
 
 
@@ -86,8 +89,10 @@ def test_the_lower_bound_is_stricter_than_the_point_value(good):
     point = result.metrics["f1_macro"]
     low = result.intervals["f1_macro"].low
     threshold = (point + low) / 2
-    text = (f"gates: [{{metric: f1_macro, min: {threshold}}}, "
-            f"{{metric: f1_macro, min: {threshold}, on: lower_bound}}]")
+    text = (
+        f"gates: [{{metric: f1_macro, min: {threshold}}}, "
+        f"{{metric: f1_macro, min: {threshold}, on: lower_bound}}]"
+    )
     verdicts = _verdicts(text, result)
     assert verdicts["f1_macro"].passed
     assert not verdicts["f1_macro (lower bound)"].passed
@@ -131,8 +136,9 @@ def test_an_unknown_metric_lists_the_known_ones():
 def test_an_unknown_class_lists_the_known_ones():
     names = MetricNames(["f1_macro"], ["malignant", "benign"], {"0": "malignant", "1": "benign"})
     gates = parse_gates({"gates": [{"metric": "precision[cancer]", "min": 0.5}]})
-    with pytest.raises(ConfigError, match="unknown class 'cancer'; known classes: malignant, "
-                                          "benign, 0, 1"):
+    with pytest.raises(
+        ConfigError, match="unknown class 'cancer'; known classes: malignant, benign, 0, 1"
+    ):
         resolve_gates(gates, names, task="classification", intervals=True)
 
 
@@ -153,11 +159,15 @@ def test_not_majority_on_a_regression_is_refused():
     ("text", "message"),
     [
         ("gates:\n  - {metric: f1_macro}\n", "gates.yaml:2: gates.0: Value error, give 'min'"),
-        ("gates:\n  - {metric: f1_macro, min: 0.8, above: 1}\n",
-         "gates.yaml:2: gates.0.above: Extra inputs are not permitted"),
-        ("gates:\n  - {metric: f1_macro, min: 0.8}\n  - {speed: 3}\n",
-         "gates.yaml:3: gates.1: expected a gate with one of 'metric', 'not_majority', "
-         "'min_rows'"),
+        (
+            "gates:\n  - {metric: f1_macro, min: 0.8, above: 1}\n",
+            "gates.yaml:2: gates.0.above: Extra inputs are not permitted",
+        ),
+        (
+            "gates:\n  - {metric: f1_macro, min: 0.8}\n  - {speed: 3}\n",
+            "gates.yaml:3: gates.1: expected a gate with one of 'metric', 'not_majority', "
+            "'min_rows'",
+        ),
         ("gates:\n  - min_rows: -1\n", "gates.yaml:2: gates.0.min_rows: Input should be greater"),
         ("gates: []\n", "'gates' is empty"),
         ("- {min_rows: 1}\n", "expected a mapping with a 'gates' list"),

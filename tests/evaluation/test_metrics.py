@@ -20,7 +20,9 @@ SUBJECT = Subject("bc", 1, "digest", "onnx", {"0": "malignant", "1": "benign"})
 
 def test_majority_classifier_has_high_accuracy_but_low_macro_f1(imbalanced, majority_model):
     result = assess(
-        outcomes_of(majority_model, imbalanced), imbalanced.test, SUBJECT,
+        outcomes_of(majority_model, imbalanced),
+        imbalanced.test,
+        SUBJECT,
         Settings("target", bootstrap=0),
     )
     assert result.predicted_classes == 1
@@ -28,13 +30,18 @@ def test_majority_classifier_has_high_accuracy_but_low_macro_f1(imbalanced, majo
     assert result.metrics["f1_macro"] < 0.5
     assert result.metrics["balanced_accuracy"] == pytest.approx(0.5)
     assert result.per_class["malignant"] == {
-        "precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 13.0
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1": 0.0,
+        "support": 13.0,
     }
 
 
 def test_baseline_is_the_majority_class_beside_every_headline_metric(imbalanced, good_model):
     result = assess(
-        outcomes_of(good_model, imbalanced), imbalanced.test, SUBJECT,
+        outcomes_of(good_model, imbalanced),
+        imbalanced.test,
+        SUBJECT,
         Settings("target", bootstrap=0),
     )
     assert set(result.baseline) == set(result.metrics)
@@ -56,8 +63,9 @@ def test_many_classes_use_one_vs_rest_auc_and_curves_per_class():
     X, y = load_iris(return_X_y=True, as_frame=True)
     model = LogisticRegression(max_iter=1000).fit(X, y)
     o = classification_outcomes(y, model.predict(X), model.predict_proba(X), [0, 1, 2])
-    result = assess(o, X.assign(target=y), Subject("iris", 1, "d", "onnx"),
-                    Settings("target", bootstrap=0))
+    result = assess(
+        o, X.assign(target=y), Subject("iris", 1, "d", "onnx"), Settings("target", bootstrap=0)
+    )
     expected = roc_auc_score(y, model.predict_proba(X), multi_class="ovr")
     assert result.metrics["roc_auc"] == pytest.approx(expected)
     assert [c.label for c in result.curves["roc"]] == ["0", "1", "2"]
@@ -68,8 +76,10 @@ def test_regression_metrics_residuals_and_mean_baseline():
     X, y = load_diabetes(return_X_y=True, as_frame=True)
     model = LinearRegression().fit(X, y)
     result = assess(
-        regression_outcomes(y, model.predict(X)), X.assign(target=y),
-        Subject("diabetes", 1, "d", "onnx"), Settings("target", bootstrap=50),
+        regression_outcomes(y, model.predict(X)),
+        X.assign(target=y),
+        Subject("diabetes", 1, "d", "onnx"),
+        Settings("target", bootstrap=50),
     )
     assert set(result.metrics) == {"mae", "rmse", "r2", "mape"}
     assert result.baseline["r2"] == pytest.approx(0.0)
@@ -93,8 +103,12 @@ def test_bootstrap_is_seeded_and_brackets_the_point_value(imbalanced, good_model
 def test_slices_report_each_group_and_undefined_metrics_as_none(imbalanced, good_model):
     data = imbalanced.test.assign(site=np.where(imbalanced.test.index % 2 == 0, "a", "b"))
     data.loc[data.target == 0, "site"] = "a"  # site b has benign rows only: AUC undefined
-    result = assess(outcomes_of(good_model, imbalanced), data, SUBJECT,
-                    Settings("target", slices=("site",), bootstrap=0))
+    result = assess(
+        outcomes_of(good_model, imbalanced),
+        data,
+        SUBJECT,
+        Settings("target", slices=("site",), bootstrap=0),
+    )
     rows = {s.value: s for s in result.slices}
     assert sum(s.rows for s in rows.values()) == len(data)
     assert rows["b"].metrics["roc_auc"] is None
@@ -102,15 +116,23 @@ def test_slices_report_each_group_and_undefined_metrics_as_none(imbalanced, good
 
 
 def test_a_numeric_slice_column_is_cut_into_quartiles(imbalanced, good_model):
-    result = assess(outcomes_of(good_model, imbalanced), imbalanced.test, SUBJECT,
-                    Settings("target", slices=("mean radius",), bootstrap=0))
+    result = assess(
+        outcomes_of(good_model, imbalanced),
+        imbalanced.test,
+        SUBJECT,
+        Settings("target", slices=("mean radius",), bootstrap=0),
+    )
     assert len(result.slices) == 4
 
 
 def test_an_unknown_slice_column_is_an_error_listing_the_columns(imbalanced, good_model):
     with pytest.raises(ConfigError, match="slice column\\(s\\) not in the data: region"):
-        assess(outcomes_of(good_model, imbalanced), imbalanced.test, SUBJECT,
-               Settings("target", slices=("region",), bootstrap=0))
+        assess(
+            outcomes_of(good_model, imbalanced),
+            imbalanced.test,
+            SUBJECT,
+            Settings("target", slices=("region",), bootstrap=0),
+        )
 
 
 def test_target_values_outside_the_classes_are_an_error():
@@ -119,8 +141,12 @@ def test_target_values_outside_the_classes_are_an_error():
 
 
 def test_a_result_round_trips_through_json(imbalanced, good_model):
-    result = assess(outcomes_of(good_model, imbalanced), imbalanced.test, SUBJECT,
-                    Settings("target", bootstrap=20))
+    result = assess(
+        outcomes_of(good_model, imbalanced),
+        imbalanced.test,
+        SUBJECT,
+        Settings("target", bootstrap=20),
+    )
     again = type(result).model_validate_json(result.model_dump_json())
     assert again == result
     assert again.value("precision[0]") == again.value("precision[malignant]")

@@ -24,8 +24,16 @@ BOOTSTRAP = 20
 
 
 def _promote(registry, ref, data, **kwargs):
-    return promote(ref, "production", data, "target", kwargs.pop("gates", GATES),
-                   registry=registry, bootstrap=BOOTSTRAP, **kwargs)
+    return promote(
+        ref,
+        "production",
+        data,
+        "target",
+        kwargs.pop("gates", GATES),
+        registry=registry,
+        bootstrap=BOOTSTRAP,
+        **kwargs,
+    )
 
 
 def test_a_version_that_passes_every_gate_is_promoted(bc, imbalanced):
@@ -41,7 +49,10 @@ def test_a_majority_classifier_is_refused_and_the_alias_stays(bc, imbalanced):
         _promote(bc, "bc:2", imbalanced.test)
     promotion = refused.value.promotion
     assert {v.gate for v in promotion.failed} == {
-        "f1_macro", "precision[malignant]", "balanced_accuracy (lower bound)", "not_majority"
+        "f1_macro",
+        "precision[malignant]",
+        "balanced_accuracy (lower bound)",
+        "not_majority",
     }
     assert promotion.result.metrics["accuracy"] > 0.9
     assert str(refused.value).startswith(
@@ -87,8 +98,9 @@ def test_force_on_passing_gates_is_not_recorded_as_forced(bc, imbalanced):
 
 def test_gate_names_are_checked_before_anything_is_evaluated(bc, imbalanced):
     gates = {"gates": [{"metric": "precision[cancer]", "min": 0.8}]}
-    with pytest.raises(ConfigError, match="unknown class 'cancer'; known classes: malignant, "
-                                          "benign, 0, 1"):
+    with pytest.raises(
+        ConfigError, match="unknown class 'cancer'; known classes: malignant, benign, 0, 1"
+    ):
         _promote(bc, "bc:1", imbalanced.test, gates=gates)
     assert bc.alias_history("bc") == []
 

@@ -49,8 +49,12 @@ def _user_errors() -> Iterator[None]:
 def _progress(resamples: int) -> Iterator[Callable[[], None]]:
     """A progress bar over bootstrap resamples (hidden when there are none)."""
     with Progress(
-        TextColumn("bootstrap"), BarColumn(), MofNCompleteColumn(),
-        console=err_console, transient=True, disable=resamples == 0,
+        TextColumn("bootstrap"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console,
+        transient=True,
+        disable=resamples == 0,
     ) as progress:
         task = progress.add_task("bootstrap", total=resamples)
         yield lambda: progress.advance(task)
@@ -91,15 +95,19 @@ def per_class_table(result: EvaluationResult) -> Table:
         table.add_column(column, justify="left" if column == "class" else "right")
     for name in result.classes:
         figures = result.per_class[name]
-        table.add_row(escape(name), *(_num(figures[m]) for m in ("precision", "recall", "f1")),
-                      f"{figures['support']:.0f}")
+        table.add_row(
+            escape(name),
+            *(_num(figures[m]) for m in ("precision", "recall", "f1")),
+            f"{figures['support']:.0f}",
+        )
     return table
 
 
 def gates_table(promotion: Promotion) -> Table:
     """Every gate: value, threshold, pass or fail."""
-    table = Table(title=escape(f"gates for {promotion.name}@{promotion.alias}"),
-                  title_justify="left")
+    table = Table(
+        title=escape(f"gates for {promotion.name}@{promotion.alias}"), title_justify="left"
+    )
     for column in ("gate", "value", "threshold", "result"):
         table.add_column(column)
     for verdict in promotion.verdicts:
@@ -114,20 +122,25 @@ def _show(result: EvaluationResult) -> None:
         console.print(per_class_table(result))
     if result.slices:
         columns = ", ".join(result.slice_columns)
-        console.print(f"{len(result.slices)} slices over {columns}: see the reports for their "
-                      "metrics", markup=False)
+        console.print(
+            f"{len(result.slices)} slices over {columns}: see the reports for their metrics",
+            markup=False,
+        )
     if result.representativeness is not None:
         differing = result.representativeness.differing
         rule = result.representativeness.rule
         console.print(
             f"data unlike the training profile ({rule}): {', '.join(differing)}"
-            if differing else f"every feature is like the training profile ({rule})",
+            if differing
+            else f"every feature is like the training profile ({rule})",
             markup=False,
         )
 
 
 def _reports(
-    result: EvaluationResult, report: Path | None, json_path: Path | None,
+    result: EvaluationResult,
+    report: Path | None,
+    json_path: Path | None,
     promotion: Promotion | None = None,
 ) -> None:
     if report is not None:
@@ -156,8 +169,15 @@ def evaluate(
         total = bootstrap * (2 if baseline else 1)
         with _progress(total) as advance:
             result = run_evaluation(
-                ref, data, target, registry=store, baseline=baseline, slices=slices,
-                bootstrap=bootstrap, seed=seed, on_resample=advance,
+                ref,
+                data,
+                target,
+                registry=store,
+                baseline=baseline,
+                slices=slices,
+                bootstrap=bootstrap,
+                seed=seed,
+                on_resample=advance,
             )
         _show(result)
         _reports(result, report, json_path)
@@ -184,8 +204,18 @@ def promote(
         try:
             with _progress(bootstrap) as advance:
                 promotion = run_promotion(
-                    ref, to, data, target, gates, registry=store, force=force, reason=reason,
-                    slices=slices, bootstrap=bootstrap, seed=seed, on_resample=advance,
+                    ref,
+                    to,
+                    data,
+                    target,
+                    gates,
+                    registry=store,
+                    force=force,
+                    reason=reason,
+                    slices=slices,
+                    bootstrap=bootstrap,
+                    seed=seed,
+                    on_resample=advance,
                 )
         except GatesRefusedError as refused:
             promotion = refused.promotion

@@ -101,9 +101,7 @@ def assess(
             "seed": settings.seed,
             "slice_columns": list(settings.slices),
             "slices": slice_metrics(outcomes, data, list(settings.slices)),
-            "representativeness": None
-            if profile is None
-            else compare_with_profile(profile, data),
+            "representativeness": None if profile is None else compare_with_profile(profile, data),
             "created_at": datetime.now(UTC),
             **parts,
         }

@@ -84,9 +84,9 @@ def serve_outcomes(pipeline: Pipeline, table: Labeled) -> Outcomes:
     )
 
 
-def _reusable(stored: dict[str, Any] | None, version: ModelVersion, settings: Settings) -> (
-    EvaluationResult | None
-):
+def _reusable(
+    stored: dict[str, Any] | None, version: ModelVersion, settings: Settings
+) -> EvaluationResult | None:
     if stored is None or stored.get("schema_version") != RESULT_SCHEMA:
         return None
     try:
@@ -120,7 +120,10 @@ def evaluate_version(
     with Pipeline.from_version(version, store) as pipeline:
         outcomes = serve_outcomes(pipeline, table)
         subject = Subject(
-            version.name, version.version, version.digest, version.manifest.format,
+            version.name,
+            version.version,
+            version.digest,
+            version.manifest.format,
             class_aliases(pipeline),
         )
     result = assess(
@@ -177,4 +180,3 @@ def evaluate(
         return result
     other = evaluate_version(store.get(baseline), table, settings, store, on_resample=on_resample)
     return result.model_copy(update={"comparison": compare(result, other, baseline)})
-

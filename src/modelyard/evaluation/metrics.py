@@ -100,9 +100,7 @@ REGRESSION: tuple[Metric, ...] = (
     Metric("mae", lambda o: float(skm.mean_absolute_error(o.y_true, o.y_pred)), False),
     Metric("rmse", lambda o: float(skm.root_mean_squared_error(o.y_true, o.y_pred)), False),
     Metric("r2", lambda o: float(skm.r2_score(o.y_true, o.y_pred))),
-    Metric(
-        "mape", lambda o: float(skm.mean_absolute_percentage_error(o.y_true, o.y_pred)), False
-    ),
+    Metric("mape", lambda o: float(skm.mean_absolute_percentage_error(o.y_true, o.y_pred)), False),
 )
 
 
@@ -177,7 +175,9 @@ def _curve(label: str, x: np.ndarray, y: np.ndarray, area: float | None = None) 
         keep = np.unique(np.linspace(0, x.shape[0] - 1, CURVE_POINTS).round().astype(int))
         x, y = x[keep], y[keep]
     return Curve(
-        label=label, x=[round(float(v), 6) for v in x], y=[round(float(v), 6) for v in y],
+        label=label,
+        x=[round(float(v), 6) for v in x],
+        y=[round(float(v), 6) for v in y],
         area=area,
     )
 
@@ -211,6 +211,4 @@ def curves(o: ClassificationOutcomes) -> dict[str, list[Curve]]:
 def residual_quantiles(o: RegressionOutcomes) -> dict[str, float]:
     """Quantiles of true - predicted, keyed ``q05``, ``q25``, …"""
     residuals = o.y_true - o.y_pred
-    return {
-        f"q{round(q * 100):02d}": float(np.quantile(residuals, q)) for q in RESIDUAL_QUANTILES
-    }
+    return {f"q{round(q * 100):02d}": float(np.quantile(residuals, q)) for q in RESIDUAL_QUANTILES}

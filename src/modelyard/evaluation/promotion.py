@@ -73,7 +73,9 @@ def _resolve(
 ) -> dict[int, MetricName]:
     """Every gate's names checked against what evaluating ``version`` will produce."""
     return resolve_gates(
-        gates, metric_names(version, store), task=version.manifest.signature.task,
+        gates,
+        metric_names(version, store),
+        task=version.manifest.signature.task,
         intervals=bootstrap > 0,
     )
 
@@ -116,8 +118,10 @@ def _champion(
 
 def _reason(promotion: Promotion, reason: str | None) -> str:
     if promotion.passed:
-        return reason or f"{len(promotion.verdicts)} gates passed on data " + (
-            promotion.result.dataset_sha256[:12]
+        return (
+            reason
+            or f"{len(promotion.verdicts)} gates passed on data "
+            + (promotion.result.dataset_sha256[:12])
         )
     failed = ", ".join(v.gate for v in promotion.failed)
     return f"{reason} (forced past failed gates: {failed})"
@@ -162,7 +166,11 @@ def promote(
             update={"comparison": compare(result, champion, f"{version.name}@{to}")}
         )
     promotion = Promotion(
-        version.name, version.version, to, result, judge(gate_list, resolved, result, champion),
+        version.name,
+        version.version,
+        to,
+        result,
+        judge(gate_list, resolved, result, champion),
         champion,
     )
 
@@ -172,7 +180,11 @@ def promote(
 
     forced = force and not promotion.passed
     event = store.set_alias(
-        version.name, to, version.version, reason=_reason(promotion, reason),
-        check=refuse_if_failed, forced=forced,
+        version.name,
+        to,
+        version.version,
+        reason=_reason(promotion, reason),
+        check=refuse_if_failed,
+        forced=forced,
     )
     return replace(promotion, event=event, forced=forced)

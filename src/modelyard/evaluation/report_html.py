@@ -53,9 +53,8 @@ def _promotion(promotion: Promotion) -> str:
     else:
         outcome = f"refused: {promotion.name}@{promotion.alias} was not moved"
     rows = [(v.gate, v.value, v.threshold, _badge(v.passed)) for v in promotion.verdicts]
-    return (
-        f"<h2>Gates</h2><p><b>{escape(outcome)}</b></p>"
-        + _table(("gate", "value", "threshold", "result"), rows)
+    return f"<h2>Gates</h2><p><b>{escape(outcome)}</b></p>" + _table(
+        ("gate", "value", "threshold", "result"), rows
     )
 
 
@@ -90,8 +89,11 @@ def _headline(result: EvaluationResult) -> str:
 def _classification(result: EvaluationResult) -> str:
     classes = result.classes
     rows = [
-        (name, *(_num(result.per_class[name][m]) for m in ("precision", "recall", "f1")),
-         f"{result.per_class[name]['support']:.0f}")
+        (
+            name,
+            *(_num(result.per_class[name][m]) for m in ("precision", "recall", "f1")),
+            f"{result.per_class[name]['support']:.0f}",
+        )
         for name in classes
     ]
     bars = svg.bar_chart(
@@ -113,9 +115,9 @@ def _classification(result: EvaluationResult) -> str:
                 (c.label + ("" if c.area is None else f" ({c.area:.3f})"), c.x, c.y)
                 for c in curves[key]
             ]
-            charts.append(svg.line_chart(
-                title, series, x_label=x_label, y_label=y_label, diagonal=diagonal
-            ))
+            charts.append(
+                svg.line_chart(title, series, x_label=x_label, y_label=y_label, diagonal=diagonal)
+            )
     positive = (
         f"Binary curves are drawn for the positive class {result.positive_class!r}."
         if result.positive_class is not None
@@ -151,8 +153,13 @@ def _representativeness(result: EvaluationResult) -> str:
         return "<h2>Representativeness</h2><p>The package holds no training profile.</p>"
     rows = [
         (
-            f.name, f.kind, _num(f.statistic, 2), _num(f.p_value), _num(f.psi, 3),
-            f"{f.missing_train:.1%}", "n/a" if f.missing_eval is None else f"{f.missing_eval:.1%}",
+            f.name,
+            f.kind,
+            _num(f.statistic, 2),
+            _num(f.p_value),
+            _num(f.psi, 3),
+            f"{f.missing_train:.1%}",
+            "n/a" if f.missing_eval is None else f"{f.missing_eval:.1%}",
             _badge(not f.differs, "similar", "differs"),
             f.note,
         )
@@ -163,8 +170,20 @@ def _representativeness(result: EvaluationResult) -> str:
         "<h2>Representativeness of the evaluation data</h2>"
         f"<p>Features that differ from the training profile ({escape(report.rule)}): "
         f"<b>{escape(differing)}</b></p>"
-        + _table(("feature", "kind", "chi-square", "p-value", "PSI", "missing (train)",
-                  "missing (eval)", "verdict", "note"), rows)
+        + _table(
+            (
+                "feature",
+                "kind",
+                "chi-square",
+                "p-value",
+                "PSI",
+                "missing (train)",
+                "missing (eval)",
+                "verdict",
+                "note",
+            ),
+            rows,
+        )
         + f"<p class='note'>Method: {escape(report.method)}</p>"
     )
 
@@ -182,8 +201,7 @@ def render_html(result: EvaluationResult, promotion: Promotion | None = None) ->
     if promotion is not None:
         body.append(_promotion(promotion))
     body.append(_headline(result))
-    body.append(_classification(result) if result.task == "classification" else
-                _regression(result))
+    body.append(_classification(result) if result.task == "classification" else _regression(result))
     body.append(_slices(result))
     body.append(_representativeness(result))
     return (

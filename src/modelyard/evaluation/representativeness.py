@@ -106,8 +106,12 @@ def _kind(feature: FeatureProfile) -> str:
 def _unmeasured(feature: FeatureProfile, missing_eval: float | None, note: str) -> FeatureShift:
     """A feature that cannot be compared: it counts as differing, with the reason."""
     return FeatureShift(
-        name=feature.name, kind=_kind(feature), differs=True,
-        missing_train=feature.missing_rate, missing_eval=missing_eval, note=note,
+        name=feature.name,
+        kind=_kind(feature),
+        differs=True,
+        missing_train=feature.missing_rate,
+        missing_eval=missing_eval,
+        note=note,
     )
 
 
@@ -133,9 +137,14 @@ def _compare(feature: FeatureProfile, column: pd.Series, by_p_value: bool) -> Fe
         statistic, p_value = float(test.statistic), float(test.pvalue)
     index = psi(reference, current)
     return FeatureShift(
-        name=feature.name, kind=_kind(feature), statistic=statistic, p_value=p_value, psi=index,
+        name=feature.name,
+        kind=_kind(feature),
+        statistic=statistic,
+        p_value=p_value,
+        psi=index,
         differs=p_value < P_VALUE_THRESHOLD if by_p_value else index >= PSI_THRESHOLD,
-        missing_train=feature.missing_rate, missing_eval=missing_eval,
+        missing_train=feature.missing_rate,
+        missing_eval=missing_eval,
     )
 
 

@@ -11,17 +11,25 @@ from html import escape
 
 WIDTH, HEIGHT = 360, 280
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 28, 40
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf")
+PALETTE = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 
 
 def _color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
-def _frame(
-    title: str, x_label: str, y_label: str, body: list[str], *, x_ticks: bool = True
-) -> str:
+def _frame(title: str, x_label: str, y_label: str, body: list[str], *, x_ticks: bool = True) -> str:
     """The outer ``<svg>`` with title, unit axes (0..1 ticks) and labels around ``body``."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     parts = [
@@ -35,14 +43,21 @@ def _frame(
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         x, y = LEFT + tick * plot_w, TOP + (1 - tick) * plot_h
         if x_ticks:
-            parts.append(f'<text x="{x:.1f}" y="{TOP + plot_h + 14}" text-anchor="middle" '
-                         f'font-size="10">{tick:g}</text>')
-        parts.append(f'<text x="{LEFT - 4}" y="{y + 3:.1f}" text-anchor="end" '
-                     f'font-size="10">{tick:g}</text>')
-    parts.append(f'<text x="{LEFT + plot_w / 2}" y="{HEIGHT - 6}" text-anchor="middle" '
-                 f'font-size="11">{escape(x_label)}</text>')
-    parts.append(f'<text x="12" y="{TOP + plot_h / 2}" text-anchor="middle" font-size="11" '
-                 f'transform="rotate(-90 12 {TOP + plot_h / 2})">{escape(y_label)}</text>')
+            parts.append(
+                f'<text x="{x:.1f}" y="{TOP + plot_h + 14}" text-anchor="middle" '
+                f'font-size="10">{tick:g}</text>'
+            )
+        parts.append(
+            f'<text x="{LEFT - 4}" y="{y + 3:.1f}" text-anchor="end" font-size="10">{tick:g}</text>'
+        )
+    parts.append(
+        f'<text x="{LEFT + plot_w / 2}" y="{HEIGHT - 6}" text-anchor="middle" '
+        f'font-size="11">{escape(x_label)}</text>'
+    )
+    parts.append(
+        f'<text x="12" y="{TOP + plot_h / 2}" text-anchor="middle" font-size="11" '
+        f'transform="rotate(-90 12 {TOP + plot_h / 2})">{escape(y_label)}</text>'
+    )
     return "\n".join([*parts, *body, "</svg>"])
 
 
@@ -62,14 +77,19 @@ def line_chart(
     """Lines on unit axes, one per ``(label, xs, ys)``, with a legend; optional y = x."""
     body: list[str] = []
     if diagonal:
-        body.append(f'<polyline points="{_point(0, 0)} {_point(1, 1)}" stroke="#bbb" '
-                    'stroke-dasharray="4 3" fill="none"/>')
+        body.append(
+            f'<polyline points="{_point(0, 0)} {_point(1, 1)}" stroke="#bbb" '
+            'stroke-dasharray="4 3" fill="none"/>'
+        )
     for i, (label, xs, ys) in enumerate(series):
         points = " ".join(_point(x, y) for x, y in zip(xs, ys, strict=True))
-        body.append(f'<polyline points="{points}" fill="none" stroke="{_color(i)}" '
-                    'stroke-width="2"/>')
-        body.append(f'<text x="{LEFT + 8}" y="{TOP + 14 + 13 * i}" font-size="11" '
-                    f'fill="{_color(i)}">{escape(label)}</text>')
+        body.append(
+            f'<polyline points="{points}" fill="none" stroke="{_color(i)}" stroke-width="2"/>'
+        )
+        body.append(
+            f'<text x="{LEFT + 8}" y="{TOP + 14 + 13 * i}" font-size="11" '
+            f'fill="{_color(i)}">{escape(label)}</text>'
+        )
     return _frame(title, x_label, y_label, body)
 
 
@@ -90,23 +110,33 @@ def heatmap(title: str, matrix: Sequence[Sequence[int]], labels: Sequence[str]) 
     for i, row in enumerate(matrix):
         total = sum(row) or 1
         y = top + i * cell
-        parts.append(f'<text x="{left - 6}" y="{y + cell / 2 + 4}" text-anchor="end" '
-                     f'font-size="11">{escape(labels[i])}</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y + cell / 2 + 4}" text-anchor="end" '
+            f'font-size="11">{escape(labels[i])}</text>'
+        )
         for j, count in enumerate(row):
             x = left + j * cell
             share = count / total
             text = "#fff" if share > 0.5 else "#000"
-            parts.append(f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" '
-                         f'fill="rgb(31,119,180)" fill-opacity="{0.08 + 0.92 * share:.3f}" '
-                         'stroke="#fff"/>')
-            parts.append(f'<text x="{x + cell / 2}" y="{y + cell / 2 + 4}" text-anchor="middle" '
-                         f'font-size="11" fill="{text}">{count}</text>')
+            parts.append(
+                f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" '
+                f'fill="rgb(31,119,180)" fill-opacity="{0.08 + 0.92 * share:.3f}" '
+                'stroke="#fff"/>'
+            )
+            parts.append(
+                f'<text x="{x + cell / 2}" y="{y + cell / 2 + 4}" text-anchor="middle" '
+                f'font-size="11" fill="{text}">{count}</text>'
+            )
     for j, label in enumerate(labels):
-        parts.append(f'<text x="{left + (j + 0.5) * cell}" y="{top + n * cell + 14}" '
-                     'text-anchor="middle" '
-                     f'font-size="10">{escape(label[:10])}</text>')
-    parts.append(f'<text x="10" y="{top + n * cell / 2}" font-size="11" '
-                 f'transform="rotate(-90 10 {top + n * cell / 2})">true</text>')
+        parts.append(
+            f'<text x="{left + (j + 0.5) * cell}" y="{top + n * cell + 14}" '
+            'text-anchor="middle" '
+            f'font-size="10">{escape(label[:10])}</text>'
+        )
+    parts.append(
+        f'<text x="10" y="{top + n * cell / 2}" font-size="11" '
+        f'transform="rotate(-90 10 {top + n * cell / 2})">true</text>'
+    )
     return "\n".join([*parts, "</svg>"])
 
 
@@ -117,16 +147,22 @@ def bar_chart(title: str, groups: Sequence[str], series: dict[str, Sequence[floa
     bar_w = group_w * 0.8 / max(len(series), 1)
     body: list[str] = []
     for s, (name, values) in enumerate(series.items()):
-        body.append(f'<text x="{WIDTH - RIGHT - 4}" y="{TOP + 14 + 13 * s}" text-anchor="end" '
-                    f'font-size="11" fill="{_color(s)}">{escape(name)}</text>')
+        body.append(
+            f'<text x="{WIDTH - RIGHT - 4}" y="{TOP + 14 + 13 * s}" text-anchor="end" '
+            f'font-size="11" fill="{_color(s)}">{escape(name)}</text>'
+        )
         for g, value in enumerate(values):
             x = LEFT + g * group_w + group_w * 0.1 + s * bar_w
             height = max(0.0, min(1.0, value)) * plot_h
-            body.append(f'<rect x="{x:.1f}" y="{TOP + plot_h - height:.1f}" width="{bar_w:.1f}" '
-                        f'height="{height:.1f}" fill="{_color(s)}">'
-                        f"<title>{escape(groups[g])} {escape(name)}: {value:.3f}</title></rect>")
+            body.append(
+                f'<rect x="{x:.1f}" y="{TOP + plot_h - height:.1f}" width="{bar_w:.1f}" '
+                f'height="{height:.1f}" fill="{_color(s)}">'
+                f"<title>{escape(groups[g])} {escape(name)}: {value:.3f}</title></rect>"
+            )
     # Group names take the place of the x ticks; the frame draws the 0..1 value axis.
     for g, group in enumerate(groups):
-        body.append(f'<text x="{LEFT + (g + 0.5) * group_w:.1f}" y="{TOP + plot_h + 26}" '
-                    f'text-anchor="middle" font-size="10">{escape(group[:12])}</text>')
+        body.append(
+            f'<text x="{LEFT + (g + 0.5) * group_w:.1f}" y="{TOP + plot_h + 26}" '
+            f'text-anchor="middle" font-size="10">{escape(group[:12])}</text>'
+        )
     return _frame(title, "", "", body, x_ticks=False)

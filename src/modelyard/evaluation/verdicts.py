@@ -30,14 +30,14 @@ def _fmt(value: float | None) -> str:
     return "undefined" if value is None else f"{value:.4f}"
 
 
-def _threshold(
-    gate: MetricGate, metric: MetricName, result: EvaluationResult
-) -> GateVerdict:
+def _threshold(gate: MetricGate, metric: MetricName, result: EvaluationResult) -> GateVerdict:
     value = result.value(metric)
     if gate.on != "value":
         interval = result.intervals.get(metric.base)
-        value = None if interval is None else (
-            interval.low if gate.on == "lower_bound" else interval.high
+        value = (
+            None
+            if interval is None
+            else (interval.low if gate.on == "lower_bound" else interval.high)
         )
     passed = value is not None
     limits = []
@@ -63,12 +63,16 @@ def _champion(
     value = result.value(metric)
     if champion is None:
         return GateVerdict(
-            gate=gate.describe(), value=f"{_fmt(value)} (no champion yet)", threshold=threshold,
+            gate=gate.describe(),
+            value=f"{_fmt(value)} (no champion yet)",
+            threshold=threshold,
             passed=True,
         )
     if champion.version == result.version:
         return GateVerdict(
-            gate=gate.describe(), value=f"{_fmt(value)} (is the champion)", threshold=threshold,
+            gate=gate.describe(),
+            value=f"{_fmt(value)} (is the champion)",
+            threshold=threshold,
             passed=True,
         )
     theirs = champion.value(str(metric))
@@ -77,7 +81,9 @@ def _champion(
         return GateVerdict(gate=gate.describe(), value=shown, threshold=threshold, passed=False)
     drop = theirs - value if metric_direction(metric.base) else value - theirs
     return GateVerdict(
-        gate=gate.describe(), value=shown, threshold=threshold,
+        gate=gate.describe(),
+        value=shown,
+        threshold=threshold,
         passed=drop <= gate.max_drop_vs_champion + _EPS,
     )
 
@@ -105,10 +111,14 @@ def judge(
     verdicts: list[GateVerdict] = []
     for i, gate in enumerate(gates):
         if isinstance(gate, MinRowsGate):
-            verdicts.append(GateVerdict(
-                gate="min_rows", value=str(result.rows), threshold=f"≥ {gate.min_rows}",
-                passed=result.rows >= gate.min_rows,
-            ))
+            verdicts.append(
+                GateVerdict(
+                    gate="min_rows",
+                    value=str(result.rows),
+                    threshold=f"≥ {gate.min_rows}",
+                    passed=result.rows >= gate.min_rows,
+                )
+            )
         elif isinstance(gate, NotMajorityGate):
             verdicts.append(_not_majority(result))
         elif gate.max_drop_vs_champion is not None:
