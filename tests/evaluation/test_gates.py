@@ -35,7 +35,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def _evaluate(model, data, version: int) -> EvaluationResult:
     subject = Subject("bc", version, "digest", "onnx", SUBJECT.class_aliases)
-    return assess(outcomes_of(model, data), data.test, subject, Settings("target", bootstrap=50))
+    return assess(outcomes_of(model, data), data.test, subject, Settings("target", bootstrap=30))
 
 
 @pytest.fixture(scope="module")
