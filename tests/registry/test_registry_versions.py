@@ -239,3 +239,9 @@ def test_an_evaluation_that_is_not_json(registry: Registry, package: Build) -> N
     registry.register(package())
     with pytest.raises(ConfigError, match=r"evaluation result of fraud:1 cannot be stored: "):
         registry.save_evaluation("fraud", 1, "d" * 64, {"when": datetime.now(UTC)})
+
+
+def test_a_bad_tag_key_is_refused(registry: Registry, package: Build) -> None:
+    registry.register(package())
+    with pytest.raises(ConfigError, match=r"^bad tag key 'team name': expected letters"):
+        registry.set_tag("fraud:1", "team name", "risk")

@@ -16,14 +16,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from modelyard.core.errors import ConfigError, ConflictError, NotFoundError
+from modelyard.core.errors import ConfigError, ConflictError
 from modelyard.core.refs import ModelRef, check_name, parse_ref
 from modelyard.package.io import package_digest, verify_package
 from modelyard.registry import aliases as alias_log
-from modelyard.registry import evaluations
+from modelyard.registry import evaluations, tags
 from modelyard.registry.artifacts import ArtifactStore
 from modelyard.registry.database import Database, lock_model
-from modelyard.registry.schema import AliasRow, ModelRow, TagRow, VersionRow, utcnow
+from modelyard.registry.schema import AliasRow, ModelRow, VersionRow, utcnow
 from modelyard.registry.types import AliasEvent, ModelSummary, ModelVersion
 from modelyard.registry.versions import (
     live_versions,
@@ -221,11 +221,7 @@ class Registry:
         def work(session: Session) -> None:
             model = _locked_model(session, parsed.name)
             row = resolve(session, parsed)
-            tag = session.get(TagRow, (row.name, row.version, key))
-            if tag is None:
-                session.add(TagRow(name=row.name, version=row.version, key=key, value=value))
-            else:
-                tag.value = value
+            tags.put(session, row, key, value)
             model.updated_at = utcnow()
 
         self._db.write(work)
@@ -237,18 +233,7 @@ class Registry:
         def work(session: Session) -> None:
             model = _locked_model(session, parsed.name)
             row = resolve(session, parsed)
-            tag = session.get(TagRow, (row.name, row.version, key))
-            if tag is None:
-                keys = session.scalars(
-                    select(TagRow.key)
-                    .where(TagRow.name == row.name, TagRow.version == row.version)
-                    .order_by(TagRow.key)
-                ).all()
-                raise NotFoundError(
-                    f"version {row.version} of {row.name!r} has no tag {key!r}; "
-                    f"tags: {', '.join(keys) if keys else '(none)'}"
-                )
-            session.delete(tag)
+            tags.remove(session, row, key)
             model.updated_at = utcnow()
 
         self._db.write(work)
