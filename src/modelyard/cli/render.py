@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ def key_values(title: str, rows: Iterable[tuple[str, Any]]) -> Table:
     table.add_column(style="bold")
     table.add_column()
     for key, value in rows:
-        table.add_row(key, "-" if value is None or value == "" else str(value))
+        table.add_row(escape(key), "-" if value is None or value == "" else escape(str(value)))
     return table
 
 
@@ -43,7 +44,7 @@ def alias_events(events: list[AliasEvent]) -> Table:
             "-" if event.to_version is None else str(event.to_version),
             event.actor,
             "yes" if getattr(event, "forced", False) else "",
-            event.reason or "",
+            escape(event.reason or ""),
         )
     return table
 
