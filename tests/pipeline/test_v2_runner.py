@@ -48,9 +48,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def trained(breast_cancer):
-    X = breast_cancer.X_train.to_numpy(np.float32)
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(
-        X, breast_cancer.y_train.to_numpy()
+        breast_cancer.X_train, breast_cancer.y_train
     )
 
 

@@ -8,6 +8,7 @@ runner already gives labels and probabilities needs no step at all.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -32,10 +33,15 @@ def standard_names(signature: Signature) -> dict[str, str]:
     return {source: key for source, key in pairs if source is not None}
 
 
+@lru_cache(maxsize=64)
+def _sorted_classes(classes: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray]:
+    known = np.asarray(classes)
+    return known, np.argsort(known, kind="stable")
+
+
 def class_indices(labels: np.ndarray, classes: tuple[Any, ...]) -> np.ndarray:
     """The position of each label in ``classes`` (vectorised; unknown labels are an error)."""
-    known = np.asarray(classes)
-    order = np.argsort(known, kind="stable")
+    known, order = _sorted_classes(classes)
     positions = np.searchsorted(known, labels, sorter=order).clip(0, len(known) - 1)
     indices = order[positions]
     if not np.array_equal(known[indices], labels):

@@ -12,7 +12,8 @@ checks only run when that fast path fails, to say exactly which fields are wrong
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -104,6 +105,11 @@ class TabularEncoder:
             )
         self._columns: list[ColumnSpec] = list(signature.columns)
         self._names = [column.name for column in self._columns]
+        # itemgetter pulls a record's columns in one C call: half the cost of a comprehension
+        names = self._names
+        self._row_of: Callable[[dict[str, Any]], Sequence[Any]] = (
+            operator.itemgetter(*names) if len(names) > 1 else lambda record: (record[names[0]],)
+        )
         self._reject_unknown = args.unknown_fields == "reject"
         self._stacked: TensorSpec | None = None
         self._fast_kinds: str | None = None
@@ -169,7 +175,7 @@ class TabularEncoder:
         names = self._names
         try:
             if type(instances[0]) is dict:
-                grid: list[Sequence[Any]] = [[inst[c] for c in names] for inst in instances]
+                grid: list[Sequence[Any]] = list(map(self._row_of, instances))
                 if not self._reject_unknown or all(len(inst) == len(names) for inst in instances):
                     return grid
             elif all(type(row) is list and len(row) == len(names) for row in instances):
