@@ -114,12 +114,27 @@ def test_a_request_past_its_deadline_times_out_and_is_not_run() -> None:
     runner = Doubler()
 
     async def scenario() -> None:
-        batcher = MicroBatcher(runner, max_batch_size=64, max_wait_ms=0)
+        batcher = MicroBatcher(runner, max_batch_size=64, max_wait_ms=0, timeout_s=1e-9)
         with pytest.raises(BatchTimeoutError):
-            await batcher.submit(1, 1, timeout_s=1e-9)
+            await batcher.submit(1, 1)
 
     run(scenario())
     assert runner.batches == []
+
+
+def test_a_stuck_batch_times_out_its_requests() -> None:
+    gate = threading.Event()
+
+    async def scenario() -> None:
+        with ThreadPoolExecutor(1) as pool:
+            batcher = MicroBatcher(
+                Doubler(gate), max_batch_size=64, max_wait_ms=0, executor=pool, timeout_s=0.05
+            )
+            with pytest.raises(BatchTimeoutError):
+                await batcher.submit(1, 1)
+            gate.set()
+
+    run(scenario())
 
 
 def test_drained_returns_once_every_request_is_answered() -> None:

@@ -31,9 +31,10 @@ from typing import Generic, TypeVar
 ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")
 
-# Handing a call to a thread and back costs the loop ~40-60 µs here; a model call cheaper than
-# this (an ONNX logistic regression takes ~10 µs) runs inline instead.
-INLINE_BELOW_S = 100e-6
+# Handing a call to a thread and back takes ~110 µs here (65 µs of it CPU, under the GIL), and
+# the Python half of a batch (postprocess, format) holds the GIL anyway; a batch cheaper than
+# about twice that (an ONNX logistic regression with its postprocessing: ~80 µs) runs inline.
+INLINE_BELOW_S = 250e-6
 # Weight of the newest batch in the running estimate of a batch's cost.
 _COST_SMOOTHING = 0.2
 
@@ -44,6 +45,8 @@ class BatchOutcome(Generic[ResultT]):
 
     results: list[ResultT]
     stages: dict[str, float] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+    """Set by the batcher: how long the call took where it ran (thread hand-off excluded)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class BatchTimeoutError(TimeoutError):
 
 
 class _Job(Generic[ItemT, ResultT]):
-    __slots__ = ("deadline", "enqueued", "future", "item", "rows", "timer")
+    __slots__ = ("deadline", "enqueued", "future", "item", "rows")
 
     def __init__(
         self, item: ItemT, rows: int, future: asyncio.Future[tuple[ResultT, Ride]], deadline: float
@@ -71,7 +74,6 @@ class _Job(Generic[ItemT, ResultT]):
         self.future = future
         self.enqueued = time.perf_counter()
         self.deadline = deadline
-        self.timer: asyncio.TimerHandle | None = None
 
 
 RunBatch = Callable[[Sequence[ItemT]], BatchOutcome[ResultT]]
@@ -94,10 +96,12 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         max_wait_ms: float,
         executor: Executor | None = None,
         max_concurrent_batches: int = 1,
+        timeout_s: float | None = None,
         inline_below_s: float = INLINE_BELOW_S,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
         self._run_batch = run_batch
+        self.timeout_s = timeout_s
         self.max_batch_size = max(1, max_batch_size)
         self.max_wait_s = max(0.0, max_wait_ms) / 1000.0
         self._executor = executor
@@ -114,6 +118,10 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         self._tick: asyncio.Handle | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        # Every unanswered job in submission order; with one timeout for all, deadlines are in
+        # the same order, so one timer for the oldest job replaces a timer per request.
+        self._pending: deque[_Job[ItemT, ResultT]] = deque()
+        self._sweeper: asyncio.TimerHandle | None = None
 
     # -- the request side -------------------------------------------------------------------
 
@@ -127,9 +135,7 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         if self._queue and self._running < self._max_running:
             self._schedule()
 
-    async def submit(
-        self, item: ItemT, rows: int, *, timeout_s: float | None = None
-    ) -> tuple[ResultT, Ride]:
+    async def submit(self, item: ItemT, rows: int) -> tuple[ResultT, Ride]:
         """The item's result and its ride, once the batch holding it has run.
 
         Raises :class:`BatchTimeoutError` when no result came within ``timeout_s`` (the item
@@ -138,16 +144,30 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[tuple[ResultT, Ride]] = loop.create_future()
-        deadline = float("inf") if timeout_s is None else time.perf_counter() + timeout_s
-        job = _Job(item, rows, future, deadline)
-        if timeout_s is not None:
-            job.timer = loop.call_later(timeout_s, _expire, job)
+        if self.timeout_s is None:
+            job = _Job(item, rows, future, float("inf"))
+        else:
+            job = _Job(item, rows, future, time.perf_counter() + self.timeout_s)
+            self._pending.append(job)
+            if self._sweeper is None:
+                self._sweeper = loop.call_later(self.timeout_s, self._sweep)
         self._queue.append(job)
         self._queued_rows += rows
         self._idle.clear()
         if self._running < self._max_running:
             self._schedule()
         return await future
+
+    def _sweep(self) -> None:
+        """Fail every job past its deadline; re-arm for the oldest one still waiting."""
+        self._sweeper = None
+        pending = self._pending
+        now = time.perf_counter()
+        while pending and (pending[0].future.done() or pending[0].deadline <= now):
+            _expire(pending.popleft())
+        if pending:
+            delay = pending[0].deadline - now
+            self._sweeper = asyncio.get_running_loop().call_later(delay, self._sweep)
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -231,12 +251,17 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         task.add_done_callback(lambda done: self._finish(jobs, started, _outcome_of(done)))
 
     def _run_safely(self, jobs: list[_Job[ItemT, ResultT]]) -> BatchOutcome[ResultT]:
-        """Run the batch; if it fails, run each job alone so only the culprit fails."""
-        items = [job.item for job in jobs]
+        """Run the batch, timed; if it fails, run each job alone so only the culprit fails."""
+        started = time.perf_counter()
+        outcome = self._run_isolated([job.item for job in jobs])
+        outcome.elapsed_s = time.perf_counter() - started
+        return outcome
+
+    def _run_isolated(self, items: list[ItemT]) -> BatchOutcome[ResultT]:
         try:
             return self._run_batch(items)
         except Exception:
-            if len(jobs) == 1:
+            if len(items) == 1:
                 raise
         results: list[ResultT | Exception] = []
         stages: dict[str, float] = {}
@@ -261,15 +286,15 @@ class MicroBatcher(Generic[ItemT, ResultT]):
     ) -> None:
         """Deliver results; ``redispatch`` is off for inline runs, whose caller loops on."""
         self._running -= 1
-        cost = time.perf_counter() - started
-        if self._cost_s is None:
-            self._cost_s = cost
-        else:
-            self._cost_s += _COST_SMOOTHING * (cost - self._cost_s)
         if isinstance(outcome, BaseException):
             for job in jobs:
                 _settle(job, error=outcome)
         else:
+            cost = outcome.elapsed_s
+            if self._cost_s is None:
+                self._cost_s = cost
+            else:
+                self._cost_s += _COST_SMOOTHING * (cost - self._cost_s)
             rows = sum(job.rows for job in jobs)
             if self._on_batch is not None:
                 self._on_batch(rows)
@@ -279,6 +304,9 @@ class MicroBatcher(Generic[ItemT, ResultT]):
                     continue
                 ride = Ride(started - job.enqueued, rows, len(jobs), outcome.stages)
                 _settle(job, value=(result, ride))
+        pending = self._pending
+        while pending and pending[0].future.done():
+            pending.popleft()
         if redispatch and self._queue:
             self._dispatch()
         elif not self._queue and self._running == 0:
@@ -304,8 +332,6 @@ def _settle(
     value: tuple[ResultT, Ride] | None = None,
     error: BaseException | None = None,
 ) -> None:
-    if job.timer is not None:
-        job.timer.cancel()
     if job.future.done():
         return
     if error is not None:

@@ -61,7 +61,6 @@ class ServedEndpoint:
         spec = endpoint.spec
         self.max_body_bytes = spec.limits.max_body_bytes
         self.max_instances = spec.limits.max_instances
-        self.timeout_s = timeout_s
         self.metrics: EndpointMetrics = metrics.for_endpoint(self.id, self.model_name, self.version)
         self.tensor_encoder = TensorEncoder(TensorArgs(), self.pipeline.context)
         self.batcher: MicroBatcher[Job, Answer] = MicroBatcher(
@@ -69,6 +68,7 @@ class ServedEndpoint:
             max_batch_size=spec.batching.max_batch_size,
             max_wait_ms=spec.batching.max_wait_ms,
             executor=executor,
+            timeout_s=timeout_s,
             on_batch=self.metrics.batches.observe,
         )
         self.in_flight = 0
