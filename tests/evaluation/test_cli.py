@@ -8,11 +8,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from modelyard.cli import evaluate as commands
-from modelyard.cli.main import root
+from modelyard.cli.main import app
 
 GATES = """\
 gates:
@@ -28,11 +26,6 @@ gates:
 @pytest.fixture
 def cli(bc, tmp_path, imbalanced):
     """Run a command against the ``bc`` registry; files test.csv and gates.yaml in tmp_path."""
-    app = typer.Typer()
-    app.callback()(root)
-    app.command("evaluate")(commands.evaluate)
-    app.command("promote")(commands.promote)
-    app.command("check-gates")(commands.check_gates)
     imbalanced.test.assign(site=imbalanced.test.index % 2).to_csv(
         tmp_path / "test.csv", index=False
     )
@@ -170,7 +163,7 @@ def test_force_with_a_reason_is_recorded(cli, tmp_path, bc):
             ],
             "error: --force needs --reason",
         ),
-        (["check-gates", "{tmp}/bad.yaml"], "error: unknown metric 'f2'; known metrics: "),
+        (["check", "--gates", "{tmp}/bad.yaml"], "bad.yaml: unknown metric 'f2'; known metrics: "),
     ],
 )
 def test_a_user_error_is_one_line_and_exit_2(cli, tmp_path, args, message):
@@ -184,8 +177,9 @@ def test_a_user_error_is_one_line_and_exit_2(cli, tmp_path, args, message):
 
 
 def test_check_gates_against_a_model_checks_class_names(cli, tmp_path):
-    assert cli("check-gates", str(tmp_path / "gates.yaml"), "--model", "bc:1").exit_code == 0
+    ok = cli("check", "--gates", str(tmp_path / "gates.yaml"), "--model", "bc:1")
+    assert ok.exit_code == 0, ok.output
     (tmp_path / "typo.yaml").write_text('gates: [{metric: "recall[cancer]", min: 0.5}]\n')
-    out = cli("check-gates", str(tmp_path / "typo.yaml"), "--model", "bc:1")
+    out = cli("check", "--gates", str(tmp_path / "typo.yaml"), "--model", "bc:1")
     assert out.exit_code == 2
     assert "unknown class 'cancer'; known classes: malignant, benign, 0, 1" in out.output

@@ -1,4 +1,7 @@
-"""``modelyard check endpoints.yaml``: validate a file, resolve every ref, load every model.
+"""``modelyard check [endpoints.yaml] [--gates FILE]``: catch a bad file before it is used.
+
+An endpoints file is validated, every ref resolved and every model loaded once; a gates file
+is validated against the metrics modelyard computes (and a model's classes with ``--model``).
 
 Meant for CI: a file that would not serve fails here, with one ``file:line: message`` per
 problem and exit code 2, before a server ever starts. Every endpoint is checked, so one run
@@ -9,21 +12,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
 import typer
 from rich.table import Table
 
 from modelyard.cli.context import Settings, console, err_console
 from modelyard.core.errors import ModelyardError
+from modelyard.evaluation.promotion import check_gates
 from modelyard.pipeline.components import Origin
 from modelyard.pipeline.endpoint import Endpoint, read_endpoints_file
 from modelyard.registry import Registry
 
 
-def _registry(url: str | None) -> Registry:
+def _registry(ctx: typer.Context, url: str | None) -> Registry:
     """``--registry`` of this command, else the root command's options, else the default."""
-    context = click.get_current_context(silent=True)
-    settings = (context.find_object(Settings) if context else None) or Settings()
+    settings = ctx.find_object(Settings) or Settings()
     return Registry(url or settings.registry_url, settings.artifacts)
 
 
@@ -32,19 +34,14 @@ def _fail(message: str) -> None:
         err_console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def check(
-    endpoints_file: Path = typer.Argument(..., help="the endpoints.yaml to check"),
-    registry: str | None = typer.Option(
-        None, "--registry", help="SQLAlchemy URL of the registry (default: the root option)"
-    ),
-) -> None:
-    """Validate an endpoints file, resolve every model ref and load every model once."""
+def _check_endpoints(ctx: typer.Context, endpoints_file: Path, store_url: str | None) -> bool:
+    """Check every endpoint of the file; print its problems; True when all are fine."""
     try:
         endpoints, root = read_endpoints_file(endpoints_file)
-        store = _registry(registry)
+        store = _registry(ctx, store_url)
     except ModelyardError as error:
         _fail(str(error))
-        raise typer.Exit(2) from None
+        return False
     table = Table(title=str(endpoints_file), title_justify="left")
     for column in ("endpoint", "model", "version", "pipeline", "status"):
         table.add_column(column)
@@ -72,5 +69,48 @@ def check(
         )
         endpoint.close()
     console.print(table)
-    if failed:
+    return not failed
+
+
+def _check_gates(ctx: typer.Context, gates: Path, model: str | None, store_url: str | None) -> bool:
+    """Validate a gates file (and, with ``model``, its names against that version)."""
+    try:
+        checked = check_gates(gates, model, registry=_registry(ctx, store_url) if model else None)
+    except ModelyardError as error:
+        message = str(error)
+        _fail(message if message.startswith(str(gates)) else f"{gates}: {message}")
+        return False
+    against = f" against {model}" if model else ""
+    console.print(f"{gates}: {len(checked)} gates OK{against}", markup=False)
+    return True
+
+
+def check(
+    ctx: typer.Context,
+    endpoints_file: Path | None = typer.Argument(
+        None, help="the endpoints.yaml to check (validate, resolve every ref, load every model)"
+    ),
+    gates: Path | None = typer.Option(
+        None, "--gates", help="a gates YAML file to validate (metric and class names)"
+    ),
+    model: str | None = typer.Option(
+        None, "--model", help="with --gates: NAME:VERSION whose metrics and classes gates name"
+    ),
+    registry: str | None = typer.Option(
+        None, "--registry", help="SQLAlchemy URL of the registry (default: the root option)"
+    ),
+) -> None:
+    """Check an endpoints file and/or a gates file before they reach a server or a promotion.
+
+    Meant for CI: every problem is printed as ``file:line: message`` and the exit code is 2.
+    """
+    if endpoints_file is None and gates is None:
+        _fail("nothing to check: expected an endpoints file, --gates FILE, or both")
+        raise typer.Exit(2)
+    ok = True
+    if endpoints_file is not None:
+        ok = _check_endpoints(ctx, endpoints_file, registry) and ok
+    if gates is not None:
+        ok = _check_gates(ctx, gates, model, registry) and ok
+    if not ok:
         raise typer.Exit(2)

@@ -20,7 +20,6 @@ from modelyard.core.errors import ModelyardError
 from modelyard.evaluation import EvaluationResult, GatesRefusedError, Promotion
 from modelyard.evaluation import evaluate as run_evaluation
 from modelyard.evaluation import promote as run_promotion
-from modelyard.evaluation.promotion import check_gates as validate_gates
 from modelyard.evaluation.report_html import write_html
 from modelyard.evaluation.report_json import write_json
 
@@ -237,17 +236,3 @@ def promote(
         f"{promotion.name}@{promotion.alias}: {before} → version {event.to_version}{forced}",
         markup=False,
     )
-
-
-def check_gates(
-    ctx: typer.Context,
-    gates: Path = typer.Argument(..., help="the gates YAML file to check"),
-    model: str | None = typer.Option(
-        None, "--model", help="NAME:VERSION whose metric and class names the gates must use"
-    ),
-) -> None:
-    """Validate a gates file (and its names against a model) without evaluating anything."""
-    with _user_errors():
-        checked = validate_gates(gates, model, registry=registry_from(ctx) if model else None)
-    against = f" against {model}" if model else ""
-    console.print(f"{gates}: {len(checked)} gates OK{against}", markup=False)
