@@ -5,23 +5,42 @@ The names below are the public face; everything else may move between releases::
     import modelyard
     version = modelyard.log_model(model, "fraud", sample=X.head(50), train_data=(X, y))
     modelyard.load("fraud@production").predict(X)
+
+They are imported on first use (PEP 562), so ``import modelyard`` and every CLI start stay
+fast: scikit-learn, skl2onnx and onnxruntime load only when a name that needs them is touched.
 """
 
-from modelyard.api import load, log_file, log_model
-from modelyard.evaluation import evaluate, promote
-from modelyard.pipeline import Endpoint, load_endpoints
-from modelyard.registry import Registry
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Endpoint",
-    "Registry",
-    "__version__",
-    "evaluate",
-    "load",
-    "load_endpoints",
-    "log_file",
-    "log_model",
-    "promote",
-]
+_PUBLIC = {
+    "log_model": "modelyard.api",
+    "log_file": "modelyard.api",
+    "load": "modelyard.api",
+    "Registry": "modelyard.registry",
+    "Endpoint": "modelyard.pipeline",
+    "load_endpoints": "modelyard.pipeline",
+    "evaluate": "modelyard.evaluation",
+    "promote": "modelyard.evaluation",
+}
+
+__all__ = [*sorted(_PUBLIC), "__version__"]
+
+if TYPE_CHECKING:
+    from modelyard.api import load, log_file, log_model
+    from modelyard.evaluation import evaluate, promote
+    from modelyard.pipeline import Endpoint, load_endpoints
+    from modelyard.registry import Registry
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modelyard' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value

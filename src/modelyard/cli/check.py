@@ -17,9 +17,6 @@ from rich.table import Table
 
 from modelyard.cli.context import Settings, console, err_console
 from modelyard.core.errors import ModelyardError
-from modelyard.evaluation.promotion import check_gates
-from modelyard.pipeline.components import Origin
-from modelyard.pipeline.endpoint import Endpoint, read_endpoints_file
 from modelyard.registry import Registry
 
 
@@ -36,6 +33,9 @@ def _fail(message: str) -> None:
 
 def _check_endpoints(ctx: typer.Context, endpoints_file: Path, store_url: str | None) -> bool:
     """Check every endpoint of the file; print its problems; True when all are fine."""
+    from modelyard.pipeline.components import Origin
+    from modelyard.pipeline.endpoint import Endpoint, read_endpoints_file
+
     try:
         endpoints, root = read_endpoints_file(endpoints_file)
         store = _registry(ctx, store_url)
@@ -74,6 +74,8 @@ def _check_endpoints(ctx: typer.Context, endpoints_file: Path, store_url: str | 
 
 def _check_gates(ctx: typer.Context, gates: Path, model: str | None, store_url: str | None) -> bool:
     """Validate a gates file (and, with ``model``, its names against that version)."""
+    from modelyard.evaluation.promotion import check_gates
+
     try:
         checked = check_gates(gates, model, registry=_registry(ctx, store_url) if model else None)
     except ModelyardError as error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -17,11 +18,9 @@ from rich.table import Table
 
 from modelyard.cli.context import console, err_console, registry_from
 from modelyard.core.errors import ModelyardError
-from modelyard.evaluation import EvaluationResult, GatesRefusedError, Promotion
-from modelyard.evaluation import evaluate as run_evaluation
-from modelyard.evaluation import promote as run_promotion
-from modelyard.evaluation.report_html import write_html
-from modelyard.evaluation.report_json import write_json
+
+if TYPE_CHECKING:
+    from modelyard.evaluation import EvaluationResult, Promotion
 
 DATA = typer.Option(..., "--data", help="CSV or Parquet file holding the features and target")
 TARGET = typer.Option(..., "--target", help="the column holding the true labels or values")
@@ -142,6 +141,9 @@ def _reports(
     json_path: Path | None,
     promotion: Promotion | None = None,
 ) -> None:
+    from modelyard.evaluation.report_html import write_html
+    from modelyard.evaluation.report_json import write_json
+
     if report is not None:
         console.print(f"HTML report: {write_html(report, result, promotion)}", markup=False)
     if json_path is not None:
@@ -163,6 +165,8 @@ def evaluate(
     json_path: Path | None = JSON,
 ) -> None:
     """Evaluate a version through its own serving pipeline on a labelled file."""
+    from modelyard.evaluation import evaluate as run_evaluation  # loads scikit-learn
+
     with _user_errors():
         store = registry_from(ctx)
         total = bootstrap * (2 if baseline else 1)
@@ -198,6 +202,9 @@ def promote(
     json_path: Path | None = JSON,
 ) -> None:
     """Evaluate, check every gate, and move the alias only when all pass."""
+    from modelyard.evaluation import GatesRefusedError
+    from modelyard.evaluation import promote as run_promotion  # loads scikit-learn
+
     with _user_errors():
         store = registry_from(ctx)
         try:

@@ -1,5 +1,8 @@
 """The root ``modelyard`` command; each group lives in its own module.
 
+Command modules import the heavy layers (scikit-learn, onnxruntime, the server) inside the
+command that needs them, so ``modelyard --help`` and the registry commands start quickly.
+
 User errors (:class:`~modelyard.core.errors.ModelyardError`) are printed as one line on stderr
 with exit code 2; a traceback would mean a bug.
 """

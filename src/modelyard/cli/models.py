@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from modelyard.api import log_file
 from modelyard.cli import render
 from modelyard.cli.context import console, registry_from
 
@@ -60,6 +59,8 @@ def log(
     ),
 ) -> None:
     """Register an existing ONNX or pickle file described by a manifest YAML."""
+    from modelyard.api import log_file  # packaging loads scikit-learn: only when logging
+
     version = log_file(model_file, manifest, registry=registry_from(ctx))
     console.print(f"registered {version.name}:{version.version} ({version.digest[:12]})")
 

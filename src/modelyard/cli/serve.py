@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from modelyard.cli.context import Settings
-from modelyard.serving.server import run
 
 
 def serve(
@@ -27,6 +26,8 @@ def serve(
     ),
 ) -> None:
     """Serve the endpoints of ENDPOINTS_FILE over HTTP (native JSON, images, and V2)."""
+    from modelyard.serving.server import run  # the server stack loads only to serve
+
     settings = ctx.find_object(Settings) or Settings()
     run(
         str(endpoints_file),
