@@ -131,3 +131,25 @@ def test_a_missing_reason_is_a_usage_error_not_a_traceback(cli: Callable, logged
     assert result.code == 2
     assert "Missing option '--reason'" in result.err
     assert "Traceback" not in result.err
+
+
+def test_models_show_lists_stored_evaluations(
+    cli: Callable, logged: Registry, workdir: Path, breast_cancer
+) -> None:
+    data = workdir / "holdout.csv"
+    breast_cancer.frame("test").to_csv(data, index=False)
+    evaluated = cli(
+        "evaluate",
+        "breast_cancer:1",
+        "--data",
+        str(data),
+        "--target",
+        "target",
+        "--bootstrap",
+        "10",
+    )
+    assert evaluated.code == 0, evaluated.err
+    result = cli("models", "show", "breast_cancer:1")
+    assert "evaluations" in result.out
+    assert "balanced_accuracy" in result.out
+    assert str(len(breast_cancer.X_test)) in result.out

@@ -27,9 +27,7 @@ def local(tmp_path: Path) -> Iterator[Registry]:
 def remote(tmp_path: Path) -> Iterator[Registry]:
     """A registry whose artifacts live on fsspec's in-memory filesystem, cached locally."""
     root = f"memory://modelyard-{uuid.uuid4().hex}"
-    store = Registry(
-        f"sqlite:///{tmp_path / 'registry.db'}", root, cache_dir=tmp_path / "cache"
-    )
+    store = Registry(f"sqlite:///{tmp_path / 'registry.db'}", root, cache_dir=tmp_path / "cache")
     yield store
     store.close()
     fsspec.filesystem("memory").rm(root, recursive=True)

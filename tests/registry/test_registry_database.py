@@ -42,9 +42,7 @@ def test_reopening_keeps_what_is_there(registry_url: str, artifacts: str, packag
     assert Registry(registry_url, artifacts).get("fraud").version == 1
 
 
-def test_a_database_of_another_schema_version_is_refused(
-    registry_url: str, artifacts: str
-) -> None:
+def test_a_database_of_another_schema_version_is_refused(registry_url: str, artifacts: str) -> None:
     Registry(registry_url, artifacts).close()
     engine = create_engine(registry_url)
     with engine.begin() as connection:

@@ -229,6 +229,14 @@ def test_evaluations_are_stored_and_the_newest_found(registry: Registry, package
     assert registry.find_evaluation("fraud", 1, "e" * 64) is None
 
 
+def test_list_evaluations_gives_the_newest_per_dataset(registry: Registry, package: Build) -> None:
+    registry.register(package())
+    registry.save_evaluation("fraud", 1, "d" * 64, {"accuracy": 0.9})
+    registry.save_evaluation("fraud", 1, "e" * 64, {"accuracy": 0.8})
+    registry.save_evaluation("fraud", 1, "d" * 64, {"accuracy": 0.91})
+    assert registry.list_evaluations("fraud", 1) == [{"accuracy": 0.91}, {"accuracy": 0.8}]
+
+
 def test_an_evaluation_of_an_unknown_version(registry: Registry, package: Build) -> None:
     registry.register(package())
     with pytest.raises(NotFoundError, match=r"^model 'fraud' has no version 2; versions: 1$"):

@@ -41,7 +41,8 @@ def show(
     full: bool = typer.Option(False, "--full", help="list every column and profiled feature"),
 ) -> None:
     """Show a version: signature, lineage, metrics, parity, profile and aliases."""
-    version = registry_from(ctx).get(ref)
+    store = registry_from(ctx)
+    version = store.get(ref)
     console.print(render.version_overview(version))
     console.print(render.signature(version.manifest, full))
     for table in render.lineage(version.manifest.lineage):
@@ -49,6 +50,9 @@ def show(
     profile = render.profile_summary(version.manifest, None if full else render.MAX_LISTED_COLUMNS)
     if profile is not None:
         console.print(profile)
+    evaluated = render.evaluations(store.list_evaluations(version.name, version.version))
+    if evaluated is not None:
+        console.print(evaluated)
 
 
 def log(

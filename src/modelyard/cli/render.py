@@ -129,6 +129,31 @@ def profile_summary(manifest: Manifest, limit: int | None = MAX_LISTED_COLUMNS) 
     return table
 
 
+HEADLINE = ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "mae", "rmse", "r2")
+"""The evaluation figures ``models show`` puts in its table; the reports hold the rest."""
+
+
+def evaluations(results: list[dict[str, Any]]) -> Table | None:
+    """One row per dataset the version was evaluated on: size, target and headline metrics."""
+    if not results:
+        return None
+    shown = [m for m in HEADLINE if any(m in r.get("metrics", {}) for r in results)]
+    table = Table(title="evaluations", title_justify="left")
+    for column in ("data", "rows", "target", *shown, "when"):
+        table.add_column(column)
+    for result in results:
+        metrics = result.get("metrics", {})
+        figures = ["-" if metrics.get(m) is None else f"{metrics[m]:.4f}" for m in shown]
+        table.add_row(
+            str(result.get("dataset_sha256", ""))[:12],
+            str(result.get("rows", "-")),
+            escape(str(result.get("target", "-"))),
+            *figures,
+            str(result.get("created_at", "-"))[:19].replace("T", " "),
+        )
+    return table
+
+
 def version_overview(version: ModelVersion) -> Table:
     """The identity of a version: number, digest, format, aliases, tags, parity and metrics."""
     manifest = version.manifest

@@ -40,6 +40,22 @@ def save(session: Session, name: str, version: int, dataset_sha256: str, result_
     )
 
 
+def newest_per_dataset(session: Session, name: str, version: int) -> list[dict[str, Any]]:
+    """The newest result of ``name:version`` on each dataset it met, newest first."""
+    rows = session.execute(
+        select(EvaluationRow.dataset_sha256, EvaluationRow.result_json)
+        .where(EvaluationRow.name == name, EvaluationRow.version == version)
+        .order_by(EvaluationRow.id.desc())
+    ).all()
+    seen: set[str] = set()
+    results: list[dict[str, Any]] = []
+    for dataset, text in rows:
+        if dataset not in seen:
+            seen.add(dataset)
+            results.append(json.loads(text))
+    return results
+
+
 def find(session: Session, name: str, version: int, dataset_sha256: str) -> dict[str, Any] | None:
     """The newest result for ``name:version`` on that dataset, or ``None``."""
     text = session.scalars(

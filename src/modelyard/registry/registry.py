@@ -180,9 +180,7 @@ class Registry:
         cache) raise :class:`~modelyard.core.errors.IntegrityError` naming the file.
         """
         version = (
-            version_or_ref
-            if isinstance(version_or_ref, ModelVersion)
-            else self.get(version_or_ref)
+            version_or_ref if isinstance(version_or_ref, ModelVersion) else self.get(version_or_ref)
         )
         path = self._artifacts.local_copy(version.digest, version.manifest)
         verify_package(path, expected_digest=version.digest)
@@ -358,6 +356,10 @@ class Registry:
         return self._db.read(
             lambda session: evaluations.find(session, name, version, dataset_sha256)
         )
+
+    def list_evaluations(self, name: str, version: int) -> list[dict[str, Any]]:
+        """The newest stored result of ``name:version`` on each dataset, newest first."""
+        return self._db.read(lambda session: evaluations.newest_per_dataset(session, name, version))
 
 
 def _require_reason(reason: str) -> None:
