@@ -115,10 +115,10 @@ async def handle(
         if announced:
             batcher.arrived()
         served.leave()
-    metrics = served.metrics
-    metrics.request(status, time.perf_counter() - started)
     if status == 200:
-        metrics.stage_times(stages)
+        served.metrics.answered(stages, time.perf_counter() - started)
+    else:
+        served.metrics.request(status, time.perf_counter() - started)
 
 
 def _log_error(

@@ -3,8 +3,10 @@
 ``prometheus_client``'s own ``Histogram.observe`` takes a lock and walks the buckets in Python
 (about 1.5 µs); a predict request records nine values, which at 20,000 requests/s would be a
 sixth of the time budget. Requests are recorded on the event loop thread only, so here a
-histogram is a plain list of bucket counts bumped through ``bisect`` (about 0.2 µs), and a
-custom collector turns them into standard Prometheus histograms when ``/metrics`` is scraped.
+histogram is a plain list of bucket counts, and a custom collector turns them into standard
+Prometheus histograms when ``/metrics`` is scraped. A successful request only appends its
+seven timings to a list (0.1 µs); they are folded into the histograms with numpy, a thousand
+at a time or at the scrape, whichever comes first.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from itertools import accumulate
 
+import numpy as np
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -31,6 +34,7 @@ STAGE_BUCKETS = (
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_FOLD_EVERY = 1024
 
 
 class FastHistogram:
@@ -48,6 +52,13 @@ class FastHistogram:
         self.counts[bisect_left(self.bounds, value)] += 1
         self.total += value
 
+    def observe_many(self, values: np.ndarray) -> None:
+        """Count many values at once (same buckets as :meth:`observe`)."""
+        slots = np.searchsorted(self.bounds, values, side="left")
+        added = np.bincount(slots, minlength=len(self.counts))
+        self.counts = [a + int(b) for a, b in zip(self.counts, added, strict=True)]
+        self.total += float(values.sum())
+
     def buckets(self) -> list[tuple[str, float]]:
         """Cumulative ``(le, count)`` pairs as Prometheus exposes them, ending with ``+Inf``."""
         edges = [*(repr(float(b)) for b in self.bounds), "+Inf"]
@@ -57,7 +68,7 @@ class FastHistogram:
 class EndpointMetrics:
     """Everything recorded for one endpoint serving one model version."""
 
-    __slots__ = ("batches", "labels", "latency", "stages", "statuses")
+    __slots__ = ("_answered", "batches", "labels", "latency", "stages", "statuses")
 
     def __init__(self, endpoint: str, model: str, version: str) -> None:
         self.labels = (endpoint, model, version)
@@ -65,16 +76,32 @@ class EndpointMetrics:
         self.stages = [FastHistogram(STAGE_BUCKETS) for _ in STAGES]
         self.batches = FastHistogram(BATCH_BUCKETS)
         self.statuses: dict[int, int] = {}
+        self._answered: list[list[float]] = []
 
     def request(self, status: int, seconds: float) -> None:
-        """Count one answered request and its total latency."""
+        """Count one request that failed with ``status``, and its latency."""
         self.statuses[status] = self.statuses.get(status, 0) + 1
         self.latency.observe(seconds)
 
-    def stage_times(self, seconds: Sequence[float]) -> None:
-        """Record the duration of each stage of one request, in :data:`STAGES` order."""
-        for histogram, value in zip(self.stages, seconds, strict=True):
-            histogram.observe(value)
+    def answered(self, stages: list[float], seconds: float) -> None:
+        """Count one successful request: its stage times (:data:`STAGES` order) and latency.
+
+        Takes ownership of ``stages``.
+        """
+        stages.append(seconds)
+        self._answered.append(stages)
+        if len(self._answered) >= _FOLD_EVERY:
+            self.fold()
+
+    def fold(self) -> None:
+        """Move the pending successful requests into the histograms."""
+        if not self._answered:
+            return
+        values = np.array(self._answered).T
+        self.statuses[200] = self.statuses.get(200, 0) + values.shape[1]
+        self._answered = []
+        for histogram, column in zip([*self.stages, self.latency], values, strict=True):
+            histogram.observe_many(column)
 
 
 _LABELS = ["endpoint", "model", "version"]
@@ -128,6 +155,7 @@ class ServerMetrics(Collector):
             labels=_LABELS,
         )  # fmt: skip
         for metrics in list(self._endpoints.values()):
+            metrics.fold()
             labels = list(metrics.labels)
             for status, count in sorted(metrics.statuses.items()):
                 requests.add_metric([*labels, str(status)], count)
