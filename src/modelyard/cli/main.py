@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from modelyard.cli import aliases, check, evaluate, models, serve
+from modelyard.cli import aliases, check, demo, evaluate, models, serve
 from modelyard.cli.context import Settings, err_console
 from modelyard.core.errors import ModelyardError
 
@@ -55,6 +55,7 @@ app.command("check")(check.check)
 app.command("evaluate")(evaluate.evaluate)
 app.command("promote")(evaluate.promote)
 app.command("serve")(serve.serve)
+app.command("demo")(demo.demo)
 
 
 def main() -> None:

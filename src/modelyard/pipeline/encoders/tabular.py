@@ -192,9 +192,12 @@ class TabularEncoder:
         for i, inst in enumerate(instances):
             if isinstance(inst, dict):
                 for column in self._columns:
+                    where = pointer(*prefix, i, column.name)
+                    expected = JSON_EXPECTED[column.dtype]
                     if column.name not in inst:
-                        where = pointer(*prefix, i, column.name)
-                        problems.append(problem(where, JSON_EXPECTED[column.dtype], "missing"))
+                        problems.append(problem(where, expected, "missing"))
+                    elif not _accepts(inst[column.name], column.dtype):
+                        problems.append(problem(where, expected, json_type(inst[column.name])))
                 if self._reject_unknown:
                     known = set(self._names)
                     problems.extend(
