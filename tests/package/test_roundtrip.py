@@ -54,6 +54,23 @@ def test_random_forest_on_digits_matches_original(digits_is3, out: Out) -> None:
     )
 
 
+def test_a_partial_pipeline_keeps_the_task_defaults_for_the_steps_it_omits(
+    breast_cancer, out: Out
+) -> None:
+    model = LogisticRegression(max_iter=5000).fit(breast_cancer.X_train, breast_cancer.y_train)
+    labels = {"name": "label_map", "args": {"mapping": {"0": "malignant", "1": "benign"}}}
+    manifest = build_package(
+        model,
+        "cancer",
+        out(),
+        sample=breast_cancer.X_test.head(10),
+        pipeline={"postprocess": [labels]},
+    )
+    assert manifest.pipeline.encoder.name == "tabular"
+    assert [step.name for step in manifest.pipeline.postprocess] == ["label_map"]
+    assert manifest.pipeline.formatter.name == "classification"
+
+
 def test_logistic_regression_on_breast_cancer_scores_the_packaged_model(
     breast_cancer, out: Out
 ) -> None:

@@ -46,9 +46,18 @@ threshold that float32 rounding moves, at a cost of milliseconds."""
 _FORMATTERS = {"classification": "classification", "regression": "regression"}
 
 
-def default_pipeline(signature: Signature) -> PipelineSpec:
-    """Tabular encoder and the formatter that fits the task (``raw`` when there is none)."""
-    return PipelineSpec(formatter=ComponentSpec(name=_FORMATTERS.get(signature.task, "raw")))
+def default_pipeline(signature: Signature, given: PipelineSpec | None = None) -> PipelineSpec:
+    """The pipeline to store: the steps ``given`` names, the task's defaults for the rest.
+
+    The defaults are the tabular encoder and the formatter that fits the task (``raw`` when
+    there is none), so ``pipeline={"postprocess": [...]}`` keeps the classification formatter.
+    """
+    defaults = PipelineSpec(formatter=ComponentSpec(name=_FORMATTERS.get(signature.task, "raw")))
+    if given is None:
+        return defaults
+    return defaults.model_copy(
+        update={field: getattr(given, field) for field in given.model_fields_set}
+    )
 
 
 def _empty_folder(out_dir: str | Path) -> Path:
@@ -182,7 +191,7 @@ def build_package(
         )
         manifest = packaged.manifest.model_copy(
             update={
-                "pipeline": spec or default_pipeline(prepared.signature),
+                "pipeline": default_pipeline(prepared.signature, spec),
                 "requirements": capture_requirements(fmt.requirements),
                 "parity": parity,
                 "profile": profile_data(train.X if train is not None else sample),
