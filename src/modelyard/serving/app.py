@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from modelyard.core.errors import ModelyardError
 from modelyard.pipeline import Endpoint
 from modelyard.registry import Registry
 from modelyard.serving import v2
@@ -70,6 +72,10 @@ class Server:
         watcher = None
         if self._reload_interval_s:
             watcher = asyncio.create_task(self.table.watch(self._reload_interval_s))
+        # Everything loaded so far (modules, models) lives as long as the server: freezing it
+        # keeps the garbage collector from walking it again and again on the request path.
+        gc.collect()
+        gc.freeze()
         log.info("serving", extra={"endpoints": sorted(self.table.current)})
         try:
             yield
@@ -98,8 +104,13 @@ class Server:
             return Response(self.metrics.render(), media_type=CONTENT_TYPE)
 
         @api.post("/admin/reload", tags=["operations"], summary="Switch to moved aliases now")
-        async def reload() -> dict[str, Any]:
-            return {"switched": await self.table.reload()}
+        async def reload() -> Any:
+            try:
+                return {"switched": await self.table.reload()}
+            except ModelyardError as error:
+                # e.g. the registry is unreachable or a new version fails to load: the
+                # versions already serving stay, and the caller learns why.
+                return JSONResponse({"error": f"reload failed: {error}"}, status_code=503)
 
         v2.add_routes(api, current)
         api.openapi = openapi_builder(api, lambda: list(current.values()))  # type: ignore[method-assign]
