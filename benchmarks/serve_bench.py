@@ -415,6 +415,14 @@ def main() -> None:
             target = Target(f"{base}/endpoints/{endpoint}/predict", body)
             measure(name, target, args, workdir, report, stages, f"{base}/metrics", endpoint)
 
+    missing = [v for v in (MLSERVER_VENV, LITSERVE_VENV) if not (v / "bin" / "python").exists()]
+    if missing and not args.no_peers:
+        sys.exit(
+            f"peer environments missing: {', '.join(map(str, missing))}; run "
+            ".ci/setup-mlserver.sh and `python3 -m venv $MODELYARD_LITSERVE_VENV && "
+            "$MODELYARD_LITSERVE_VENV/bin/pip install litserve onnxruntime numpy`, "
+            "or pass --no-peers"
+        )
     if not args.no_peers:
         v2_body = {
             "cancer": json.dumps(
