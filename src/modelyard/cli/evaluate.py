@@ -235,6 +235,7 @@ def promote(
             f"refused: {failed} of {len(promotion.verdicts)} gates failed; "
             f"{promotion.name}@{promotion.alias} was not moved (--force --reason to override)",
             markup=False,
+            soft_wrap=True,
         )
         raise typer.Exit(1)
     before = "nothing" if event.from_version is None else f"version {event.from_version}"
