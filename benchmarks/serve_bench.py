@@ -22,10 +22,12 @@ for BENCHMARKS.md. Nothing here is asserted: machine speed drifts, only one run 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -191,10 +193,15 @@ def free_port() -> int:
 @contextmanager
 def server(command: list[str], ready_url: str, *, cwd: Path, env: dict[str, str] | None = None,
            deadline_s: float = 120) -> Iterator[None]:  # fmt: skip
-    """Start ``command``, wait until ``ready_url`` answers 200, stop it (by pid) afterwards."""
+    """Start ``command``, wait until ``ready_url`` answers 200, stop it afterwards.
+
+    The server runs in a process group of its own, and the whole group is stopped: LitServe
+    and MLServer start worker processes that outlive their parent and would otherwise keep
+    spinning through every later measurement.
+    """
     log = (cwd / "server.log").open("ab")
     process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})},
-                               stdout=log, stderr=log)  # fmt: skip
+                               stdout=log, stderr=log, start_new_session=True)  # fmt: skip
     try:
         give_up = time.monotonic() + deadline_s
         while True:
@@ -210,11 +217,14 @@ def server(command: list[str], ready_url: str, *, cwd: Path, env: dict[str, str]
             time.sleep(0.2)
         yield
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
+        time.sleep(1)  # let the group's other processes go before the next measurement
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         log.close()
 
 
