@@ -11,6 +11,7 @@ at a time or at the scrape, whichever comes first.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from itertools import accumulate
@@ -35,6 +36,7 @@ BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _FOLD_EVERY = 1024
+_PER_REQUEST = len(STAGES) + 1
 
 
 class FastHistogram:
@@ -76,7 +78,9 @@ class EndpointMetrics:
         self.stages = [FastHistogram(STAGE_BUCKETS) for _ in STAGES]
         self.batches = FastHistogram(BATCH_BUCKETS)
         self.statuses: dict[int, int] = {}
-        self._answered: list[list[float]] = []
+        # Flat doubles, seven per request: not containers, so the garbage collector never
+        # walks them (a list of lists here cost more than the histograms it replaced).
+        self._answered = array("d")
 
     def request(self, status: int, seconds: float) -> None:
         """Count one request that failed with ``status``, and its latency."""
@@ -84,24 +88,21 @@ class EndpointMetrics:
         self.latency.observe(seconds)
 
     def answered(self, stages: list[float], seconds: float) -> None:
-        """Count one successful request: its stage times (:data:`STAGES` order) and latency.
-
-        Takes ownership of ``stages``.
-        """
-        stages.append(seconds)
-        self._answered.append(stages)
-        if len(self._answered) >= _FOLD_EVERY:
+        """Count one successful request: its stage times (:data:`STAGES` order) and latency."""
+        self._answered.extend(stages)
+        self._answered.append(seconds)
+        if len(self._answered) >= _FOLD_EVERY * _PER_REQUEST:
             self.fold()
 
     def fold(self) -> None:
         """Move the pending successful requests into the histograms."""
         if not self._answered:
             return
-        values = np.array(self._answered).T
+        values = np.frombuffer(self._answered, dtype=np.float64).reshape(-1, _PER_REQUEST).T
         self.statuses[200] = self.statuses.get(200, 0) + values.shape[1]
-        self._answered = []
         for histogram, column in zip([*self.stages, self.latency], values, strict=True):
             histogram.observe_many(column)
+        self._answered = array("d")
 
 
 _LABELS = ["endpoint", "model", "version"]
