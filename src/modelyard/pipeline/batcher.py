@@ -14,8 +14,9 @@ concurrency 1. While a batch runs, new requests queue and leave together when it
 
 Batches run in a thread pool (onnxruntime releases the GIL, so the event loop keeps reading
 requests meanwhile) unless the model has proved cheaper than the hand-off to a thread, in
-which case they run inline on the loop. A batch that fails is retried request by request, so
-one bad request never fails its neighbours: every answer equals the unbatched one.
+which case they run inline on the loop (``_run_inline`` says how that is measured). A batch
+that fails is retried request by request, so one bad request never fails its neighbours:
+every answer equals the unbatched one.
 """
 
 from __future__ import annotations
@@ -31,12 +32,18 @@ from typing import Generic, TypeVar
 ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")
 
-# Handing a call to a thread and back takes ~110 µs here (65 µs of it CPU, under the GIL), and
-# the Python half of a batch (postprocess, format) holds the GIL anyway; a batch cheaper than
-# about twice that (an ONNX logistic regression with its postprocessing: ~80 µs) runs inline.
-INLINE_BELOW_S = 250e-6
+# Handing a call to a thread and back takes ~110 µs here (65 µs of it CPU), and a batch in a
+# thread then waits for the GIL while the loop parses requests: a 32-row logistic regression
+# batch (~100 µs of CPU inline) took 1.2 ms of wall time in the thread and served 10-20%
+# fewer requests/s. Batches below this bar run inline; a 1 ms-a-row MLP stays in the thread.
+INLINE_BELOW_S = 500e-6
 # Weight of the newest batch in the running estimate of a batch's cost.
 _COST_SMOOTHING = 0.2
+# A batch timed in a thread looks dearer than it is (it waits for the GIL while the event loop
+# parses requests): a model whose thread-timed cost is below _PROBE_BELOW times the bar is
+# timed inline once, and again every _PROBE_EVERY batches while it stays below that.
+_PROBE_BELOW = 4.0
+_PROBE_EVERY = 256
 
 
 @dataclass
@@ -113,7 +120,9 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         self._arriving = 0
         self._running = 0
         self._last_batch_requests = 1
-        self._cost_s: float | None = None
+        self._cost_s: float | None = None  # CPU time of inline batches (a true measure)
+        self._thread_cost_s: float | None = None  # CPU time of the last batch in a thread
+        self._since_probe = 0
         self._wait_timer: asyncio.TimerHandle | None = None
         self._tick: asyncio.Handle | None = None
         self._idle = asyncio.Event()
@@ -181,6 +190,25 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         """Whether the model has proved cheaper than a hand-off to a thread."""
         return self._cost_s is not None and self._cost_s < self._inline_below_s
 
+    def _run_inline(self) -> bool:
+        """Whether the next batch runs on the loop: proved cheap, or due a probe.
+
+        The first batch always runs in a thread: a model of unknown cost (or a remote runner
+        that hangs) must never block the event loop. ``inline_below_s=0`` keeps every batch
+        in the thread pool, which is what I/O-bound runners need.
+        """
+        bar = self._inline_below_s
+        if self._cost_s is not None and self._cost_s < bar:
+            return True
+        measured = self._cost_s if self._cost_s is not None else self._thread_cost_s
+        if measured is None or measured >= _PROBE_BELOW * bar:
+            return False
+        self._since_probe += 1
+        if self._cost_s is None or self._since_probe >= _PROBE_EVERY:
+            self._since_probe = 0
+            return True
+        return False
+
     def _schedule(self) -> None:
         """Dispatch on the next loop tick, or later when more requests are known to be coming.
 
@@ -239,7 +267,7 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         self._running += 1
         self._last_batch_requests = len(jobs)
         started = time.perf_counter()
-        if self._cheap():
+        if self._run_inline():
             try:
                 outcome: BatchOutcome[ResultT] | BaseException = self._run_safely(jobs)
             except BaseException as error:  # delivered to the waiting requests
@@ -296,7 +324,9 @@ class MicroBatcher(Generic[ItemT, ResultT]):
                 _settle(job, error=outcome)
         else:
             cost = outcome.cpu_s
-            if self._cost_s is None:
+            if redispatch:  # ran in a thread
+                self._thread_cost_s = cost
+            elif self._cost_s is None:
                 self._cost_s = cost
             else:
                 self._cost_s += _COST_SMOOTHING * (cost - self._cost_s)

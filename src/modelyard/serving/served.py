@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelyard.pipeline import Endpoint
-from modelyard.pipeline.batcher import BatchOutcome, MicroBatcher
+from modelyard.pipeline.batcher import INLINE_BELOW_S, BatchOutcome, MicroBatcher
 from modelyard.pipeline.encoders.tensor import TensorArgs, TensorEncoder
 from modelyard.pipeline.pipeline import concat_batches
+from modelyard.pipeline.runners.local import PackageRunner
 from modelyard.pipeline.types import Arrays, Batch
 from modelyard.serving.metrics import EndpointMetrics, ServerMetrics
 
@@ -69,6 +70,8 @@ class ServedEndpoint:
             max_wait_ms=spec.batching.max_wait_ms,
             executor=executor,
             timeout_s=timeout_s,
+            # A remote runner waits on the network, not the CPU: never on the event loop.
+            inline_below_s=INLINE_BELOW_S if isinstance(self.pipeline.runner, PackageRunner) else 0,
             on_batch=self.metrics.batches.observe,
         )
         self.in_flight = 0
