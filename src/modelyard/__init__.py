@@ -28,7 +28,17 @@ _PUBLIC = {
     "promote": "modelyard.evaluation",
 }
 
-__all__ = [*sorted(_PUBLIC), "__version__"]
+__all__ = [
+    "Endpoint",
+    "Registry",
+    "__version__",
+    "evaluate",
+    "load",
+    "load_endpoints",
+    "log_file",
+    "log_model",
+    "promote",
+]
 
 if TYPE_CHECKING:
     from modelyard.api import load, log_file, log_model
