@@ -43,7 +43,7 @@ _COST_SMOOTHING = 0.2
 # parses requests): a model whose thread-timed cost is below _PROBE_BELOW times the bar is
 # timed inline once, and again every _PROBE_EVERY batches while it stays below that.
 _PROBE_BELOW = 4.0
-_PROBE_EVERY = 256
+_PROBE_EVERY = 64
 
 
 @dataclass
@@ -123,6 +123,7 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         self._cost_s: float | None = None  # CPU time of inline batches (a true measure)
         self._thread_cost_s: float | None = None  # CPU time of the last batch in a thread
         self._since_probe = 0
+        self._probing = False
         self._wait_timer: asyncio.TimerHandle | None = None
         self._tick: asyncio.Handle | None = None
         self._idle = asyncio.Event()
@@ -206,6 +207,7 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         self._since_probe += 1
         if self._cost_s is None or self._since_probe >= _PROBE_EVERY:
             self._since_probe = 0
+            self._probing = True
             return True
         return False
 
@@ -326,8 +328,11 @@ class MicroBatcher(Generic[ItemT, ResultT]):
             cost = outcome.cpu_s
             if redispatch:  # ran in a thread
                 self._thread_cost_s = cost
-            elif self._cost_s is None:
+            elif self._cost_s is None or self._probing:
+                # A probe decides alone: averaging it with an old outlier would keep a cheap
+                # model in the thread pool for many probes.
                 self._cost_s = cost
+                self._probing = False
             else:
                 self._cost_s += _COST_SMOOTHING * (cost - self._cost_s)
             rows = sum(job.rows for job in jobs)
