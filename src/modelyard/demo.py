@@ -80,13 +80,18 @@ def _log(registry: Registry, model: Any, name: str, train: pd.DataFrame, test: p
     registry.set_alias(name, "production", version.version, reason="demo: first version")
 
 
-def prepare(workdir: str | Path) -> Demo:
-    """Train and register both models in a registry under ``workdir``; write endpoints.yaml."""
+def prepare(workdir: str | Path, registry: Registry | None = None) -> Demo:
+    """Train and register both models; write endpoints.yaml and sample inputs in ``workdir``.
+
+    Without ``registry`` the models go to a registry of their own under ``workdir``.
+    """
     root = Path(workdir).resolve()
     root.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{root / 'registry.db'}"
-    artifacts = str(root / "artifacts")
-    registry = Registry(url, artifacts, cache_dir=root / "cache")
+    if registry is None:
+        registry = Registry(
+            f"sqlite:///{root / 'registry.db'}", str(root / "artifacts"), cache_dir=root / "cache"
+        )
+    url, artifacts = registry.url, registry.artifacts_url
     try:
         digits = load_digits(as_frame=True)
         train, test = _split(digits.data, (digits.target == 3).astype(np.int64))
@@ -130,15 +135,20 @@ def curl_examples(demo: Demo, base_url: str) -> list[str]:
     ]
 
 
-def run_demo(workdir: str | Path, host: str = "127.0.0.1", port: int = 8000,
-             serve: bool = True) -> Demo:  # fmt: skip
+def run_demo(
+    workdir: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    serve: bool = True,
+    registry: Registry | None = None,
+) -> Demo:
     """Prepare the demo, print how to call it, and serve it (unless ``serve`` is false)."""
     from rich.console import Console
 
     from modelyard.serving.server import run
 
     console = Console()
-    demo = prepare(workdir)
+    demo = prepare(workdir, registry)
     base_url = f"http://{host}:{port}"
     console.print(f"[bold]registered[/] {DIGITS}@production and {CANCER}@production")
     console.print(f"[bold]endpoints[/] {demo.endpoints_file}")

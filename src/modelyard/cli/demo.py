@@ -6,10 +6,13 @@ from pathlib import Path
 
 import typer
 
+from modelyard.cli.context import registry_from
+
 
 def demo(
+    ctx: typer.Context,
     workdir: Path = typer.Option(
-        Path(".modelyard/demo"), "--workdir", help="where the demo keeps its registry and files"
+        Path(".modelyard/demo"), "--workdir", help="where the endpoints file and sample inputs go"
     ),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
@@ -18,4 +21,4 @@ def demo(
     """Train digits-is-3 (PNG images) and breast cancer (records), register and serve them."""
     from modelyard.demo import run_demo  # trains with scikit-learn: only when asked
 
-    run_demo(workdir, host=host, port=port, serve=serve)
+    run_demo(workdir, host=host, port=port, serve=serve, registry=registry_from(ctx))
