@@ -137,3 +137,19 @@ def test_target_values_the_model_does_not_know_are_an_error(bc, imbalanced):
     frame = imbalanced.test.assign(target=np.where(imbalanced.test.target == 1, "yes", "no"))
     with pytest.raises(ConfigError, match="not classes of the model: no, yes"):
         evaluate("bc:1", frame, "target", registry=bc, bootstrap=0)
+
+
+def test_without_a_target_the_training_label_column_is_used(bc, imbalanced):
+    inferred = evaluate("bc:1", imbalanced.test, registry=bc, bootstrap=0)
+    assert inferred.target == "target"
+    named = evaluate("bc:1", imbalanced.test, "target", registry=bc, bootstrap=0)
+    assert inferred.metrics == named.metrics
+
+
+def test_without_a_target_or_a_lineage_naming_one_the_error_says_what_to_pass(
+    registry, imbalanced, good_model, tmp_path
+):
+    build_package(good_model, "bare", tmp_path / "bare", sample=imbalanced.X("train").head(50))
+    registry.register(tmp_path / "bare")
+    with pytest.raises(ConfigError, match=r"does not name one: pass --target COLUMN"):
+        evaluate("bare:1", imbalanced.test, registry=registry, bootstrap=0)

@@ -23,7 +23,12 @@ if TYPE_CHECKING:
     from modelyard.evaluation import EvaluationResult, Promotion
 
 DATA = typer.Option(..., "--data", help="CSV or Parquet file holding the features and target")
-TARGET = typer.Option(..., "--target", help="the column holding the true labels or values")
+TARGET = typer.Option(
+    None,
+    "--target",
+    help="the column holding the true labels or values (default: the one the model was "
+    "trained with, from its lineage)",
+)
 SLICES = typer.Option([], "--slice", help="a column to break metrics down by (repeatable)")
 BOOTSTRAP = typer.Option(1000, "--bootstrap", min=0, help="bootstrap resamples (0: none)")
 SEED = typer.Option(0, "--seed", help="seed of the bootstrap")
@@ -154,7 +159,7 @@ def evaluate(
     ctx: typer.Context,
     ref: str = typer.Argument(..., help="NAME:VERSION or NAME@ALIAS to evaluate"),
     data: Path = DATA,
-    target: str = TARGET,
+    target: str | None = TARGET,
     baseline: str | None = typer.Option(
         None, "--baseline", help="another version to compare with on the same rows (NAME@ALIAS)"
     ),
@@ -191,7 +196,7 @@ def promote(
     ref: str = typer.Argument(..., help="NAME:VERSION to promote"),
     to: str = typer.Option(..., "--to", help="the alias to move, e.g. production"),
     data: Path = DATA,
-    target: str = TARGET,
+    target: str | None = TARGET,
     gates: Path = typer.Option(..., "--gates", help="YAML file of the gates to pass"),
     force: bool = typer.Option(False, "--force", help="move the alias even if gates fail"),
     reason: str | None = typer.Option(None, "--reason", help="why (required with --force)"),

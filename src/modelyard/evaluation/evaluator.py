@@ -28,6 +28,30 @@ from modelyard.pipeline.postprocess import LABEL, PROBABILITIES, VALUE
 from modelyard.registry import ModelVersion, Registry
 
 
+def target_of(version: ModelVersion, target: str | None) -> str:
+    """``target``, else the label column the version was trained with, read from its lineage.
+
+    The lineage records the columns of the train and test data; the one column there that is
+    not a feature of the signature is the target. Saves retyping it at every evaluation.
+    """
+    if target is not None:
+        return target
+    features = {column.name for column in version.manifest.signature.columns}
+    candidates = {
+        column
+        for dataset in version.manifest.lineage.datasets
+        if dataset.role in ("train", "test")
+        for column in dataset.columns
+        if column not in features
+    }
+    if len(candidates) == 1:
+        return candidates.pop()
+    raise ConfigError(
+        f"no target column given and the lineage of {version.name}:{version.version} does not "
+        "name one: pass --target COLUMN (target= in Python)"
+    )
+
+
 def read_data(data: Any, target: str) -> Labeled:
     """A DataFrame, CSV or Parquet path as features + target + fingerprint."""
     table = labeled(data, target, "test")
@@ -153,7 +177,7 @@ def compare(result: EvaluationResult, other: EvaluationResult, ref: str) -> Comp
 def evaluate(
     ref: str | ModelVersion,
     data: pd.DataFrame | str | Path,
-    target: str,
+    target: str | None = None,
     *,
     registry: Registry | None = None,
     baseline: str | None = None,
@@ -164,7 +188,8 @@ def evaluate(
 ) -> EvaluationResult:
     """Evaluate ``ref`` (``name:V``, ``name@alias``) on ``data`` through its serving pipeline.
 
-    ``data`` is a DataFrame holding ``target`` or a CSV/Parquet path. ``baseline`` names
+    ``data`` is a DataFrame holding ``target`` or a CSV/Parquet path; without ``target``, the
+    label column the version was trained with (from its lineage) is used. ``baseline`` names
     another version (e.g. ``name@production``) evaluated on the same rows for comparison;
     ``slices`` are columns to break the metrics down by. ``bootstrap`` resamples (seeded by
     ``seed``) give 95% intervals; ``on_resample`` is called after each (for a progress bar).
@@ -173,8 +198,9 @@ def evaluate(
         raise ConfigError(f"bootstrap must be 0 or more resamples, got {bootstrap}")
     store = registry or Registry()
     version = ref if isinstance(ref, ModelVersion) else store.get(ref)
-    table = read_data(data, target)
-    settings = Settings(target, tuple(slices or ()), bootstrap, seed)
+    column = target_of(version, target)
+    table = read_data(data, column)
+    settings = Settings(column, tuple(slices or ()), bootstrap, seed)
     result = evaluate_version(version, table, settings, store, on_resample=on_resample)
     if baseline is None:
         return result

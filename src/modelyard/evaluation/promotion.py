@@ -16,7 +16,13 @@ from typing import Any
 from modelyard.core.errors import ConfigError, GateFailedError
 from modelyard.core.refs import check_name
 from modelyard.evaluation.assess import Settings
-from modelyard.evaluation.evaluator import compare, evaluate_version, metric_names, read_data
+from modelyard.evaluation.evaluator import (
+    compare,
+    evaluate_version,
+    metric_names,
+    read_data,
+    target_of,
+)
 from modelyard.evaluation.gates import Gate, MetricGate, load_gates, parse_gates, resolve_gates
 from modelyard.evaluation.metrics import CLASSIFICATION, REGRESSION
 from modelyard.evaluation.names import MetricName, MetricNames
@@ -131,7 +137,7 @@ def promote(
     ref: str,
     to: str,
     data: Any,
-    target: str,
+    target: str | None,
     gates: str | Path | Sequence[Gate] | dict[str, Any],
     *,
     registry: Registry | None = None,
@@ -144,6 +150,7 @@ def promote(
 ) -> Promotion:
     """Evaluate ``ref`` on ``data``, judge ``gates``, and point ``name@to`` at it if all pass.
 
+    ``target`` may be ``None``: the label column the version was trained with is used.
     Raises :class:`GatesRefusedError` (a ``GateFailedError``, holding every verdict) when a
     gate fails and ``force`` is not set. ``force`` needs a ``reason``; the alias move is then
     recorded as forced. Gate names are checked before anything is evaluated.
@@ -155,8 +162,9 @@ def promote(
     version = store.get(ref)
     gate_list = as_gates(gates)
     resolved = _resolve(gate_list, version, store, bootstrap)
-    table = read_data(data, target)
-    settings = Settings(target, tuple(slices or ()), bootstrap, seed)
+    column = target_of(version, target)
+    table = read_data(data, column)
+    settings = Settings(column, tuple(slices or ()), bootstrap, seed)
     result = evaluate_version(version, table, settings, store, on_resample=on_resample)
     champion_version = _champion(store, version, to, gate_list)
     champion = None
