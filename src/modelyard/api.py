@@ -39,6 +39,8 @@ def log_model(
     scikit-learn models are converted to ONNX and the conversion is proved on ``sample``
     (``format="sklearn"`` keeps a pickle instead). Signature, requirements, lineage, the data
     profile of ``train_data`` and the metrics on ``test_data`` are recorded in the manifest.
+    A TorchScript module's task is declared by ``pipeline``'s formatter, e.g.
+    ``pipeline={"formatter": {"name": "classification"}}``; see :mod:`modelyard.package.task`.
     """
     store = registry or Registry()
     with tempfile.TemporaryDirectory(prefix="modelyard-package-") as workdir:

@@ -30,14 +30,16 @@ from modelyard.package.manifest import (
     DatasetFingerprint,
     Lineage,
     Manifest,
+    Parity,
     PipelineSpec,
     Signature,
 )
 from modelyard.package.metrics import score_test_set
-from modelyard.package.parity import prove_parity
+from modelyard.package.parity import prove_output_parity, prove_parity
 from modelyard.package.profile import profile_data
 from modelyard.package.requirements import capture_requirements
 from modelyard.package.signature import to_feeds
+from modelyard.package.task import check_probabilities, declared_task, with_task
 
 PARITY_TEST_ROWS = 200
 """Test rows added to the sample for the parity proof: more rows, more chances to catch a
@@ -51,12 +53,25 @@ def default_pipeline(signature: Signature, given: PipelineSpec | None = None) ->
 
     The defaults are the tabular encoder and the formatter that fits the task (``raw`` when
     there is none), so ``pipeline={"postprocess": [...]}`` keeps the classification formatter.
+    A classifier that returns probabilities but no labels (a TorchScript module) gets an
+    ``argmax`` step by default, since the classification formatter answers with a label.
     """
-    defaults = PipelineSpec(formatter=ComponentSpec(name=_FORMATTERS.get(signature.task, "raw")))
+    defaults = PipelineSpec(
+        postprocess=[ComponentSpec(name="argmax")] if _needs_argmax(signature) else [],
+        formatter=ComponentSpec(name=_FORMATTERS.get(signature.task, "raw")),
+    )
     if given is None:
         return defaults
     return defaults.model_copy(
         update={field: getattr(given, field) for field in given.model_fields_set}
+    )
+
+
+def _needs_argmax(signature: Signature) -> bool:
+    return (
+        signature.task == "classification"
+        and signature.label_output is None
+        and signature.probability_output is not None
     )
 
 
@@ -115,7 +130,12 @@ def _checked_tags(tags: dict[str, str] | None) -> dict[str, str]:
 
 
 def _reopened(
-    fmt: ModelFormat, prepared: Prepared, folder: Path, name: str, lineage: Lineage
+    fmt: ModelFormat,
+    prepared: Prepared,
+    signature: Signature,
+    folder: Path,
+    name: str,
+    lineage: Lineage,
 ) -> LoadedModel:
     """The written model file opened as the loader opens it, to test what will serve."""
     draft = Manifest(
@@ -124,10 +144,22 @@ def _reopened(
         flavor=prepared.flavor,
         files={},
         model_file=fmt.model_file,
-        signature=prepared.signature,
+        signature=signature,
         lineage=lineage,
     )
-    return LoadedModel(draft, fmt.open(folder / fmt.model_file, prepared.signature))
+    return LoadedModel(draft, fmt.open(folder / fmt.model_file, signature))
+
+
+def _parity(
+    model: Any, prepared: Prepared, packaged: LoadedModel, rows: Any, tolerance: float
+) -> Parity | None:
+    """Estimators are compared through predict/predict_proba; in-memory references (a
+    TorchScript module) output by output; a model that only exists as its file needs none."""
+    if is_estimator(model):
+        return prove_parity(model, packaged, rows, tolerance)
+    if prepared.reference is not None:
+        return prove_output_parity(prepared.reference, packaged, rows, tolerance)
+    return None
 
 
 def _clear(folder: Path) -> None:
@@ -164,6 +196,9 @@ def build_package(
     ``target``, an ``(X, y)`` tuple or a CSV/Parquet path; they are fingerprinted, the test
     set is scored with the packaged model, the training features are profiled.
     ``out_dir`` must be empty (it is created if missing).
+    A TorchScript module's task is declared by ``pipeline``'s formatter (``classification``
+    or ``regression``, see :mod:`.task`); a declared classifier's classes are the distinct
+    labels of ``train_data``'s target.
     Raises :class:`ParityError` when the packaged model does not predict like the original.
     """
     check_name(name)
@@ -180,18 +215,18 @@ def build_package(
         params if params is not None else _scalar_params(model),
     )
     prepared = fmt.prepare(model, sample)
+    task = declared_task(prepared.signature, spec)
+    signature = with_task(prepared.signature, task, train) if task else prepared.signature
     try:
         fmt.save(prepared.artifact, folder / fmt.model_file)
-        packaged = _reopened(fmt, prepared, folder, name, lineage)
-        packaged.run(to_feeds(prepared.signature, sample))  # the sample must fit the signature
-        parity = (
-            prove_parity(model, packaged, _parity_rows(sample, test), tolerance)
-            if is_estimator(model)
-            else None
-        )
+        packaged = _reopened(fmt, prepared, signature, folder, name, lineage)
+        outputs = packaged.run(to_feeds(signature, sample))  # the sample must fit the signature
+        if task == "classification":
+            check_probabilities(signature, outputs)
+        parity = _parity(model, prepared, packaged, _parity_rows(sample, test), tolerance)
         manifest = packaged.manifest.model_copy(
             update={
-                "pipeline": default_pipeline(prepared.signature, spec),
+                "pipeline": default_pipeline(signature, spec),
                 "requirements": capture_requirements(fmt.requirements),
                 "parity": parity,
                 "profile": profile_data(train.X if train is not None else sample),

@@ -21,12 +21,17 @@ from modelyard.package.manifest import Format, Signature
 
 @dataclass(frozen=True)
 class Prepared:
-    """A model ready to save: the object to write, its signature and what it was made with."""
+    """A model ready to save: the object to write, its signature and what it was made with.
+
+    ``reference`` is the original model as an in-memory session, for formats whose parity
+    compares raw outputs (TorchScript: the module given against the file written and reread).
+    """
 
     artifact: Any
     signature: Signature
     flavor: str
     extra: dict[str, Any] = field(default_factory=dict)
+    reference: Session | None = None
 
 
 class Session(Protocol):

@@ -3,7 +3,8 @@
 torch is an optional dependency (``modelyard[torch]``); it is imported only when a
 TorchScript model is packaged or loaded, so the rest of modelyard never pays for it.
 Inputs are fed in signature order as positional tensors; outputs (a tensor or a tuple of
-tensors) are named ``output_0``, ``output_1``, …
+tensors) are named ``output_0``, ``output_1``, … A module only returns tensors, so its task is
+``other`` until the user declares one through the pipeline's formatter (see :mod:`...task`).
 """
 
 from __future__ import annotations
@@ -47,7 +48,12 @@ class TorchScriptSession:
         """Call the module without autograd and return numpy outputs by name."""
         torch = _torch()
         with torch.inference_mode():
-            tensors = [torch.from_numpy(np.ascontiguousarray(feeds[n])) for n in self._inputs]
+            # Encoders may hand over read-only views; torch wants writable memory, so those
+            # (and only those) are copied.
+            tensors = [
+                torch.from_numpy(np.require(feeds[n], requirements=["C", "W"]))
+                for n in self._inputs
+            ]
             results = _as_tuple(self._module(*tensors))
         return {
             name: result.detach().cpu().numpy()
@@ -68,19 +74,35 @@ class TorchScriptFormat:
         return type(model).__module__.startswith("torch.jit")
 
     def prepare(self, model: Any, sample: Any) -> Prepared:
-        """Run the module on the sample to learn its output tensors."""
+        """Run the module on the sample to learn its output tensors.
+
+        A DataFrame sample is fed as float32 (torch's default); an array keeps its dtype. A
+        module in training mode is refused: dropout and batch norm would make the packaged
+        module (always served in eval mode) answer differently from the one given.
+        """
         torch = _torch()
         if not isinstance(model, torch.jit.ScriptModule):
             raise UnsupportedModelError(
                 f"cannot store a {type(model).__name__} as torchscript: expected a "
                 "torch.jit.ScriptModule (torch.jit.script or torch.jit.trace)"
             )
+        if model.training:
+            raise UnsupportedModelError(
+                "the TorchScript module is in training mode: call .eval() on it before "
+                "logging (dropout and batch norm answer differently in training)"
+            )
         array = np.asarray(sample, dtype=np.float32 if columns_of(sample) else None)
         inputs = [
             TensorSpec(name="input", dtype=dtype_of(array.dtype), shape=[None, *array.shape[1:]])
         ]
-        with torch.inference_mode():
-            results = _as_tuple(model(torch.from_numpy(np.ascontiguousarray(array))))
+        try:
+            with torch.inference_mode():
+                results = _as_tuple(model(torch.from_numpy(np.array(array))))
+        except RuntimeError as error:
+            raise UnsupportedModelError(
+                f"the TorchScript module failed on the sample, fed as one {array.dtype} tensor "
+                f"of shape {list(array.shape)}: {str(error).strip().splitlines()[-1]}"
+            ) from None
         outputs = [
             TensorSpec(
                 name=f"output_{index}",
@@ -90,7 +112,8 @@ class TorchScriptFormat:
             for index, result in enumerate(results)
         ]
         signature = build_signature(inputs, outputs, columns_of(sample), "other")
-        return Prepared(model, signature, "torch", {"torch": torch.__version__})
+        reference = TorchScriptSession(model, signature)
+        return Prepared(model, signature, "torch", {"torch": torch.__version__}, reference)
 
     def save(self, artifact: Any, path: Path) -> None:
         """``torch.jit.save``: code and weights in one archive."""
