@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -153,3 +154,33 @@ def test_models_show_lists_stored_evaluations(
     assert "evaluations" in result.out
     assert "balanced_accuracy" in result.out
     assert str(len(breast_cancer.X_test)) in result.out
+
+
+def test_log_registers_a_torchscript_file_as_a_classifier(
+    cli: Callable, workdir: Path, breast_cancer
+) -> None:
+    if os.environ.get("CI") != "true":
+        pytest.importorskip("torch", reason="pip install 'modelyard[torch]'")
+    import torch
+
+    from torchnets import mlp_classifier
+
+    net = torch.jit.script(mlp_classifier(breast_cancer.X_train, breast_cancer.y_train))
+    net.save(str(workdir / "model.pt"))
+    breast_cancer.frame("train").to_csv(workdir / "train.csv", index=False)
+    (workdir / "model.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": "torch_cancer",
+                "sample": "train.csv",
+                "train_data": "train.csv",
+                "target": "target",
+                "pipeline": {"formatter": {"name": "classification"}},
+            }
+        )
+    )
+    result = cli("log", "model.pt", "--manifest", "model.yaml")
+    assert result.code == 0, result.err
+    version = Registry().get("torch_cancer:1")
+    assert version.manifest.format == "torchscript"
+    assert version.manifest.signature.task == "classification"

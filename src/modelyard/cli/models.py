@@ -57,12 +57,14 @@ def show(
 
 def log(
     ctx: typer.Context,
-    model_file: Path = typer.Argument(..., help="an .onnx file, or a pickle (.pkl/.joblib)"),
+    model_file: Path = typer.Argument(
+        ..., help="an .onnx file, a pickle (.pkl/.joblib) or a TorchScript file (.pt)"
+    ),
     manifest: Path = typer.Option(
         ..., "--manifest", "-m", help="YAML naming the model, its format, signature and pipeline"
     ),
 ) -> None:
-    """Register an existing ONNX or pickle file described by a manifest YAML."""
+    """Register an existing ONNX, pickle or TorchScript file described by a manifest YAML."""
     from modelyard.api import log_file  # packaging loads scikit-learn: only when logging
 
     version = log_file(model_file, manifest, registry=registry_from(ctx))

@@ -1,7 +1,7 @@
 """The manifest YAML of ``modelyard log``: how to package a model file made elsewhere.
 
-An ONNX or pickle file carries no column names, tests or lineage of its own; this small file
-supplies them, so a model trained outside Python's reach still becomes a full version::
+An ONNX, pickle or TorchScript file carries no column names, tests or lineage of its own;
+this small file supplies them, so a model trained elsewhere still becomes a full version::
 
     name: breast_cancer
     sample: data/sample.csv          # feature rows: signature inference and the load check
@@ -17,6 +17,7 @@ Relative paths are read from the folder of the YAML file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,27 @@ from modelyard.core.config import load_config
 from modelyard.core.errors import ConfigError, NotFoundError
 from modelyard.package.manifest import PipelineSpec
 
-_FORMAT_BY_SUFFIX = {".onnx": "onnx", ".pkl": "sklearn", ".pickle": "sklearn", ".joblib": "sklearn"}
+_FORMAT_BY_SUFFIX = {
+    ".onnx": "onnx",
+    ".pkl": "sklearn",
+    ".pickle": "sklearn",
+    ".joblib": "sklearn",
+    ".pt": "torchscript",
+}
+
+
+def _torchscript(path: Path) -> Any:
+    """A saved TorchScript module, on the CPU (torch is imported only for this format)."""
+    import torch
+
+    return torch.jit.load(str(path), map_location="cpu")
+
+
+_OPENERS: dict[str, Callable[[Path], Any]] = {
+    "onnx": lambda path: path,
+    "sklearn": joblib.load,
+    "torchscript": _torchscript,
+}
 
 
 class LogSpec(BaseModel):
@@ -70,7 +91,10 @@ def model_from_file(model_file: Path, spec: LogSpec) -> tuple[Any, str]:
             f"cannot tell the format of {model_file.name}: expected a suffix of "
             f"{', '.join(_FORMAT_BY_SUFFIX)} or 'format:' in the manifest YAML"
         )
-    return (joblib.load(model_file) if fmt == "sklearn" else model_file), fmt
+    opener = _OPENERS.get(fmt)
+    if opener is None:
+        raise ConfigError(f"unknown format {fmt!r}: expected one of {', '.join(_OPENERS)}")
+    return opener(model_file), fmt
 
 
 def log_arguments(spec_path: Path, spec: LogSpec) -> dict[str, Any]:
