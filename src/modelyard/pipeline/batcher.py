@@ -36,7 +36,10 @@ ResultT = TypeVar("ResultT")
 # thread then waits for the GIL while the loop parses requests: a 32-row logistic regression
 # batch (~100 µs of CPU inline) took 1.2 ms of wall time in the thread and served 10-20%
 # fewer requests/s. Batches below this bar run inline; a 1 ms-a-row MLP stays in the thread.
-INLINE_BELOW_S = 500e-6
+# Under load the same 32-row batch costs 250-550 µs of CPU inline (cold caches between
+# batches, the odd garbage collection), so a 500 µs bar sent it back to the thread every few
+# probes; at 1 ms it stays inline (+7-9% requests/s at 64 connections).
+INLINE_BELOW_S = 1e-3
 # Weight of the newest batch in the running estimate of a batch's cost.
 _COST_SMOOTHING = 0.2
 # A batch timed in a thread looks dearer than it is (it waits for the GIL while the event loop
