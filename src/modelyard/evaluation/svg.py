@@ -147,9 +147,10 @@ def bar_chart(title: str, groups: Sequence[str], series: dict[str, Sequence[floa
     bar_w = group_w * 0.8 / max(len(series), 1)
     body: list[str] = []
     for s, (name, values) in enumerate(series.items()):
+        # The legend goes in a row under the group names, where no bar can cover it.
         body.append(
-            f'<text x="{WIDTH - RIGHT - 4}" y="{TOP + 14 + 13 * s}" text-anchor="end" '
-            f'font-size="11" fill="{_color(s)}">{escape(name)}</text>'
+            f'<text x="{LEFT + 90 * s}" y="{HEIGHT - 4}" '
+            f'font-size="11" fill="{_color(s)}">■ {escape(name)}</text>'
         )
         for g, value in enumerate(values):
             x = LEFT + g * group_w + group_w * 0.1 + s * bar_w
