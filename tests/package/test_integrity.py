@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,6 +40,20 @@ def test_digest_is_the_same_from_folder_and_manifest(package) -> None:
 
     assert package_digest(folder) == package_digest(manifest)
     assert len(package_digest(folder)) == 64
+
+
+def test_a_manifest_written_before_a_newer_optional_field_keeps_its_digest(package) -> None:
+    """The digest hashes the stored bytes, so a schema that gains a defaulted field (here the
+    profile's ``source``) does not turn every older package into a tampered one."""
+    folder, _ = package
+    path = folder / "manifest.json"
+    older = json.loads(path.read_bytes())
+    del older["profile"]["source"]
+    path.write_bytes(json.dumps(older, sort_keys=True, separators=(",", ":")).encode())
+    stored = hashlib.sha256(path.read_bytes()).hexdigest()
+
+    assert verify_package(folder, expected_digest=stored).profile is not None
+    load_package(folder, expected_digest=stored)
 
 
 def test_flipped_byte_in_model_is_named(package) -> None:

@@ -27,6 +27,7 @@ from modelyard.package.lineage import capture_lineage, split_info
 from modelyard.package.loader import LoadedModel
 from modelyard.package.manifest import (
     ComponentSpec,
+    DataProfile,
     DatasetFingerprint,
     Lineage,
     Manifest,
@@ -73,6 +74,13 @@ def _needs_argmax(signature: Signature) -> bool:
         and signature.label_output is None
         and signature.probability_output is not None
     )
+
+
+def _profile(train: Labeled | None, sample: Any) -> DataProfile:
+    """The training data's profile; the sample's, marked as such, when there is none."""
+    if train is not None:
+        return profile_data(train.X)
+    return profile_data(sample).model_copy(update={"source": "sample"})
 
 
 def _empty_folder(out_dir: str | Path) -> Path:
@@ -229,7 +237,7 @@ def build_package(
                 "pipeline": default_pipeline(signature, spec),
                 "requirements": capture_requirements(fmt.requirements),
                 "parity": parity,
-                "profile": profile_data(train.X if train is not None else sample),
+                "profile": _profile(train, sample),
                 "metrics": score_test_set(packaged, test) if test is not None else None,
                 "tags": labels,
                 "extra": prepared.extra,

@@ -67,9 +67,18 @@ def read_manifest(directory: str | Path) -> Manifest:
 
 
 def package_digest(source: str | Path | Manifest) -> str:
-    """The package digest: the sha256 of the canonical manifest bytes."""
-    manifest = source if isinstance(source, Manifest) else read_manifest(source)
-    return sha256_bytes(canonical_bytes(manifest))
+    """The package digest: the sha256 of the manifest's bytes.
+
+    For a folder, the bytes as stored — not re-encoded — so a package written before the
+    schema gained an optional field keeps its digest; for a :class:`Manifest`, its canonical
+    bytes (what :func:`write_manifest` stores).
+    """
+    if isinstance(source, Manifest):
+        return sha256_bytes(canonical_bytes(source))
+    path = Path(source) / MANIFEST_FILE
+    if not path.is_file():
+        raise NotFoundError(f"{source} has no {MANIFEST_FILE}: expected a model package folder")
+    return sha256_bytes(path.read_bytes())
 
 
 def verify_package(directory: str | Path, expected_digest: str | None = None) -> Manifest:
@@ -80,7 +89,7 @@ def verify_package(directory: str | Path, expected_digest: str | None = None) ->
     """
     manifest = read_manifest(directory)
     if expected_digest is not None:
-        digest = package_digest(manifest)
+        digest = package_digest(directory)
         if digest != expected_digest:
             raise IntegrityError(
                 f"package {directory} has digest {digest}, expected {expected_digest}"

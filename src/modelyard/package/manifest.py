@@ -165,10 +165,15 @@ class FeatureProfile(_Strict):
 
 
 class DataProfile(_Strict):
-    """Per-feature statistics of the training data, for input validation and drift."""
+    """Per-feature statistics of the training data, for input validation and drift.
+
+    ``source`` is ``sample`` when no training data was given and only the few sample rows
+    could be profiled: enough to describe the inputs, too few to judge requests against.
+    """
 
     rows: int
     features: list[FeatureProfile]
+    source: Literal["train", "sample"] = "train"
 
 
 class Metrics(_Strict):

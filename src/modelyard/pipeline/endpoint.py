@@ -106,6 +106,7 @@ class Endpoint:
             self.spec.pipeline,
             self.spec.runner.as_resources(),
             override_origin=self._origin.at("pipeline"),
+            profile_policy=self.spec.validation.profile,
         )
 
 

@@ -22,7 +22,9 @@ import pandas as pd
 from modelyard.package.io import package_digest, read_manifest
 from modelyard.package.manifest import ComponentSpec, Manifest, PipelineSpec
 from modelyard.pipeline.components import ComponentRegistry, Origin, default_registry
+from modelyard.pipeline.encoders.tabular import TabularEncoder
 from modelyard.pipeline.postprocess import standardize
+from modelyard.pipeline.profile_check import Policy, ProfileCheck, ProfileGuard
 from modelyard.pipeline.spec import PipelineOverride
 from modelyard.pipeline.types import (
     Arrays,
@@ -88,6 +90,7 @@ class Pipeline:
         override_origin: Origin | None = None,
         resources: Resources | None = None,
         components: ComponentRegistry | None = None,
+        profile_policy: Policy = "off",
     ) -> None:
         self.manifest = manifest
         self.model = ModelInfo(manifest.name, version)
@@ -120,6 +123,17 @@ class Pipeline:
             override_origin or Origin("pipeline override"),
             components or default_registry(),
         )
+        self.profile_guard = self._profile_guard(profile_policy, where)
+
+    def _profile_guard(self, policy: Policy, where: str) -> ProfileGuard | None:
+        """The training-profile check of tabular requests, unless off or nothing to check."""
+        profile, signature = self.manifest.profile, self.manifest.signature
+        tabular = isinstance(self.encoder, TabularEncoder)
+        if policy == "off" or profile is None or not signature.columns or not tabular:
+            return None
+        if profile.source != "train":  # a few sample rows say nothing of the training range
+            return None
+        return ProfileGuard(ProfileCheck(profile, signature), policy, where)
 
     def _build(
         self,
@@ -165,7 +179,7 @@ class Pipeline:
         pipeline = cls(
             manifest,
             package_dir=folder,
-            digest=package_digest(manifest),
+            digest=package_digest(folder),
             overrides=overrides,
             resources=resources,
         )
@@ -180,6 +194,7 @@ class Pipeline:
         resources: Resources | None = None,
         *,
         override_origin: Origin | None = None,
+        profile_policy: Policy = "off",
     ) -> Pipeline:
         """A loaded pipeline for a registered version (its package fetched and verified)."""
         pipeline = cls(
@@ -190,6 +205,7 @@ class Pipeline:
             overrides=overrides,
             override_origin=override_origin,
             resources=resources,
+            profile_policy=profile_policy,
         )
         return pipeline.load()
 
@@ -209,8 +225,14 @@ class Pipeline:
         self.close()
 
     def encode(self, payload: Any) -> Batch:
-        """A request's payload as runner feeds; bad input raises ``PayloadError``."""
-        return self.encoder.encode(payload)
+        """A request's payload as runner feeds; bad input raises ``PayloadError``.
+
+        With a profile policy, the feeds are then compared with the training profile.
+        """
+        batch = self.encoder.encode(payload)
+        if self.profile_guard is not None:
+            self.profile_guard.inspect(payload, batch.feeds)
+        return batch
 
     def infer(self, feeds: Arrays) -> Arrays:
         """The runner's raw outputs for all rows of ``feeds``."""

@@ -62,6 +62,12 @@ class Validation(_Strict):
 
     profile: Literal["off", "warn", "reject"] = "warn"
 
+    @field_validator("profile", mode="before")
+    @classmethod
+    def _unquoted_off(cls, value: object) -> object:
+        """YAML 1.1 reads an unquoted ``off`` as ``false``: take it as the user wrote it."""
+        return "off" if value is False else value
+
 
 class Logging(_Strict):
     """Share of requests written to the prediction log."""

@@ -95,7 +95,7 @@ class Registry:
         package = Path(package_dir)
         manifest = verify_package(package)
         name = check_name(manifest.name)
-        digest = package_digest(manifest)
+        digest = package_digest(package)
         uri = self._artifacts.put(package, manifest, digest)
         manifest_json = manifest.model_dump_json()
         created_by = actor or default_actor()
