@@ -429,9 +429,8 @@ def main() -> None:
     if missing and not args.no_peers:
         sys.exit(
             f"peer environments missing: {', '.join(map(str, missing))}; run "
-            ".ci/setup-mlserver.sh and `python3 -m venv $MODELYARD_LITSERVE_VENV && "
-            "$MODELYARD_LITSERVE_VENV/bin/pip install litserve onnxruntime numpy`, "
-            "or pass --no-peers"
+            "benchmarks/setup-peers.sh (MLServer through .ci/setup-mlserver.sh, and "
+            "litserve onnxruntime numpy in $MODELYARD_LITSERVE_VENV), or pass --no-peers"
         )
     if not args.no_peers:
         v2_body = {
