@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris
 from sklearn.model_selection import train_test_split
+
+from modelyard.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,18 @@ def _split(X: pd.DataFrame, y: pd.Series, target: str, stratify: bool = True) ->
         X, y, test_size=0.25, random_state=0, stratify=y if stratify else None
     )
     return Split(X_train, X_test, y_train, y_test, target)
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[Registry]:
+    """An empty registry on a SQLite file in ``tmp_path``, with local artifacts and cache."""
+    store = Registry(
+        f"sqlite:///{tmp_path / 'registry.db'}",
+        str(tmp_path / "artifacts"),
+        cache_dir=tmp_path / "cache",
+    )
+    yield store
+    store.close()
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -70,18 +69,6 @@ def packages(
         )
         folders[key] = root / key
     return folders
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[Registry]:
-    """An empty registry on a SQLite file, with local artifacts."""
-    store = Registry(
-        f"sqlite:///{tmp_path / 'registry.db'}",
-        str(tmp_path / "artifacts"),
-        cache_dir=tmp_path / "cache",
-    )
-    yield store
-    store.close()
 
 
 @pytest.fixture

@@ -54,3 +54,15 @@ def outcomes_of(model: ClassifierMixin, data: Data, part: str = "test") -> Class
         ["malignant", "benign"],
         aliases=BREAST_CANCER_NAMES,
     )
+
+
+#: The gates file exactly as the evaluation issue words it.
+ISSUE_EXAMPLE = """\
+gates:
+  - {metric: f1_macro, min: 0.80}
+  - {metric: "precision[malignant]", min: 0.80}
+  - {metric: balanced_accuracy, min: 0.70, on: lower_bound}
+  - {metric: f1_macro, max_drop_vs_champion: 0.01}
+  - not_majority: true
+  - min_rows: 100
+"""

@@ -8,19 +8,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from evaltools import ISSUE_EXAMPLE
 from typer.testing import CliRunner
 
 from modelyard.cli.main import app
-
-GATES = """\
-gates:
-  - {metric: f1_macro, min: 0.80}
-  - {metric: "precision[malignant]", min: 0.80}
-  - {metric: balanced_accuracy, min: 0.70, on: lower_bound}
-  - {metric: f1_macro, max_drop_vs_champion: 0.01}
-  - not_majority: true
-  - min_rows: 100
-"""
 
 
 @pytest.fixture
@@ -29,7 +20,7 @@ def cli(bc, tmp_path, imbalanced):
     imbalanced.test.assign(site=imbalanced.test.index % 2).to_csv(
         tmp_path / "test.csv", index=False
     )
-    (tmp_path / "gates.yaml").write_text(GATES)
+    (tmp_path / "gates.yaml").write_text(ISSUE_EXAMPLE)
     url = f"sqlite:///{tmp_path / 'registry.db'}"
     artifacts = str(tmp_path / "artifacts")
 

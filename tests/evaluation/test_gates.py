@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from evaltools import outcomes_of
+from evaltools import ISSUE_EXAMPLE, outcomes_of
 
 from modelyard.core.errors import ConfigError
 from modelyard.evaluation.assess import Settings, Subject, assess
@@ -15,15 +15,6 @@ from modelyard.evaluation.names import MetricNames
 from modelyard.evaluation.result import EvaluationResult
 from modelyard.evaluation.verdicts import judge
 
-ISSUE_EXAMPLE = """\
-gates:
-  - {metric: f1_macro, min: 0.80}
-  - {metric: "precision[malignant]", min: 0.80}
-  - {metric: balanced_accuracy, min: 0.70, on: lower_bound}
-  - {metric: f1_macro, max_drop_vs_champion: 0.01}
-  - not_majority: true
-  - min_rows: 100
-"""
 SUBJECT = Subject("bc", 1, "digest", "onnx", {"0": "malignant", "1": "benign"})
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from modelyard.package.builder import build_package
-from modelyard.registry import Registry
 
 DIGIT_SCALE = 15  # pixel values 0..16 stored as 0..240 in the PNG: exact round trip
 
@@ -133,15 +131,3 @@ def digit_images(digits_is3) -> tuple[list[bytes], pd.DataFrame]:
     """PNG bytes of the test digits, and the pixel rows they were made from."""
     rows = digits_is3.X_test.head(60)
     return [digit_png(row) for row in rows.to_numpy()], rows
-
-
-@pytest.fixture()
-def registry(tmp_path: Path) -> Iterator[Registry]:
-    """An empty registry in a SQLite file and a local artifact folder."""
-    store = Registry(
-        f"sqlite:///{tmp_path / 'registry.db'}",
-        str(tmp_path / "artifacts"),
-        cache_dir=tmp_path / "cache",
-    )
-    yield store
-    store.close()
