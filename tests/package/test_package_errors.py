@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,10 +19,12 @@ from modelyard.package.io import write_manifest
 from modelyard.package.loader import load_package
 
 Out = Callable[[str], Path]
-WITHOUT_TORCH = pytest.mark.skipif(
-    importlib.util.find_spec("torch") is not None,
-    reason="torch is installed; these check the message shown without it",
-)
+
+
+@pytest.fixture
+def without_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``import torch`` fails as on a machine without it, even where torch is installed."""
+    monkeypatch.setitem(sys.modules, "torch", None)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +94,7 @@ def test_unknown_runtime_option_is_named(model, iris, out: Out) -> None:
         load_package(out("p"), threads=2)
 
 
-@WITHOUT_TORCH
+@pytest.mark.usefixtures("without_torch")
 def test_torchscript_without_torch_says_how_to_install_it(model, iris, out: Out) -> None:
     with pytest.raises(
         UnsupportedModelError, match=r"torch is not installed; pip install 'modelyard\[torch\]'"
@@ -100,7 +102,7 @@ def test_torchscript_without_torch_says_how_to_install_it(model, iris, out: Out)
         build_package(model, "iris", out("p"), sample=iris.X_test.head(2), format="torchscript")
 
 
-@WITHOUT_TORCH
+@pytest.mark.usefixtures("without_torch")
 def test_loading_a_torchscript_package_without_torch_says_so(model, iris, out: Out) -> None:
     manifest = build_package(model, "iris", out("p"), sample=iris.X_test.head(2))
     (out("p") / "model.onnx").rename(out("p") / "model.pt")
