@@ -184,3 +184,9 @@ def test_log_registers_a_torchscript_file_as_a_classifier(
     version = Registry().get("torch_cancer:1")
     assert version.manifest.format == "torchscript"
     assert version.manifest.signature.task == "classification"
+
+
+def test_check_with_nothing_to_check_says_what_it_takes(cli: Callable) -> None:
+    result = cli("check")
+    assert result.code == 2
+    assert result.err == "nothing to check: expected an endpoints file, --gates FILE, or both\n"

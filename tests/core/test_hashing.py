@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pandas as pd
 
-from modelyard.core.hashing import data_fingerprint, hash_rows_set, row_hashes, tree_digest
+from modelyard.core.hashing import data_fingerprint, hash_rows_set, row_hashes
 
 
 def frame() -> pd.DataFrame:
@@ -40,7 +40,3 @@ def test_arrays_and_frames_of_the_same_values_hash_alike() -> None:
 def test_row_set_digest_ignores_order() -> None:
     hashes = row_hashes(frame())
     assert hash_rows_set(hashes) == hash_rows_set(hashes[::-1])
-
-
-def test_tree_digest_ignores_listing_order() -> None:
-    assert tree_digest({"a": "1", "b": "2"}) == tree_digest({"b": "2", "a": "1"})

@@ -1,4 +1,4 @@
-"""Content hashes: of files, of byte trees and of data (DataFrames, arrays) over all rows.
+"""Content hashes: of files, of bytes and of data (DataFrames, arrays) over all rows.
 
 Data fingerprints must be stable across processes and machines, so they hash the values
 themselves (via pandas' row hashing, which is deterministic) plus the column names and dtypes,
@@ -8,7 +8,7 @@ never ``id()`` or pickles.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +30,6 @@ def sha256_file(path: str | Path) -> str:
 def sha256_bytes(data: bytes) -> str:
     """The hex sha256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
-
-
-def tree_digest(file_hashes: Mapping[str, str]) -> str:
-    """One digest for a set of files, independent of the order they were listed in."""
-    digest = hashlib.sha256()
-    for path in sorted(file_hashes):
-        digest.update(f"{path}\0{file_hashes[path]}\n".encode())
-    return digest.hexdigest()
 
 
 def as_frame(data: Any) -> pd.DataFrame:

@@ -52,11 +52,6 @@ def unknown_endpoint(name: str, known: list[str]) -> HttpError:
     return HttpError(404, f"no endpoint {name!r}; endpoints: {listing}", endpoints=known)
 
 
-def unsupported_media(content_type: str, accepted: str) -> HttpError:
-    """415 for a body of a kind the endpoint does not read."""
-    return HttpError(415, f"content type {content_type!r} is not accepted here; send {accepted}")
-
-
 def from_exception(
     error: BaseException, endpoint: str, request_id: str, *, inferring: bool
 ) -> HttpError:
