@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")
@@ -59,8 +59,7 @@ class BatchOutcome(Generic[ResultT]):
     """Set by the batcher: CPU time of the calling thread, excluding any wait for the GIL."""
 
 
-@dataclass(frozen=True)
-class Ride:
+class Ride(NamedTuple):
     """What one request experienced in the batcher: its queue wait and the batch it rode in."""
 
     queue_s: float

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -37,9 +37,11 @@ SCORE = "score"
 VALUE = "value"
 
 
-@dataclass(frozen=True)
-class Batch:
-    """Named arrays ready for a runner, and how many rows (requests' instances) they hold."""
+class Batch(NamedTuple):
+    """Named arrays ready for a runner, and how many rows (requests' instances) they hold.
+
+    A named tuple: one is built per request, and a frozen dataclass costs 1.3 µs to build
+    where a tuple costs 0.2."""
 
     feeds: Arrays
     rows: int

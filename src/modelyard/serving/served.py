@@ -11,8 +11,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from modelyard.pipeline import Endpoint
 from modelyard.pipeline.batcher import INLINE_BELOW_S, BatchOutcome, MicroBatcher
@@ -25,8 +24,7 @@ from modelyard.serving.metrics import EndpointMetrics, ServerMetrics
 DEFAULT_TIMEOUT_S = 30.0
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
+class Job(NamedTuple):
     """A request's validated arrays; ``tensors`` asks for raw runner outputs (V2) instead of
     the pipeline's formatted predictions (native route)."""
 
