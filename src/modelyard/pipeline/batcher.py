@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")
@@ -55,6 +55,9 @@ class BatchOutcome(Generic[ResultT]):
 
     results: list[ResultT]
     stages: dict[str, float] = field(default_factory=dict)
+    shared: Any = None
+    """Anything computed once for the whole batch that every request of it receives (the
+    server formats the batch's part of ``Server-Timing`` there, once instead of per request)."""
     cpu_s: float = 0.0
     """Set by the batcher: CPU time of the calling thread, excluding any wait for the GIL."""
 
@@ -66,6 +69,7 @@ class Ride(NamedTuple):
     batch_rows: int
     batch_requests: int
     stages: dict[str, float]
+    shared: Any = None
 
 
 class BatchTimeoutError(TimeoutError):
@@ -344,7 +348,7 @@ class MicroBatcher(Generic[ItemT, ResultT]):
                 if isinstance(result, Exception):
                     _settle(job, error=result)
                     continue
-                ride = Ride(started - job.enqueued, rows, len(jobs), outcome.stages)
+                ride = Ride(started - job.enqueued, rows, len(jobs), outcome.stages, outcome.shared)
                 _settle(job, value=(result, ride))
         pending = self._pending
         while pending and pending[0].future.done():

@@ -28,7 +28,7 @@ from modelyard.registry import Registry
 from modelyard.serving import v2
 from modelyard.serving.asgi import Receive, RequestHeaders, Scope, Send, respond_error
 from modelyard.serving.errors import HttpError, unknown_endpoint
-from modelyard.serving.flow import Codec, handle
+from modelyard.serving.flow import handle
 from modelyard.serving.metrics import CONTENT_TYPE, ServerMetrics
 from modelyard.serving.openapi import openapi_builder
 from modelyard.serving.predict_route import NativeCodec
@@ -128,32 +128,31 @@ class Server:
         if scope["type"] == "http" and scope["method"] == "POST":
             path: str = scope["path"]
             if path.startswith("/endpoints/") and path.endswith("/predict"):
-                await self._predict(_NATIVE, path[11:-8], scope, receive, send)
+                name = path[11:-8]
+                served = self.table.current.get(name)
+                if served is not None:  # the hot path: one coroutine level to the answer
+                    await handle(_NATIVE, served, RequestHeaders(scope), receive, send)
+                    return
+                await self._not_served(name, None, scope, send)
                 return
             if path.startswith("/v2/models/") and path.endswith("/infer"):
                 name, _, version = path[11:-6].partition("/versions/")
-                await self._predict(_V2, name, scope, receive, send, version or None)
+                served = self.table.current.get(name)
+                if served is not None and (not version or version == served.version):
+                    headers = RequestHeaders(scope, extra=v2.HEADER_LENGTH)
+                    await handle(_V2, served, headers, receive, send)
+                    return
+                await self._not_served(name, version or None, scope, send)
                 return
         await self.api(scope, receive, send)
 
-    async def _predict(
-        self,
-        codec: Codec,
-        name: str,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        version: str | None = None,
-    ) -> None:
-        headers = RequestHeaders(scope, extra=v2.HEADER_LENGTH if codec is _V2 else None)
-        served = self.table.current.get(name)
-        if served is None or (version is not None and version != served.version):
-            error = _not_served(name, version, self.table.current)
-            self._unrouted.request(error.status, 0.0)
-            assert headers.request_id is not None
-            await respond_error(send, error, headers.request_id)
-            return
-        await handle(codec, served, headers, receive, send)
+    async def _not_served(self, name: str, version: str | None, scope: Scope, send: Send) -> None:
+        """404 for a predict path naming no served endpoint (or another version)."""
+        error = _not_served(name, version, self.table.current)
+        self._unrouted.request(error.status, 0.0)
+        request_id = RequestHeaders(scope).request_id
+        assert request_id is not None
+        await respond_error(send, error, request_id)
 
 
 def _describe(served: ServedEndpoint) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import logging
 import time
 from typing import Any, Protocol
 
-from modelyard.pipeline.batcher import Ride
 from modelyard.serving.asgi import (
     ClientDisconnectedError,
     Receive,
@@ -24,8 +23,8 @@ from modelyard.serving.asgi import (
     respond_error,
 )
 from modelyard.serving.errors import HttpError, from_exception
-from modelyard.serving.metrics import STAGES
 from modelyard.serving.served import Answer, Job, ServedEndpoint
+from modelyard.serving.timing import server_timing
 
 log = logging.getLogger("modelyard.serving")
 
@@ -51,16 +50,6 @@ class Codec(Protocol):
         ...
 
 
-# One %-format for the whole header: a third of the cost of formatting each stage apart.
-_TIMING = ", ".join(f"{name};dur=%.3f" for name in STAGES) + ', batch;desc="rows=%d requests=%d"'
-
-
-def server_timing(stages: list[float], ride: Ride) -> bytes:
-    """The ``Server-Timing`` value: each stage in milliseconds, then the batch ridden in."""
-    values = [seconds * 1000 for seconds in stages]
-    return (_TIMING % (*values, ride.batch_rows, ride.batch_requests)).encode()
-
-
 async def handle(
     codec: Codec,
     served: ServedEndpoint,
@@ -72,8 +61,7 @@ async def handle(
     started = time.perf_counter()
     request_id = headers.request_id
     assert request_id is not None
-    stages = [0.0] * len(STAGES)
-    ride: Ride | None = None
+    stages: list[float] = []
     served.enter()
     batcher = served.batcher
     batcher.arriving()
@@ -93,15 +81,18 @@ async def handle(
         inferring = False
         content, response_headers = codec.encode(served, payload, answer, request_id)
         encoded = time.perf_counter()
-        stages[0] = decoded - started
-        stages[1] = validated - decoded
-        stages[2] = ride.queue_s
-        stages[3] = ride.stages.get("infer", 0.0)
-        stages[4] = ride.stages.get("postprocess", 0.0)
-        stages[5] = encoded - answered
+        stages = [
+            decoded - started,
+            validated - decoded,
+            ride.queue_s,
+            ride.stages.get("infer", 0.0),
+            ride.stages.get("postprocess", 0.0),
+            encoded - answered,
+        ]
+        timing = server_timing(stages[0], stages[1], stages[5], ride)
         response_headers += served.headers
         response_headers.append((b"x-request-id", request_id.encode()))
-        response_headers.append((b"server-timing", server_timing(stages, ride)))
+        response_headers.append((b"server-timing", timing))
         await respond(send, 200, content, response_headers)
         status = 200
     except ClientDisconnectedError:

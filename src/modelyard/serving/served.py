@@ -20,6 +20,7 @@ from modelyard.pipeline.pipeline import concat_batches
 from modelyard.pipeline.runners.local import PackageRunner
 from modelyard.pipeline.types import Arrays, Batch
 from modelyard.serving.metrics import EndpointMetrics, ServerMetrics
+from modelyard.serving.timing import batch_part
 
 DEFAULT_TIMEOUT_S = 30.0
 
@@ -88,21 +89,27 @@ class ServedEndpoint:
         outputs = pipeline.infer(batch.feeds)
         inferred = time.perf_counter()
         predictions = None
-        if not all(job.tensors for job in jobs):
+        tensor_jobs = sum(job.tensors for job in jobs)  # V2 requests want raw outputs
+        if tensor_jobs < len(jobs):
             predictions = pipeline.finish(outputs)
         finished = time.perf_counter()
-        answers: list[Answer] = []
-        start = 0
-        for job in jobs:
-            end = start + job.batch.rows
-            if job.tensors:
-                answers.append({name: array[start:end] for name, array in outputs.items()})
-            else:
-                assert predictions is not None
-                answers.append(predictions[start:end])
-            start = end
+        answers: list[Answer]
+        if predictions is not None and batch.rows == len(jobs) and not tensor_jobs:
+            answers = [[prediction] for prediction in predictions]  # one row each: no slicing
+        else:
+            answers = []
+            start = 0
+            for job in jobs:
+                end = start + job.batch.rows
+                if job.tensors:
+                    answers.append({name: array[start:end] for name, array in outputs.items()})
+                else:
+                    assert predictions is not None
+                    answers.append(predictions[start:end])
+                start = end
         stages = {"infer": inferred - started, "postprocess": finished - inferred}
-        return BatchOutcome(answers, stages)
+        shared = batch_part(stages["infer"], stages["postprocess"], batch.rows, len(jobs))
+        return BatchOutcome(answers, stages, shared)
 
     def enter(self) -> None:
         """A request starts using this version."""

@@ -75,6 +75,10 @@ def run(
         http="httptools",
         lifespan="on",
         access_log=False,
+        # X-Forwarded-For/-Proto are not trusted by default: nothing on the predict path reads
+        # the client address, and the middleware that rewrites it costs ~2% of the CPU per
+        # request at 64 connections. Behind a proxy, its access log has the addresses.
+        proxy_headers=False,
         log_config=None,
         timeout_graceful_shutdown=GRACE_S,
     )

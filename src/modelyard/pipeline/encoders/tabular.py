@@ -142,11 +142,11 @@ class TabularEncoder:
     def encode(self, payload: Any) -> Batch:
         """Validate and encode the instances of ``payload``; every bad field is reported."""
         instances, prefix = instances_of(payload)
-        grid = self._grid(instances, prefix)
         if self._stacked is not None and self._typecode is not None:
-            fast = self._fast_matrix(grid, self._typecode)
+            fast = self._fast_matrix(instances, self._typecode)
             if fast is not None:
-                return Batch({self._stacked.name: fast}, len(grid))
+                return Batch({self._stacked.name: fast}, len(instances))
+        grid = self._grid(instances, prefix)
         problems: list[Problem] = []
         columns: dict[str, np.ndarray] = {}
         for j, column in enumerate(self._columns):
@@ -238,13 +238,25 @@ class TabularEncoder:
         key: str | int = column.name if isinstance(instances[i], dict) else j
         return problem(pointer(*prefix, i, key), JSON_EXPECTED[column.dtype], json_type(value))
 
-    def _fast_matrix(self, grid: list[Sequence[Any]], typecode: str) -> np.ndarray | None:
-        """All-numeric rows as one array of the input's dtype, or ``None`` to check each."""
+    def _fast_matrix(self, instances: list[Any], typecode: str) -> np.ndarray | None:
+        """Well-formed all-numeric instances as one array of the input's dtype, or ``None``
+        when anything is off (the checked path then says what)."""
+        width = len(self._names)
         try:
-            values = array(typecode, grid[0] if len(grid) == 1 else chain.from_iterable(grid))
-        except (TypeError, OverflowError):
+            if type(instances[0]) is dict:
+                if self._reject_unknown and any(len(inst) != width for inst in instances):
+                    return None
+                if len(instances) == 1:
+                    values = array(typecode, self._row_of(instances[0]))
+                else:
+                    values = array(typecode, chain.from_iterable(map(self._row_of, instances)))
+            elif all(type(row) is list and len(row) == width for row in instances):
+                values = array(typecode, chain.from_iterable(instances))
+            else:
+                return None
+        except (KeyError, TypeError, OverflowError):
             return None
-        matrix = np.frombuffer(values, dtype=self._read_dtype).reshape(len(grid), -1)
+        matrix = np.frombuffer(values, dtype=self._read_dtype).reshape(len(instances), width)
         return matrix if self._read_dtype == self._input_dtype else matrix.astype(self._input_dtype)
 
     def _feeds(self, columns: dict[str, np.ndarray]) -> Arrays:
