@@ -1,9 +1,10 @@
 """Serving benchmark: modelyard beside its two floors and two Python peers, in one run.
 
-    python benchmarks/serve_bench.py [--duration 10] [--no-peers] [--workdir DIR]
+    python benchmarks/serve_bench.py [--duration 10] [--rounds 3] [--no-pin] [--no-peers]
+                                     [--workdir DIR]
 
-What runs (each server alone on the machine, one worker, `wrk -t1` as the load generator in
-its own process, one-row requests, concurrency 1, 8 and 64):
+What runs (one worker each, `wrk -t1` as the load generator in its own process, one-row
+requests, concurrency 1, 8 and 64):
 
 - floor 1, in-process model call: onnxruntime's ``session.run`` on one row, and modelyard's
   ``Endpoint.predict`` (encode + infer + finish) in the same process, no HTTP;
@@ -15,8 +16,17 @@ its own process, one-row requests, concurrency 1, 8 and 64):
   on; venv from ``.ci/setup-mlserver.sh``) and LitServe (onnxruntime on the same ONNX file,
   batching on; venv at ``$MODELYARD_LITSERVE_VENV``, default /opt/modelyard-litserve).
 
+Machine speed here drifts by up to 40% within minutes, so the floor and modelyard's
+breast-cancer endpoint, the pair the 60% target compares, are measured in alternation:
+``--rounds`` rounds, each a floor run then a modelyard run at the same concurrency, both
+servers up; each cell is the median over the rounds and the ratio is the median of the
+per-round ratios. With two or more CPUs (and ``--no-pin`` not given) the floor and modelyard
+run on CPU 0 and wrk on CPU 1 (``taskset``), so neither competes with the load generator
+for a core. The peers are not pinned: their model workers are separate processes and may use
+both cores (which favours them).
+
 It prints a Markdown report (figures, per-stage breakdown from modelyard's own histograms)
-for BENCHMARKS.md. Nothing here is asserted: machine speed drifts, only one run compares.
+for BENCHMARKS.md. Nothing here is asserted.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -166,7 +177,12 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def wrk(target: Target, connections: int, duration: float, workdir: Path) -> Result:
+LOAD_CPU = ["taskset", "-c", "1"]
+SERVER_CPU = ["taskset", "-c", "0"]
+
+
+def wrk(target: Target, connections: int, duration: float, workdir: Path,
+        pin: bool = False) -> Result:  # fmt: skip
     """Run ``wrk -t1`` against ``target`` and read requests/s, p50, p99 and non-2xx."""
     script = workdir / "post.lua"
     body = target.body.decode().replace("\\", "\\\\").replace("]]", "] ]")
@@ -176,6 +192,8 @@ def wrk(target: Target, connections: int, duration: float, workdir: Path) -> Res
         encoding="utf-8",
     )
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "-s", str(script)]
+    if pin:
+        command = [*LOAD_CPU, *command]
     out = subprocess.run([*command, target.url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]
@@ -371,26 +389,67 @@ def measure(name: str, target: Target, args: argparse.Namespace, workdir: Path,
             report: dict[str, dict[int, Result]], stages: dict[str, Any] | None = None,
             metrics_url: str | None = None, endpoint: str = "") -> None:  # fmt: skip
     """wrk at each concurrency; for modelyard also the stage means during the c=64 run."""
-    wrk(target, 8, 2, workdir)  # warm-up
+    wrk(target, 8, 2, workdir, args.pin)  # warm-up
     results = {}
     for connections in args.concurrency:
         before = httpx.get(metrics_url).text if metrics_url else ""
-        results[connections] = wrk(target, connections, args.duration, workdir)
+        results[connections] = wrk(target, connections, args.duration, workdir, args.pin)
         if metrics_url and stages is not None and connections == max(args.concurrency):
             stages[name] = stage_means(before, httpx.get(metrics_url).text, endpoint)
         print(f"  {name} c={connections}: {results[connections]}", file=sys.stderr)
     report[name] = results
 
 
+def _median(results: list[Result]) -> Result:
+    """Each figure's median over rounds (the cell of the report)."""
+    return Result(
+        statistics.median(r.rps for r in results),
+        statistics.median(r.p50_ms for r in results),
+        statistics.median(r.p99_ms for r in results),
+        sum(r.errors for r in results),
+    )
+
+
+def measure_pair(floor: Target, mine: Target, args: argparse.Namespace, workdir: Path,
+                 metrics_url: str) -> tuple[dict[int, Result], dict[int, Result],
+                                            dict[int, list[float]], dict[str, float]]:  # fmt: skip
+    """The floor and modelyard in alternation: per concurrency, ``args.rounds`` rounds of one
+    floor run then one modelyard run. Returns both medians, each round's ratio, and the stage
+    means over modelyard's runs at the highest concurrency."""
+    wrk(floor, 8, 2, workdir, args.pin)  # warm-up
+    wrk(mine, 8, 2, workdir, args.pin)
+    floors: dict[int, Result] = {}
+    mines: dict[int, Result] = {}
+    ratios: dict[int, list[float]] = {}
+    stages: dict[str, float] = {}
+    for connections in args.concurrency:
+        pairs = []
+        before = httpx.get(metrics_url).text
+        for _ in range(args.rounds):
+            pair = (wrk(floor, connections, args.duration, workdir, args.pin),
+                    wrk(mine, connections, args.duration, workdir, args.pin))  # fmt: skip
+            print(f"  c={connections}: floor {pair[0]}, modelyard {pair[1]}", file=sys.stderr)
+            pairs.append(pair)
+        if connections == max(args.concurrency):
+            stages = stage_means(before, httpx.get(metrics_url).text, "breast-cancer")
+        floors[connections] = _median([f for f, _ in pairs])
+        mines[connections] = _median([m for _, m in pairs])
+        ratios[connections] = [m.rps / f.rps for f, m in pairs]
+    return floors, mines, ratios, stages
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, nargs="+", default=list(CONCURRENCY))
+    parser.add_argument("--no-pin", dest="pin", action="store_false")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
+    args.pin = args.pin and (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="modelyard-bench-"))
     print(f"preparing models in {workdir}", file=sys.stderr)
     models = prepare(workdir)
@@ -404,25 +463,29 @@ def main() -> None:
     stages: dict[str, Any] = {}
     floors = in_process(models, record)
 
-    port = free_port()
-    with server(floor_command(port), f"http://127.0.0.1:{port}/", cwd=workdir):
-        measure(
-            "bare uvicorn, constant JSON (floor)",
-            Target(f"http://127.0.0.1:{port}/", native_cancer),
+    pinned = SERVER_CPU if args.pin else []
+    floor_port, port = free_port(), free_port()
+    base = f"http://127.0.0.1:{port}"
+    floor_url = f"http://127.0.0.1:{floor_port}/"
+    with (
+        server([*pinned, *floor_command(floor_port)], floor_url, cwd=workdir),
+        server([*pinned, *modelyard_command(models, port)], f"{base}/v2/health/ready", cwd=workdir),
+    ):
+        cancer = "modelyard, breast-cancer (LR, 1 record)"
+        floor_runs, cancer_runs, ratios, stages[cancer] = measure_pair(
+            Target(floor_url, native_cancer),
+            Target(f"{base}/endpoints/breast-cancer/predict", native_cancer),
             args,
             workdir,
-            report,
+            f"{base}/metrics",
         )
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with server(modelyard_command(models, port), f"{base}/v2/health/ready", cwd=workdir):
-        for name, endpoint, body in (
-            ("modelyard, breast-cancer (LR, 1 record)", "breast-cancer", native_cancer),
-            ("modelyard, MLP, batching on", "mlp", native_mlp),
-            ("modelyard, MLP, batching off", "mlp-unbatched", native_mlp),
+        report["bare uvicorn, constant JSON (floor)"] = floor_runs
+        report[cancer] = cancer_runs
+        for name, endpoint in (
+            ("modelyard, MLP, batching on", "mlp"),
+            ("modelyard, MLP, batching off", "mlp-unbatched"),
         ):
-            target = Target(f"{base}/endpoints/{endpoint}/predict", body)
+            target = Target(f"{base}/endpoints/{endpoint}/predict", native_mlp)
             measure(name, target, args, workdir, report, stages, f"{base}/metrics", endpoint)
 
     missing = [v for v in (MLSERVER_VENV, LITSERVE_VENV) if not (v / "bin" / "python").exists()]
@@ -476,14 +539,17 @@ def main() -> None:
                     f"LitServe, {label}", Target(f"{base}/predict", body), args, workdir, report
                 )
 
-    print(render(report, stages, floors, args))
+    print(render(report, stages, floors, args, ratios))
 
 
 def render(report: dict[str, dict[int, Result]], stages: dict[str, Any],
-           floors: dict[str, float], args: argparse.Namespace) -> str:  # fmt: skip
+           floors: dict[str, float], args: argparse.Namespace,
+           ratios: dict[int, list[float]]) -> str:  # fmt: skip
     """The Markdown tables for BENCHMARKS.md."""
+    pinning = "floor and modelyard on CPU 0, wrk on CPU 1" if args.pin else "not pinned"
     lines = [f"Run at {time.strftime('%Y-%m-%d %H:%M')}, load average before: "
-             f"{os.getloadavg()[0]:.2f}, {args.duration:g} s per cell.", ""]  # fmt: skip
+             f"{os.getloadavg()[0]:.2f}, {args.duration:g} s per run, floor and breast cancer "
+             f"in {args.rounds} alternating rounds (medians), {pinning}.", ""]  # fmt: skip
     header = (
         "| server | "
         + " | ".join(f"c={c} req/s | c={c} p50 ms | c={c} p99 ms" for c in args.concurrency)
@@ -497,6 +563,16 @@ def render(report: dict[str, dict[int, Result]], stages: dict[str, Any],
             flag = f" ({r.errors} non-2xx)" if r.errors else ""
             cells.append(f"{r.rps:,.0f}{flag} | {r.p50_ms:.2f} | {r.p99_ms:.2f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "modelyard breast cancer / floor, median of the per-round ratios (each round):",
+        "",
+    ]
+    lines += [
+        f"- c={c}: **{statistics.median(ratios[c]):.0%}** "
+        f"({', '.join(f'{r:.0%}' for r in ratios[c])})"
+        for c in args.concurrency
+    ]
     lines += ["", "In-process floor (median of one-row calls, no HTTP):", ""]
     lines += [f"- {name}: {us:.1f} µs" for name, us in floors.items()]
     if stages:
