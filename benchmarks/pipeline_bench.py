@@ -10,10 +10,10 @@ same stages for a 100-tree random forest to show where a heavier model moves the
 from __future__ import annotations
 
 import os
-from functools import partial
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
