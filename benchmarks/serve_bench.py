@@ -9,6 +9,10 @@ requests, concurrency 1, 8 and 64):
 - floor 1, in-process model call: onnxruntime's ``session.run`` on one row, and modelyard's
   ``Endpoint.predict`` (encode + infer + finish) in the same process, no HTTP;
 - floor 2, bare uvicorn: a raw ASGI app (uvloop + httptools) answering a constant JSON;
+- a reference, not a floor: the leanest batched model server we could write by hand
+  (``minimal_app.py``: orjson, one ONNX call per event-loop tick, none of modelyard's checks,
+  metrics or headers), to show how close to the floor a Python server doing the model's
+  work gets on this machine;
 - modelyard on the breast-cancer endpoint (a scaled logistic regression, ONNX, records);
 - modelyard on a digits MLP (two 2048-wide hidden layers, about a millisecond per row) with
   micro-batching on and off;
@@ -16,14 +20,14 @@ requests, concurrency 1, 8 and 64):
   on; venv from ``.ci/setup-mlserver.sh``) and LitServe (onnxruntime on the same ONNX file,
   batching on; venv at ``$MODELYARD_LITSERVE_VENV``, default /opt/modelyard-litserve).
 
-Machine speed here drifts by up to 40% within minutes, so the floor and modelyard's
-breast-cancer endpoint, the pair the 60% target compares, are measured in alternation:
-``--rounds`` rounds, each a floor run then a modelyard run at the same concurrency, both
-servers up; each cell is the median over the rounds and the ratio is the median of the
-per-round ratios. With two or more CPUs (and ``--no-pin`` not given) the floor and modelyard
-run on CPU 0 and wrk on CPU 1 (``taskset``), so neither competes with the load generator
-for a core. The peers are not pinned: their model workers are separate processes and may use
-both cores (which favours them).
+Machine speed here drifts by up to 40% within minutes, so the floor, the reference and
+modelyard's breast-cancer endpoint (what the 60% target compares) are measured in
+alternation: ``--rounds`` rounds, each a run of every one at the same concurrency, all three
+servers up; each cell is the median over the rounds and each ratio the median of the
+per-round ratios. With two or more CPUs (and ``--no-pin`` not given) these servers run on
+CPU 0 and wrk on CPU 1 (``taskset``), so none competes with the load generator for a core. The
+peers are not pinned: their model workers are separate processes and may use both cores
+(which favours them).
 
 It prints a Markdown report (figures, per-stage breakdown from modelyard's own histograms)
 for BENCHMARKS.md. Nothing here is asserted.
@@ -410,32 +414,47 @@ def _median(results: list[Result]) -> Result:
     )
 
 
-def measure_pair(floor: Target, mine: Target, args: argparse.Namespace, workdir: Path,
-                 metrics_url: str) -> tuple[dict[int, Result], dict[int, Result],
-                                            dict[int, list[float]], dict[str, float]]:  # fmt: skip
-    """The floor and modelyard in alternation: per concurrency, ``args.rounds`` rounds of one
-    floor run then one modelyard run. Returns both medians, each round's ratio, and the stage
-    means over modelyard's runs at the highest concurrency."""
-    wrk(floor, 8, 2, workdir, args.pin)  # warm-up
-    wrk(mine, 8, 2, workdir, args.pin)
-    floors: dict[int, Result] = {}
-    mines: dict[int, Result] = {}
-    ratios: dict[int, list[float]] = {}
+def measure_rounds(targets: dict[str, Target], args: argparse.Namespace, workdir: Path,
+                   metrics_url: str) -> tuple[dict[str, dict[int, Result]],
+                                              dict[str, dict[int, list[float]]],
+                                              dict[str, float]]:  # fmt: skip
+    """Servers in alternation, the floor first: per concurrency, ``args.rounds`` rounds of one
+    run each. Returns each server's medians, each round's ratio to the floor's run of the same
+    round, and the stage means of modelyard's breast-cancer endpoint at the top concurrency."""
+    for target in targets.values():
+        wrk(target, 8, 2, workdir, args.pin)  # warm-up
+    floor, *others = targets
+    medians: dict[str, dict[int, Result]] = {name: {} for name in targets}
+    ratios: dict[str, dict[int, list[float]]] = {name: {} for name in others}
     stages: dict[str, float] = {}
     for connections in args.concurrency:
-        pairs = []
+        rounds: dict[str, list[Result]] = {name: [] for name in targets}
         before = httpx.get(metrics_url).text
         for _ in range(args.rounds):
-            pair = (wrk(floor, connections, args.duration, workdir, args.pin),
-                    wrk(mine, connections, args.duration, workdir, args.pin))  # fmt: skip
-            print(f"  c={connections}: floor {pair[0]}, modelyard {pair[1]}", file=sys.stderr)
-            pairs.append(pair)
+            for name, target in targets.items():
+                rounds[name].append(wrk(target, connections, args.duration, workdir, args.pin))
+                print(f"  {name} c={connections}: {rounds[name][-1]}", file=sys.stderr)
         if connections == max(args.concurrency):
             stages = stage_means(before, httpx.get(metrics_url).text, "breast-cancer")
-        floors[connections] = _median([f for f, _ in pairs])
-        mines[connections] = _median([m for _, m in pairs])
-        ratios[connections] = [m.rps / f.rps for f, m in pairs]
-    return floors, mines, ratios, stages
+        for name, results in rounds.items():
+            medians[name][connections] = _median(results)
+        for name in others:
+            pairs = zip(rounds[floor], rounds[name], strict=True)
+            ratios[name][connections] = [mine.rps / base.rps for base, mine in pairs]
+    return medians, ratios, stages
+
+
+def minimal_command(
+    models: Models, columns: list[str], port: int
+) -> tuple[list[str], dict[str, str]]:
+    """The hand-written reference server (``minimal_app.py``) and its environment."""
+    command = [sys.executable, "-m", "uvicorn", "--factory", "--app-dir",
+               str(Path(__file__).parent), "minimal_app:build", "--port", str(port),
+               "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+               "--log-level", "warning"]  # fmt: skip
+    env = {"MODELYARD_BENCH_ONNX": str(models.cancer_onnx),
+           "MODELYARD_BENCH_COLUMNS": json.dumps(columns)}  # fmt: skip
+    return command, env
 
 
 def main() -> None:
@@ -464,23 +483,30 @@ def main() -> None:
     floors = in_process(models, record)
 
     pinned = SERVER_CPU if args.pin else []
-    floor_port, port = free_port(), free_port()
+    floor_port, minimal_port, port = free_port(), free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
     floor_url = f"http://127.0.0.1:{floor_port}/"
+    minimal_url = f"http://127.0.0.1:{minimal_port}/"
+    minimal, minimal_env = minimal_command(models, names, minimal_port)
+    floor_name = "bare uvicorn, constant JSON (floor)"
+    minimal_name = "minimal hand-written batched app (reference, minimal_app.py)"
+    cancer = "modelyard, breast-cancer (LR, 1 record)"
     with (
         server([*pinned, *floor_command(floor_port)], floor_url, cwd=workdir),
+        server([*pinned, *minimal], minimal_url, cwd=workdir, env=minimal_env),
         server([*pinned, *modelyard_command(models, port)], f"{base}/v2/health/ready", cwd=workdir),
     ):
-        cancer = "modelyard, breast-cancer (LR, 1 record)"
-        floor_runs, cancer_runs, ratios, stages[cancer] = measure_pair(
-            Target(floor_url, native_cancer),
-            Target(f"{base}/endpoints/breast-cancer/predict", native_cancer),
+        medians, ratios, stages[cancer] = measure_rounds(
+            {
+                floor_name: Target(floor_url, native_cancer),
+                minimal_name: Target(minimal_url, native_cancer),
+                cancer: Target(f"{base}/endpoints/breast-cancer/predict", native_cancer),
+            },
             args,
             workdir,
             f"{base}/metrics",
         )
-        report["bare uvicorn, constant JSON (floor)"] = floor_runs
-        report[cancer] = cancer_runs
+        report.update(medians)
         for name, endpoint in (
             ("modelyard, MLP, batching on", "mlp"),
             ("modelyard, MLP, batching off", "mlp-unbatched"),
@@ -544,12 +570,13 @@ def main() -> None:
 
 def render(report: dict[str, dict[int, Result]], stages: dict[str, Any],
            floors: dict[str, float], args: argparse.Namespace,
-           ratios: dict[int, list[float]]) -> str:  # fmt: skip
+           ratios: dict[str, dict[int, list[float]]]) -> str:  # fmt: skip
     """The Markdown tables for BENCHMARKS.md."""
-    pinning = "floor and modelyard on CPU 0, wrk on CPU 1" if args.pin else "not pinned"
+    pinning = "those three on CPU 0, wrk on CPU 1" if args.pin else "not pinned"
     lines = [f"Run at {time.strftime('%Y-%m-%d %H:%M')}, load average before: "
-             f"{os.getloadavg()[0]:.2f}, {args.duration:g} s per run, floor and breast cancer "
-             f"in {args.rounds} alternating rounds (medians), {pinning}.", ""]  # fmt: skip
+             f"{os.getloadavg()[0]:.2f}, {args.duration:g} s per run; floor, reference and "
+             f"breast cancer in {args.rounds} alternating rounds (medians), {pinning}.",
+             ""]  # fmt: skip
     header = (
         "| server | "
         + " | ".join(f"c={c} req/s | c={c} p50 ms | c={c} p99 ms" for c in args.concurrency)
@@ -563,16 +590,13 @@ def render(report: dict[str, dict[int, Result]], stages: dict[str, Any],
             flag = f" ({r.errors} non-2xx)" if r.errors else ""
             cells.append(f"{r.rps:,.0f}{flag} | {r.p50_ms:.2f} | {r.p99_ms:.2f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        "modelyard breast cancer / floor, median of the per-round ratios (each round):",
-        "",
-    ]
-    lines += [
-        f"- c={c}: **{statistics.median(ratios[c]):.0%}** "
-        f"({', '.join(f'{r:.0%}' for r in ratios[c])})"
-        for c in args.concurrency
-    ]
+    lines += ["", "Against the floor, median of the per-round ratios (each round's ratio):", ""]
+    for name, by_concurrency in ratios.items():
+        cells = [
+            f"c={c} **{statistics.median(r):.0%}** ({', '.join(f'{x:.0%}' for x in r)})"
+            for c, r in by_concurrency.items()
+        ]
+        lines.append(f"- {name}: " + "; ".join(cells))
     lines += ["", "In-process floor (median of one-row calls, no HTTP):", ""]
     lines += [f"- {name}: {us:.1f} µs" for name, us in floors.items()]
     if stages:

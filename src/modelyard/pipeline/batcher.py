@@ -151,12 +151,14 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         if self._queue and self._running < self._max_running:
             self._schedule()
 
-    async def submit(self, item: ItemT, rows: int) -> tuple[ResultT, Ride]:
-        """The item's result and its ride, once the batch holding it has run.
+    def submit(self, item: ItemT, rows: int) -> asyncio.Future[tuple[ResultT, Ride]]:
+        """A future of the item's result and its ride, done once the batch holding it has run.
 
-        Raises :class:`BatchTimeoutError` when no result came within ``timeout_s`` (the item
-        is then dropped from the queue if it has not started), and whatever ``run_batch``
-        raised for this item alone.
+        Its error is :class:`BatchTimeoutError` when no result came within ``timeout_s`` (the
+        item is then dropped from the queue if it has not started), or whatever ``run_batch``
+        raised for this item alone. A plain function returning the future, not a coroutine:
+        awaiting the future directly spares each request a coroutine frame, on the way in and
+        again when it wakes.
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[tuple[ResultT, Ride]] = loop.create_future()
@@ -172,7 +174,7 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         self._idle.clear()
         if self._running < self._max_running:
             self._schedule()
-        return await future
+        return future
 
     def _sweep(self) -> None:
         """Fail every job past its deadline; re-arm for the oldest one still waiting."""
