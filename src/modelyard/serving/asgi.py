@@ -83,7 +83,7 @@ async def read_body(receive: Receive, limit: int, declared: int | None) -> bytes
 
 async def respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
     """Send a complete answer; ``headers`` must not hold content-length."""
-    headers.append((b"content-length", str(len(body)).encode()))
+    headers.append((b"content-length", b"%d" % len(body)))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

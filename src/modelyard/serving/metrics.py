@@ -87,10 +87,10 @@ class EndpointMetrics:
         self.statuses[status] = self.statuses.get(status, 0) + 1
         self.latency.observe(seconds)
 
-    def answered(self, stages: list[float], seconds: float) -> None:
-        """Count one successful request: its stage times (:data:`STAGES` order) and latency."""
-        self._answered.extend(stages)
-        self._answered.append(seconds)
+    def answered(self, times: Sequence[float]) -> None:
+        """Count one successful request: its stage times (:data:`STAGES` order), then its
+        latency."""
+        self._answered.extend(times)
         if len(self._answered) >= _FOLD_EVERY * _PER_REQUEST:
             self.fold()
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import orjson
 
-from modelyard.pipeline.encoders.payload import instances_of
 from modelyard.serving.asgi import RequestHeaders
 from modelyard.serving.errors import HttpError, malformed_json, too_many_instances
 from modelyard.serving.served import Answer, Job, ServedEndpoint
@@ -61,11 +60,9 @@ class NativeCodec:
 
     def validate(self, served: ServedEndpoint, payload: Any) -> Job:
         """The endpoint's encoder checks the payload; too many instances is refused first."""
-        limit = served.max_instances
-        if isinstance(payload, (dict, list)):
-            count = len(instances_of(payload)[0])
-            if count > limit:
-                raise too_many_instances(count, limit)
+        instances = payload.get("instances") if type(payload) is dict else payload
+        if type(instances) is list and len(instances) > served.max_instances:
+            raise too_many_instances(len(instances), served.max_instances)
         return Job(served.pipeline.encode(payload), tensors=False)
 
     def encode(
