@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import orjson
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -149,3 +150,21 @@ def test_any_numeric_rows_encode_like_the_frame(bc, breast_cancer, rows):
     np.testing.assert_array_equal(
         bc.encode(rows).feeds["input"], bc.encoder.encode_frame(frame).feeds["input"]
     )
+
+
+def test_single_records_read_the_same_before_and_after_key_adoption(bc, breast_cancer):
+    """The encoder adopts the key objects of a parsed record now and then (a faster lookup);
+    records parsed apart, in another key order, or with a bad value still read right."""
+    frame = breast_cancer.X_test.head(40)
+    expected = bc.encoder.encode_frame(frame).feeds["input"]
+    records = frame.to_dict(orient="records")
+    for turn in range(2100):  # past two adoptions
+        i = turn % len(records)
+        record = records[i] if turn % 2 else dict(reversed(list(records[i].items())))
+        parsed = orjson.loads(orjson.dumps({"instances": [record]}))
+        np.testing.assert_array_equal(bc.encode(parsed).feeds["input"][0], expected[i])
+    with pytest.raises(PayloadError) as caught:
+        bc.encode([{**records[0], "mean radius": "big"}])
+    assert caught.value.problems == [
+        {"pointer": "/0/mean radius", "expected": "number", "got": "string"}
+    ]

@@ -43,6 +43,10 @@ _FLOAT_TYPECODES = {"float32": "f", "float64": "d"}
 _INT_TYPECODES = {"int32": "i", "int64": "q"}
 
 
+# Well-formed one-record requests read between two adoptions of the parser's key objects.
+_ADOPT_EVERY = 1024
+
+
 class TabularArgs(ComponentArgs):
     """``unknown_fields``: what to do with record keys that are not columns."""
 
@@ -124,6 +128,7 @@ class TabularEncoder:
         self._row_of: Callable[[dict[str, Any]], Sequence[Any]] = (
             operator.itemgetter(*names) if len(names) > 1 else lambda record: (record[names[0]],)
         )
+        self._reads_to_adoption = 0
         self._reject_unknown = args.unknown_fields == "reject"
         self._stacked: TensorSpec | None = None
         self._typecode: str | None = None
@@ -248,6 +253,9 @@ class TabularEncoder:
                     return None
                 if len(instances) == 1:
                     values = array(typecode, self._row_of(instances[0]))
+                    self._reads_to_adoption -= 1
+                    if self._reads_to_adoption <= 0:
+                        self._adopt_keys(instances[0])
                 else:
                     values = array(typecode, chain.from_iterable(map(self._row_of, instances)))
             elif all(type(row) is list and len(row) == width for row in instances):
@@ -259,6 +267,19 @@ class TabularEncoder:
         # One constructor call over the array's buffer: 0.6 µs, against 0.9 for frombuffer+reshape.
         matrix = np.ndarray((len(instances), width), self._read_dtype, values)
         return matrix if self._read_dtype == self._input_dtype else matrix.astype(self._input_dtype)
+
+    def _adopt_keys(self, record: dict[str, Any]) -> None:
+        """Look columns up by the very key objects a JSON parser hands out.
+
+        orjson keeps the strings of the keys it has seen and returns the same objects for the
+        same keys, request after request; a dict lookup by the identical object skips the
+        string comparison (30 columns: 0.77 µs instead of 1.69). The keys of a well-formed
+        record are adopted now and then; any other record still reads correctly, by equality.
+        """
+        self._reads_to_adoption = _ADOPT_EVERY
+        if len(self._names) > 1:
+            keys = {key: key for key in record}
+            self._row_of = operator.itemgetter(*(keys.get(name, name) for name in self._names))
 
     def _feeds(self, columns: dict[str, np.ndarray]) -> Arrays:
         if self._stacked is not None:
