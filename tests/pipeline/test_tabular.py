@@ -152,7 +152,7 @@ def test_any_numeric_rows_encode_like_the_frame(bc, breast_cancer, rows):
     )
 
 
-def test_single_records_read_the_same_before_and_after_key_adoption(bc, breast_cancer):
+def test_records_read_the_same_before_and_after_key_adoption(bc, breast_cancer):
     """The encoder adopts the key objects of a parsed record now and then (a faster lookup);
     records parsed apart, in another key order, or with a bad value still read right."""
     frame = breast_cancer.X_test.head(40)
@@ -163,6 +163,9 @@ def test_single_records_read_the_same_before_and_after_key_adoption(bc, breast_c
         record = records[i] if turn % 2 else dict(reversed(list(records[i].items())))
         parsed = orjson.loads(orjson.dumps({"instances": [record]}))
         np.testing.assert_array_equal(bc.encode(parsed).feeds["input"][0], expected[i])
+        if turn % 7 == 0:  # several records at once, adopted from the first
+            several = orjson.loads(orjson.dumps({"instances": [record, records[0]]}))
+            np.testing.assert_array_equal(bc.encode(several).feeds["input"], expected[[i, 0]])
     with pytest.raises(PayloadError) as caught:
         bc.encode([{**records[0], "mean radius": "big"}])
     assert caught.value.problems == [

@@ -43,7 +43,7 @@ _FLOAT_TYPECODES = {"float32": "f", "float64": "d"}
 _INT_TYPECODES = {"int32": "i", "int64": "q"}
 
 
-# Well-formed one-record requests read between two adoptions of the parser's key objects.
+# Well-formed record payloads read between two adoptions of the parser's key objects.
 _ADOPT_EVERY = 1024
 
 
@@ -253,11 +253,11 @@ class TabularEncoder:
                     return None
                 if len(instances) == 1:
                     values = array(typecode, self._row_of(instances[0]))
-                    self._reads_to_adoption -= 1
-                    if self._reads_to_adoption <= 0:
-                        self._adopt_keys(instances[0])
                 else:
                     values = array(typecode, chain.from_iterable(map(self._row_of, instances)))
+                self._reads_to_adoption -= 1
+                if self._reads_to_adoption <= 0:
+                    self._adopt_keys(instances[0])
             elif all(type(row) is list and len(row) == width for row in instances):
                 values = array(typecode, chain.from_iterable(instances))
             else:
