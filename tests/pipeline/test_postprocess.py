@@ -105,3 +105,27 @@ def test_affine_rescales_the_value():
 def test_source_must_be_named_when_the_model_has_several_outputs():
     with pytest.raises(ConfigError, match=r"several outputs \(a, b\): set source"):
         pp.Softmax(pp.SourceArgs(), _context(outputs=("a", "b")))
+
+
+@pytest.mark.parametrize(
+    ("labels", "classes", "expected"),
+    [
+        ([1, 0, 3], (0, 1, 3), [1, 0, 2]),  # integer classes: the lookup table
+        ([3, 1], (3, 1), [0, 1]),  # in their own (unsorted) order
+        (["b", "a"], ("a", "b"), [1, 0]),  # other classes: the sorted search
+    ],
+)
+def test_class_indices_find_each_label(labels, classes, expected):
+    assert pp.class_indices(np.array(labels), classes).tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("labels", "classes"),
+    [([5], (0, 1, 3)), ([-1], (0, 1, 3)), ([2], (0, 1, 3)), ([1], ("a", "b")), (["a"], (0, 1))],
+)
+def test_class_indices_refuse_labels_outside_the_classes(labels, classes):
+    with pytest.raises(ConfigError) as caught:
+        pp.class_indices(np.array(labels), classes)
+    assert str(caught.value) == (
+        f"the model returned labels outside the signature's classes {classes}"
+    )

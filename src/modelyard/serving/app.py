@@ -133,7 +133,7 @@ class Server:
                 if served is not None:  # the hot path: one coroutine level to the answer
                     await handle(_NATIVE, served, RequestHeaders(scope), receive, send)
                     return
-                await self._not_served(name, None, scope, send)
+                await self._refuse(name, None, scope, send)
                 return
             if path.startswith("/v2/models/") and path.endswith("/infer"):
                 name, _, version = path[11:-6].partition("/versions/")
@@ -142,11 +142,11 @@ class Server:
                     headers = RequestHeaders(scope, extra=v2.HEADER_LENGTH)
                     await handle(_V2, served, headers, receive, send)
                     return
-                await self._not_served(name, version or None, scope, send)
+                await self._refuse(name, version or None, scope, send)
                 return
         await self.api(scope, receive, send)
 
-    async def _not_served(self, name: str, version: str | None, scope: Scope, send: Send) -> None:
+    async def _refuse(self, name: str, version: str | None, scope: Scope, send: Send) -> None:
         """404 for a predict path naming no served endpoint (or another version)."""
         error = _not_served(name, version, self.table.current)
         self._unrouted.request(error.status, 0.0)
