@@ -5,7 +5,8 @@ matched by string tests and answered by :mod:`modelyard.serving.flow`; everythin
 (health, metadata, ``/metrics``, ``/admin/reload``, ``/openapi.json``, ``/docs``) is a FastAPI
 route. Measured here (one worker, 64 connections): a raw ASGI constant answer 18,000
 requests/s, the same through a FastAPI route about a third of it; the router costs one
-``startswith`` per request.
+``startswith`` per request. Admin routes need an admin token, predict routes a token when
+their endpoint says so (:mod:`modelyard.serving.auth`).
 """
 
 from __future__ import annotations
