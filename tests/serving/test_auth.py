@@ -7,19 +7,22 @@ tokens reach it within the tests' deadlines.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 from servertools import RunningServer, start_server
+from sqlalchemy import create_engine, text
 
 from modelyard.core.errors import ConfigError
 from modelyard.demo import Demo
 from modelyard.pipeline.endpoint import read_endpoints_file
 from modelyard.registry import Registry
+from modelyard.serving.auth import Guards, TokenCache, bearer_token
 
 POLL_S = 0.25
 DEADLINE_S = 30
@@ -75,26 +78,30 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _predict(server: RunningServer, demo: Demo, endpoint: str, **kwargs: object) -> httpx.Response:
+def _predict(
+    server: RunningServer, demo: Demo, endpoint: str, headers: dict[str, str] | None = None
+) -> httpx.Response:
     url = f"{server.url}/endpoints/{endpoint}/predict"
-    return httpx.post(url, json={"instances": [demo.cancer_record]}, **kwargs)  # type: ignore[arg-type]
+    return httpx.post(url, json={"instances": [demo.cancer_record]}, headers=headers)
 
 
-def _infer(server: RunningServer, demo: Demo, path: str, **kwargs: object) -> httpx.Response:
+def _infer(
+    server: RunningServer, demo: Demo, path: str, headers: dict[str, str] | None = None
+) -> httpx.Response:
     tensor = {
         "name": "input",
         "shape": [1, 30],
         "datatype": "FP32",
         "data": list(demo.cancer_record.values()),
     }
-    return httpx.post(f"{server.url}{path}", json={"inputs": [tensor]}, **kwargs)  # type: ignore[arg-type]
+    return httpx.post(f"{server.url}{path}", json={"inputs": [tensor]}, headers=headers)
 
 
-def _wait_for_status(send: object, status: int) -> httpx.Response:
-    """Repeat ``send()`` until it answers ``status`` (the server's next poll), or fail."""
+def _wait_for_status(send: Callable[[], httpx.Response], status: int) -> httpx.Response:
+    """Repeat ``send()`` until it answers ``status`` (the server's next poll), or give up."""
     give_up = time.monotonic() + DEADLINE_S
     while True:
-        response: httpx.Response = send()  # type: ignore[operator]
+        response = send()
         if response.status_code == status or time.monotonic() > give_up:
             return response
         time.sleep(POLL_S / 5)
@@ -251,6 +258,62 @@ def test_last_use_reaches_the_registry_on_the_next_poll(
         time.sleep(POLL_S / 5)
     assert info.last_used_at is not None
     assert info.last_used_at >= info.created_at
+
+
+def test_admin_reload_rereads_the_tokens_at_once(
+    demo: Demo, registry: Registry, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    document = {"endpoints": [{"id": "cancer", "model": "breast_cancer@production"}]}
+    server = start_server(demo, _write(tmp_path, document), tmp_path, reload_s=0)  # no poll
+    admin = _bearer(tokens["admin"])
+    try:
+        late, _ = registry.tokens.create("auth-tests-late", "admin")
+        reload_url = f"{server.url}/admin/reload"
+        assert httpx.post(reload_url, headers=_bearer(late)).status_code == 401
+        assert httpx.post(reload_url, headers=admin).status_code == 200
+        assert httpx.post(reload_url, headers=_bearer(late)).status_code == 200
+        registry.tokens.revoke("auth-tests-late")
+        assert httpx.post(reload_url, headers=admin).status_code == 200
+        refused = httpx.post(reload_url, headers=_bearer(late))
+        assert refused.status_code == 401
+        assert refused.json()["error"] == f"the bearer token is unknown or revoked; {HOW_ADMIN}"
+    finally:
+        server.stop()
+
+
+def test_a_failed_token_refresh_keeps_the_tokens_loaded_and_their_use(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    store = Registry(url, str(tmp_path / "artifacts"))
+    token, _ = store.tokens.create("app", "predict")
+    cache = TokenCache(store.tokens)
+    cache.load()
+    guard = Guards(cache).predict
+    header = f"Bearer {token}".encode()
+    assert guard.check(header) is None  # noted as used
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE tokens RENAME TO tokens_away"))
+    asyncio.run(cache.refresh())
+    assert "token refresh failed; checking requests against the tokens loaded" in caplog.text
+    assert guard.check(header) is None
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE tokens_away RENAME TO tokens"))
+    engine.dispose()
+    asyncio.run(cache.refresh())
+    [info] = store.tokens.list_tokens()
+    assert info.last_used_at is not None
+    store.close()
+
+
+def test_the_bearer_header_is_read_as_fastapi_reads_it() -> None:
+    assert bearer_token(b"Bearer my_abc") == "my_abc"
+    assert bearer_token(b"bearer   my_abc  ") == "my_abc"
+    assert bearer_token(b"Basic my_abc") is None
+    assert bearer_token(b"Bearer") is None
+    assert bearer_token(b"Bearer ") is None
+    assert bearer_token(None) is None
 
 
 # -- the documents -----------------------------------------------------------------------------
