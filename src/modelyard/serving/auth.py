@@ -46,8 +46,8 @@ BEARER = HTTPBearer(
 _ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 _CHALLENGE = {
     "WWW-Authenticate": {
-        "description": 'the RFC 6750 challenge, e.g. Bearer realm="modelyard", '
-        'error="invalid_token"',
+        "description": 'the RFC 6750 challenge: Bearer realm="modelyard", with '
+        'error="invalid_token" (a bad token) or error="insufficient_scope" (a wrong role)',
         "schema": {"type": "string"},
     }
 }
