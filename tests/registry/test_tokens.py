@@ -6,6 +6,7 @@ Every test runs on a SQLite file and on a real PostgreSQL server (``registry_url
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -91,6 +92,34 @@ def test_a_live_name_cannot_be_taken_twice(registry: Registry) -> None:
     )
     with pytest.raises(ConflictError, match=expected):
         registry.tokens.create("ci", "predict")
+
+
+def test_racing_creations_of_one_name_leave_one_live_token(
+    registry: Registry, registry_url: str, artifacts: str
+) -> None:
+    racers = 4
+    start = threading.Barrier(racers)
+    created: list[str] = []
+    refused: list[str] = []
+
+    def create() -> None:
+        store = Registry(registry_url, artifacts)
+        start.wait()
+        try:
+            created.append(store.tokens.create("ci", "admin")[0])
+        except ConflictError as error:
+            refused.append(str(error))
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=create) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(created) == 1 and len(refused) == racers - 1
+    [active] = registry.tokens.active()
+    assert active.sha256 == token_sha256(created[0])
 
 
 def test_an_unknown_role_is_refused_naming_the_roles(registry: Registry) -> None:
