@@ -22,6 +22,7 @@ TABLES = {
     "aliases",
     "alias_events",
     "evaluations",
+    "tokens",
 }
 
 

@@ -82,6 +82,18 @@ def server(
 
 
 @pytest.fixture(scope="session")
+def admin_headers(demo: Demo) -> dict[str, str]:
+    """The header of an admin token in the demo's registry: admin routes need one.
+
+    Servers read tokens at start, so a server started after this fixture knows it.
+    """
+    registry = Registry(demo.registry_url, demo.artifacts)
+    token, _ = registry.tokens.create("serving-tests-admin", "admin")
+    registry.close()
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="session")
 def in_process(demo: Demo) -> Iterator[dict[str, Endpoint]]:
     """The same endpoints loaded in this process: what an unbatched call answers."""
     registry = Registry(demo.registry_url, demo.artifacts)

@@ -80,7 +80,7 @@ class Load:
 
 
 def test_admin_reload_switches_under_load_and_no_request_fails(
-    demo: Demo, registry: Registry, tmp_path: Path
+    demo: Demo, registry: Registry, tmp_path: Path, admin_headers: dict[str, str]
 ) -> None:
     registry.set_alias(MODEL, "production", 1, reason="test start")
     server = start_server(demo, _endpoints(tmp_path), tmp_path, reload_s=0)
@@ -89,14 +89,16 @@ def test_admin_reload_switches_under_load_and_no_request_fails(
             load.wait_for("1", 50)
             registry.set_alias(MODEL, "production", 2, reason="promote")
             switched_at = time.monotonic()
-            answer = httpx.post(f"{server.url}/admin/reload", timeout=60).json()
+            reload = httpx.post(f"{server.url}/admin/reload", headers=admin_headers, timeout=60)
+            answer = reload.json()
             answered_at = time.monotonic()
             load.wait_for("2", 50)
         assert answer == {"switched": [{"endpoint": "live", "from": "1", "to": "2"}]}
         assert {status for status, _, _ in load.results} == {200}
         assert all(v == "1" for _, v, started in load.results if started < switched_at)
         assert all(v == "2" for _, v, started in load.results if started > answered_at)
-        assert httpx.post(f"{server.url}/admin/reload").json() == {"switched": []}
+        again = httpx.post(f"{server.url}/admin/reload", headers=admin_headers)
+        assert again.json() == {"switched": []}
     finally:
         server.stop()
     assert '"message":"closed old version"' in server.log_text()

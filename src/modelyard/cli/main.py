@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from modelyard.cli import aliases, check, demo, evaluate, models, serve
+from modelyard.cli import aliases, check, demo, evaluate, models, serve, token
 from modelyard.cli.context import Settings, err_console
 from modelyard.core.errors import ModelyardError
 
@@ -48,6 +48,7 @@ def root(
 
 app.add_typer(models.app, name="models")
 app.add_typer(aliases.app, name="alias")
+app.add_typer(token.app, name="token")
 app.command("log")(models.log)
 app.command("lineage")(models.lineage)
 app.command("rollback")(aliases.rollback)

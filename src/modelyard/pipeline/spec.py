@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from modelyard.core.errors import ConfigError
 from modelyard.core.refs import ModelRef, check_name, parse_ref
@@ -82,6 +82,13 @@ class SingleTraffic(_Strict):
     strategy: Literal["single"] = "single"
 
 
+class Auth(_Strict):
+    """Who may call an endpoint's predict routes: anyone (``open``), or holders of a token of
+    role ``predict`` or ``admin`` (``required``). Admin routes always need an admin token."""
+
+    predict: Literal["open", "required"] = "open"
+
+
 class PipelineOverride(_Strict):
     """Stages that replace the manifest's; stages left out keep the manifest's."""
 
@@ -108,6 +115,9 @@ class EndpointSpec(_Strict):
     logging: Logging = Field(default_factory=Logging)
     traffic: SingleTraffic = Field(default_factory=SingleTraffic)
     pipeline: PipelineOverride | None = None
+    auth: Auth | None = Field(
+        default=None, description="overrides the file's top-level auth for this endpoint"
+    )
 
     @field_validator("id")
     @classmethod
@@ -134,7 +144,17 @@ class EndpointSpec(_Strict):
 class EndpointsFile(_Strict):
     """The whole ``endpoints.yaml``."""
 
+    auth: Auth = Field(default_factory=Auth, description="every endpoint's, unless it says")
     endpoints: list[EndpointSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _endpoints_inherit_auth(self) -> EndpointsFile:
+        """Give each endpoint without an ``auth`` of its own the file's, so an endpoint
+        carries its whole policy wherever it is served from."""
+        for spec in self.endpoints:
+            if spec.auth is None:
+                spec.auth = self.auth
+        return self
 
 
 def _as_value_error(check: Callable[[], T]) -> T:

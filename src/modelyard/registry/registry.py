@@ -24,6 +24,7 @@ from modelyard.registry import evaluations, tags
 from modelyard.registry.artifacts import ArtifactStore
 from modelyard.registry.database import Database, lock_model
 from modelyard.registry.schema import AliasRow, ModelRow, VersionRow, utcnow
+from modelyard.registry.tokens import TokenStore
 from modelyard.registry.types import AliasEvent, ModelSummary, ModelVersion
 from modelyard.registry.versions import (
     live_versions,
@@ -87,6 +88,11 @@ class Registry:
     def close(self) -> None:
         """Release database connections."""
         self._db.dispose()
+
+    @property
+    def tokens(self) -> TokenStore:
+        """The server's API tokens (admin, predict), kept as hashes in this database."""
+        return TokenStore(self._db, default_actor)
 
     # -- versions ---------------------------------------------------------------------------
 

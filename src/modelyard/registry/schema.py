@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -170,3 +171,36 @@ class EvaluationRow(Base):
     dataset_sha256: Mapped[str] = mapped_column(String(_DIGEST))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     result_json: Mapped[str] = mapped_column(Text)
+
+
+class TokenRow(Base):
+    """An API token of the server: who holds it, its role, and the sha256 of the secret.
+
+    The secret itself is never stored. ``lookup`` is the token's first characters after its
+    prefix, kept in clear so the server finds the row without trying every hash (it is
+    listed, so a user can tell tokens apart; the rest of the token stays secret). Revoking
+    sets ``revoked_at`` and keeps the row, so the list can say who had access and until when;
+    a name is unique among the tokens not revoked, so it can be reused after a revoke.
+    """
+
+    __tablename__ = "tokens"
+    __table_args__ = (
+        Index(
+            "uq_tokens_live_name",
+            "name",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(_NAME))
+    role: Mapped[str] = mapped_column(String(_NAME))
+    lookup: Mapped[str] = mapped_column(String(_NAME), unique=True)
+    sha256: Mapped[str] = mapped_column(String(_DIGEST))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(_NAME))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(_NAME))

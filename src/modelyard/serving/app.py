@@ -5,7 +5,8 @@ matched by string tests and answered by :mod:`modelyard.serving.flow`; everythin
 (health, metadata, ``/metrics``, ``/admin/reload``, ``/openapi.json``, ``/docs``) is a FastAPI
 route. Measured here (one worker, 64 connections): a raw ASGI constant answer 18,000
 requests/s, the same through a FastAPI route about a third of it; the router costs one
-``startswith`` per request.
+``startswith`` per request. Admin routes need an admin token, predict routes a token when
+their endpoint says so (:mod:`modelyard.serving.auth`).
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from modelyard.core.errors import ModelyardError
 from modelyard.pipeline import Endpoint
 from modelyard.registry import Registry
-from modelyard.serving import v2
+from modelyard.serving import auth, v2
 from modelyard.serving.asgi import Receive, RequestHeaders, Scope, Send, respond_error
 from modelyard.serving.errors import HttpError, unknown_endpoint
 from modelyard.serving.flow import handle
@@ -57,22 +58,31 @@ class Server:
         self.metrics = ServerMetrics()
         self._unrouted = self.metrics.for_endpoint("", "", "")
         self._executor = ThreadPoolExecutor(runner_threads, thread_name_prefix="runner")
+        self.tokens = auth.TokenCache(registry.tokens)
+        self.tokens.load()
+        guards = auth.Guards(self.tokens)
         self.table = EndpointTable(
             lambda endpoint: ServedEndpoint(
-                endpoint, self.metrics, self._executor, timeout_s=timeout_s
+                endpoint,
+                self.metrics,
+                self._executor,
+                timeout_s=timeout_s,
+                guard=guards.for_predict(endpoint.spec.auth),
             ),
             registry,
         )
         for endpoint in endpoints.values():
             self.table.add(endpoint)
         self._reload_interval_s = reload_interval_s
-        self.api = self._build_api()
+        self.api = self._build_api(guards.admin)
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
         watcher = None
         if self._reload_interval_s:
-            watcher = asyncio.create_task(self.table.watch(self._reload_interval_s))
+            watcher = asyncio.create_task(
+                self.table.watch(self._reload_interval_s, self.tokens.refresh)
+            )
         # Everything loaded so far (modules, models) lives as long as the server: freezing it
         # keeps the garbage collector from walking it again and again on the request path.
         gc.collect()
@@ -94,9 +104,14 @@ class Server:
             gc.set_threshold(*thresholds)
             log.info("stopped")
 
-    def _build_api(self) -> FastAPI:
+    def _build_api(self, admin: auth.Guard) -> FastAPI:
         api = FastAPI(title="modelyard", lifespan=self._lifespan)
         current = self.table.current
+        api.add_exception_handler(auth.AuthError, auth.refusal_response)
+        # Every admin and write route goes on this router: none can forget the token check.
+        admin_routes = APIRouter(
+            dependencies=[Depends(auth.requirement(admin))], responses=auth.RESPONSES
+        )
 
         @api.exception_handler(StarletteHTTPException)
         async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -111,8 +126,13 @@ class Server:
         async def metrics() -> Response:
             return Response(self.metrics.render(), media_type=CONTENT_TYPE)
 
-        @api.post("/admin/reload", tags=["operations"], summary="Switch to moved aliases now")
+        @admin_routes.post(
+            "/admin/reload",
+            tags=["operations"],
+            summary="Switch to moved aliases and re-read the tokens now",
+        )
         async def reload() -> Any:
+            await self.tokens.refresh()
             try:
                 return {"switched": await self.table.reload()}
             except ModelyardError as error:
@@ -120,6 +140,7 @@ class Server:
                 # versions already serving stay, and the caller learns why.
                 return JSONResponse({"error": f"reload failed: {error}"}, status_code=503)
 
+        api.include_router(admin_routes)
         v2.add_routes(api, current)
         api.openapi = openapi_builder(api, lambda: list(current.values()))  # type: ignore[method-assign]
         return api

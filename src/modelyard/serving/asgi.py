@@ -34,12 +34,13 @@ class ClientDisconnectedError(Exception):
 class RequestHeaders:
     """The headers the predict path reads, found in one pass over the scope."""
 
-    __slots__ = ("content_length", "content_type", "extra", "request_id")
+    __slots__ = ("authorization", "content_length", "content_type", "extra", "request_id")
 
     def __init__(self, scope: Scope, *, extra: bytes | None = None) -> None:
         self.content_type = b""
         self.content_length: int | None = None
         self.request_id: str | None = None
+        self.authorization: bytes | None = None
         self.extra: bytes | None = None
         for name, value in scope["headers"]:
             if name == b"content-type":
@@ -49,6 +50,8 @@ class RequestHeaders:
             elif name == b"x-request-id":
                 if 0 < len(value) <= _REQUEST_ID_MAX and value.isascii():
                     self.request_id = value.decode()
+            elif name == b"authorization":
+                self.authorization = value
             elif name == extra:
                 self.extra = value
         if self.request_id is None:

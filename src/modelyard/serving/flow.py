@@ -22,6 +22,7 @@ from modelyard.serving.asgi import (
     respond,
     respond_error,
 )
+from modelyard.serving.auth import refuse
 from modelyard.serving.errors import HttpError, from_exception
 from modelyard.serving.served import Answer, Job, ServedEndpoint
 from modelyard.serving.timing import server_timing
@@ -61,6 +62,13 @@ async def handle(
     started = time.perf_counter()
     request_id = headers.request_id
     assert request_id is not None
+    if served.guard is not None:
+        refused = served.guard.check(headers.authorization)
+        if refused is not None:  # before the batcher hears of the request
+            _log_error(refused, refused, served, request_id)
+            await refuse(send, refused, request_id)
+            served.metrics.request(refused.status, time.perf_counter() - started)
+            return
     served.enter()
     batcher = served.batcher
     batcher.arriving()

@@ -21,6 +21,7 @@ from modelyard.pipeline.dtypes import OIP
 from modelyard.pipeline.encoders.image import ImageEncoder
 from modelyard.pipeline.encoders.tabular import TabularEncoder
 from modelyard.pipeline.types import Encoder
+from modelyard.serving import auth
 from modelyard.serving.served import ServedEndpoint
 
 _JSON_TYPES: dict[str, dict[str, Any]] = {
@@ -226,6 +227,18 @@ def _infer_path(served: ServedEndpoint) -> dict[str, Any]:
     }
 
 
+def _mark_guarded(paths: dict[str, Any], served: Iterable[ServedEndpoint]) -> None:
+    """Mark the predict and infer operations of endpoints that need a token as such."""
+    for item in served:
+        if item.guard is None:
+            continue
+        v2_prefix = f"/v2/models/{item.id}/"
+        for path, methods in paths.items():
+            native = path == f"/endpoints/{item.id}/predict"
+            if native or (path.startswith(v2_prefix) and path.endswith("/infer")):
+                auth.secure(methods["post"])
+
+
 def openapi_builder(
     app: FastAPI, endpoints: Callable[[], Iterable[ServedEndpoint]]
 ) -> Callable[[], dict[str, Any]]:
@@ -246,6 +259,7 @@ def openapi_builder(
                 paths[f"/endpoints/{item.id}/predict"] = _predict_path(item)
                 paths[f"/v2/models/{item.id}/infer"] = _infer_path(item)
                 paths[f"/v2/models/{item.id}/versions/{item.version}/infer"] = _infer_path(item)
+            _mark_guarded(paths, served)
             document.setdefault("components", {}).setdefault("schemas", {})["Error"] = _ERROR
             cache[key] = document
         return cache[key]

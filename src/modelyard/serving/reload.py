@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from modelyard.pipeline import Endpoint
@@ -75,10 +75,13 @@ class EndpointTable:
         await asyncio.to_thread(old.endpoint.close)
         log.info("closed old version", extra={"endpoint": old.id, "version": old.version})
 
-    async def watch(self, interval_s: float) -> None:
-        """Check for alias moves every ``interval_s`` seconds until cancelled."""
+    async def watch(self, interval_s: float, *also: Callable[[], Awaitable[None]]) -> None:
+        """Check for alias moves every ``interval_s`` seconds until cancelled; run each of
+        ``also`` (e.g. a token refresh, which handles its own failures) on the same poll."""
         while True:
             await asyncio.sleep(interval_s)
+            for poll in also:
+                await poll()
             try:
                 await self.reload()
             except Exception:

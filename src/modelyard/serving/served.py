@@ -19,6 +19,7 @@ from modelyard.pipeline.encoders.tensor import TensorArgs, TensorEncoder
 from modelyard.pipeline.pipeline import concat_batches
 from modelyard.pipeline.runners.local import PackageRunner
 from modelyard.pipeline.types import Arrays, Batch
+from modelyard.serving.auth import Guard
 from modelyard.serving.metrics import EndpointMetrics, ServerMetrics
 from modelyard.serving.timing import batch_part
 
@@ -47,8 +48,11 @@ class ServedEndpoint:
         executor: Executor,
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        guard: Guard | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self.guard = guard
+        """Who may call the predict routes; ``None``: anyone."""
         self.id = endpoint.id
         self.pipeline = endpoint.pipeline
         self.model_name = endpoint.model.name
