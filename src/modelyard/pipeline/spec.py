@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from modelyard.core.errors import ConfigError
 from modelyard.core.refs import ModelRef, check_name, parse_ref
 from modelyard.package.manifest import ComponentSpec
-from modelyard.pipeline.types import Resources
+from modelyard.pipeline.types import MAX_IMAGE_PIXELS, Resources
 
 T = TypeVar("T")
 
@@ -37,10 +37,11 @@ class RunnerResources(_Strict):
         default=None, description="ONNX Runtime execution providers"
     )
 
-    def as_resources(self) -> Resources:
-        """The runner-facing value."""
+    def as_resources(self, limits: Limits | None = None) -> Resources:
+        """The pipeline-facing value, with the image size limit of ``limits``."""
         providers = tuple(self.providers) if self.providers is not None else None
-        return Resources(threads=self.threads, providers=providers)
+        pixels = limits.max_image_pixels if limits is not None else MAX_IMAGE_PIXELS
+        return Resources(threads=self.threads, providers=providers, max_image_pixels=pixels)
 
 
 class Batching(_Strict):
@@ -51,10 +52,15 @@ class Batching(_Strict):
 
 
 class Limits(_Strict):
-    """Request limits enforced before any decoding."""
+    """Request limits enforced before any decoding.
+
+    ``max_image_pixels`` is checked against the size an image declares in its header, before
+    a pixel is decoded: a 67-byte PNG may declare 100000x100000 pixels (30 GB decoded).
+    """
 
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     max_instances: int = Field(default=1024, ge=1)
+    max_image_pixels: int = Field(default=MAX_IMAGE_PIXELS, ge=1)
 
 
 class Validation(_Strict):
