@@ -45,10 +45,17 @@ class RunnerResources(_Strict):
 
 
 class Batching(_Strict):
-    """Adaptive micro-batching: wait at most ``max_wait_ms`` to fill ``max_batch_size`` rows."""
+    """Adaptive micro-batching: wait at most ``max_wait_ms`` to fill ``max_batch_size`` rows.
+
+    ``max_concurrent_batches`` batches of one endpoint may run at once. Two by default: a
+    batch that takes long (a slow remote runner, one huge request) leaves a lane for the
+    requests behind it instead of making them all time out; more lanes cut the queue into
+    smaller batches, and the server's runner pool (4 threads) is shared by every endpoint.
+    """
 
     max_batch_size: int = Field(default=32, ge=1)
     max_wait_ms: float = Field(default=2.0, ge=0)
+    max_concurrent_batches: int = Field(default=2, ge=1)
 
 
 class Limits(_Strict):

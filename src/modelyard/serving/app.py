@@ -33,7 +33,7 @@ from modelyard.serving.metrics import CONTENT_TYPE, ServerMetrics
 from modelyard.serving.openapi import openapi_builder
 from modelyard.serving.predict_route import NativeCodec
 from modelyard.serving.reload import EndpointTable
-from modelyard.serving.served import DEFAULT_TIMEOUT_S, ServedEndpoint
+from modelyard.serving.served import DEFAULT_BODY_TIMEOUT_S, DEFAULT_TIMEOUT_S, ServedEndpoint
 
 log = logging.getLogger("modelyard.serving")
 
@@ -52,6 +52,7 @@ class Server:
         *,
         reload_interval_s: float | None = 5.0,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
         runner_threads: int = 4,
     ) -> None:
         self.metrics = ServerMetrics()
@@ -59,7 +60,11 @@ class Server:
         self._executor = ThreadPoolExecutor(runner_threads, thread_name_prefix="runner")
         self.table = EndpointTable(
             lambda endpoint: ServedEndpoint(
-                endpoint, self.metrics, self._executor, timeout_s=timeout_s
+                endpoint,
+                self.metrics,
+                self._executor,
+                timeout_s=timeout_s,
+                body_timeout_s=body_timeout_s,
             ),
             registry,
         )
