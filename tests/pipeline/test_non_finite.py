@@ -244,3 +244,11 @@ def test_an_infinite_regression_value_is_an_error(diabetes_package, diabetes):
     with pytest.raises(NonFiniteOutputError) as caught:
         pipeline.predict({"instances": [record]})
     assert caught.value.problems[0]["got"] == "NaN or infinity in output 'value'"
+
+
+def test_numbers_near_float32s_largest_are_still_taken(bc_package, breast_cancer):
+    pipeline = Pipeline.from_package(bc_package)
+    record = _record(breast_cancer, **{"mean area": 3.4e38, "worst area": 3.4e38})
+    feeds = pipeline.encode({"instances": [record]}).feeds["input"]
+    assert np.isfinite(feeds).all()
+    assert feeds[0, 3] == np.float32(3.4e38)

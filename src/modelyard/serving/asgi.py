@@ -121,7 +121,26 @@ async def read_body(
         raise too_large(declared, limit)
     task = deadlines.start()
     try:
-        return await _read(receive, limit)
+        message = await receive()
+        body: bytes = message.get("body", b"")
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnectedError
+        if not message.get("more_body", False):
+            if len(body) > limit:
+                raise too_large(len(body), limit)
+            return body
+        chunks = [body]
+        size = len(body)
+        while message.get("more_body", False):
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnectedError
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise too_large(size, limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
     except asyncio.CancelledError:
         if not deadlines.expired(task):
             raise
@@ -129,29 +148,6 @@ async def read_body(
         raise body_timeout(deadlines.timeout_s) from None
     finally:
         deadlines.stop(task)
-
-
-async def _read(receive: Receive, limit: int) -> bytes:
-    message = await receive()
-    body: bytes = message.get("body", b"")
-    if message["type"] == "http.disconnect":
-        raise ClientDisconnectedError
-    if not message.get("more_body", False):
-        if len(body) > limit:
-            raise too_large(len(body), limit)
-        return body
-    chunks = [body]
-    size = len(body)
-    while message.get("more_body", False):
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnectedError
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise too_large(size, limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
