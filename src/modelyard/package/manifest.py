@@ -35,8 +35,8 @@ class TensorSpec(_Strict):
 class ColumnSpec(_Strict):
     """One user-facing tabular feature: its name and the dtype requests must coerce to.
 
-    ``missing`` is true when the training data had missing values in this column: a request
-    may then send ``null`` for it, which reaches the model as NaN. Packages written before
+    ``missing`` is true when the training data had missing values in this (float) column: a
+    request may then send ``null`` for it, which reaches the model as NaN. Packages written before
     the field existed read as ``false``: no missing value accepted.
     """
 

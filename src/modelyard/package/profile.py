@@ -33,6 +33,7 @@ QUANTILES = {
     "p99": 0.99,
 }
 HISTOGRAM_BINS = 10
+_FLOATS = ("float32", "float64")
 TOP_CATEGORIES = 20
 
 
@@ -92,7 +93,8 @@ def profile_data(data: Any) -> DataProfile:
 
 
 def mark_missing(signature: Signature, profile: DataProfile) -> Signature:
-    """``signature`` with ``missing: true`` on every column the training data left missing.
+    """``signature`` with ``missing: true`` on every float column the training data left
+    missing (NaN is how a float tensor says "missing"; other dtypes have no such value).
 
     Only a profile of training data counts (a few sample rows say nothing about what the
     model was trained to accept). Features are matched by name, or by position when the
@@ -106,7 +108,9 @@ def mark_missing(signature: Signature, profile: DataProfile) -> Signature:
     if not rates.keys() & set(names) and list(rates) == positional:
         rates = dict(zip(names, rates.values(), strict=True))
     columns = [
-        column.model_copy(update={"missing": rates.get(column.name, 0.0) > 0})
+        column.model_copy(update={"missing": True})
+        if column.dtype in _FLOATS and rates.get(column.name, 0.0) > 0
+        else column
         for column in signature.columns
     ]
     return signature.model_copy(update={"columns": columns})
