@@ -69,9 +69,13 @@ def surely_finite(array: np.ndarray) -> bool:
     A sum is NaN or infinite whenever one of its terms is, so a finite sum proves every term
     finite; it costs about half of ``np.isfinite(array).all()``. An infinite sum of finite
     terms (values near the dtype's largest) answers ``False`` wrongly: callers then check
-    value by value, on their slow path.
+    value by value, on their slow path. Such a sum makes numpy warn about the overflow, which
+    becomes an error where warnings are set to raise: that too answers ``False``.
     """
-    return math.isfinite(_SUM(array, None))
+    try:
+        return math.isfinite(_SUM(array, None))
+    except (RuntimeWarning, FloatingPointError):
+        return False
 
 
 def oip_datatype(array: np.ndarray) -> str:
