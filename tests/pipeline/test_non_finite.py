@@ -21,9 +21,11 @@ from sklearn.pipeline import make_pipeline
 from modelyard.core.errors import PayloadError
 from modelyard.package.builder import build_package
 from modelyard.package.io import read_manifest
-from modelyard.package.manifest import ColumnSpec
+from modelyard.package.manifest import ColumnSpec, Signature, TensorSpec
 from modelyard.pipeline import Endpoint, Pipeline
+from modelyard.pipeline.encoders.tabular import TabularArgs, TabularEncoder
 from modelyard.pipeline.formatters import NonFiniteOutputError
+from modelyard.pipeline.types import Context
 
 HOLED = "mean radius"  # the column the training data leaves missing now and then
 
@@ -198,10 +200,20 @@ def test_a_frame_with_holes_or_overflows_is_refused_by_column(bc_package, breast
     ]
 
 
-def test_integer_columns_refuse_what_does_not_fit_their_dtype():
-    from test_tabular import _mixed_encoder
+def _one_input_per_column(*columns: ColumnSpec) -> TabularEncoder:
+    """An encoder for a model with one ``[None, 1]`` input per column (a ColumnTransformer)."""
+    signature = Signature(
+        inputs=[TensorSpec(name=c.name, dtype=c.dtype, shape=[None, 1]) for c in columns],
+        outputs=[TensorSpec(name="label", dtype="int64", shape=[None])],
+        columns=list(columns),
+    )
+    return TabularEncoder(TabularArgs(), Context(signature=signature, name="columns"))
 
-    encoder = _mixed_encoder()
+
+def test_integer_columns_refuse_what_does_not_fit_their_dtype():
+    encoder = _one_input_per_column(
+        ColumnSpec(name="age", dtype="int64"), ColumnSpec(name="city", dtype="string")
+    )
     bad = [2**63, -(2**63) - 1, 1e300, 2.0**63, None]
     with pytest.raises(PayloadError) as caught:
         encoder.encode([{"age": value, "city": "x"} for value in bad])
@@ -255,3 +267,25 @@ def test_numbers_near_float32s_largest_are_still_taken(bc_package, breast_cancer
     feeds = pipeline.encode({"instances": [record]}).feeds["input"]
     assert np.isfinite(feeds).all()
     assert feeds[0, 3] == np.float32(3.4e38)
+
+
+def test_one_input_per_column_is_checked_the_same_way():
+    encoder = _one_input_per_column(
+        ColumnSpec(name="a", dtype="float32"), ColumnSpec(name="b", dtype="float64", missing=True)
+    )
+    feeds = encoder.encode([{"a": 1.5, "b": None}, {"a": 2.0, "b": 1e300}]).feeds
+    assert np.isnan(feeds["b"][0, 0]) and feeds["b"][1, 0] == 1e300
+    with pytest.raises(PayloadError) as caught:
+        encoder.encode([{"a": 1e300, "b": 1.0}, {"a": None, "b": None}])
+    assert caught.value.problems == [
+        {
+            "pointer": "/0/a",
+            "expected": "number within float32's range (±3.4e+38)",
+            "got": "number out of that range",
+        },
+        {
+            "pointer": "/1/a",
+            "expected": "number (the training data had no missing values in this column)",
+            "got": "null",
+        },
+    ]

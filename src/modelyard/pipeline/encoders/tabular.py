@@ -53,6 +53,13 @@ _INT_TYPECODES = {"int32": "i", "int64": "q"}
 _ADOPT_EVERY = 1024
 
 
+def _quiet_overflow() -> np.errstate:
+    """The checked paths' numpy context: a number past float32 becomes infinity quietly when
+    cast, and ``_unfit`` then names it (numpy would otherwise warn, or raise where warnings
+    are errors)."""
+    return np.errstate(over="ignore")
+
+
 class TabularArgs(ComponentArgs):
     """``unknown_fields``: what to do with record keys that are not columns."""
 
@@ -177,17 +184,18 @@ class TabularEncoder:
         grid = self._grid(instances, prefix)
         problems: list[Problem] = []
         columns: dict[str, np.ndarray] = {}
-        for j, column in enumerate(self._columns):
-            coerced = coerce_column([row[j] for row in grid], column.dtype)
-            if isinstance(coerced, list):
-                problems.extend(
-                    self._value_problem(instances, prefix, i, j, grid[i][j]) for i in coerced
-                )
-            else:
-                columns[column.name] = coerced
-        if problems:
-            raise PayloadError(problems)
-        feeds = self._feeds(columns)
+        with _quiet_overflow():
+            for j, column in enumerate(self._columns):
+                coerced = coerce_column([row[j] for row in grid], column.dtype)
+                if isinstance(coerced, list):
+                    problems.extend(
+                        self._value_problem(instances, prefix, i, j, grid[i][j]) for i in coerced
+                    )
+                else:
+                    columns[column.name] = coerced
+            if problems:
+                raise PayloadError(problems)
+            feeds = self._feeds(columns)
         unfit = self._unfit(feeds)
         if unfit:
             raise PayloadError(
@@ -199,26 +207,27 @@ class TabularEncoder:
         """The same tensors from a DataFrame holding (at least) the signature's columns."""
         problems: list[Problem] = []
         columns: dict[str, np.ndarray] = {}
-        for column in self._columns:
-            if column.name not in frame.columns:
-                problems.append(
-                    problem(pointer(column.name), JSON_EXPECTED[column.dtype], "missing column")
-                )
-                continue
-            coerced = coerce_column(frame[column.name].to_numpy(), column.dtype)
-            if isinstance(coerced, list):
-                problems.append(
-                    problem(
-                        pointer(column.name),
-                        f"column of {JSON_EXPECTED[column.dtype]}",
-                        f"{len(coerced)} values that do not fit (dtype {frame[column.name].dtype})",
+        with _quiet_overflow():
+            for column in self._columns:
+                if column.name not in frame.columns:
+                    expected = JSON_EXPECTED[column.dtype]
+                    problems.append(problem(pointer(column.name), expected, "missing column"))
+                    continue
+                coerced = coerce_column(frame[column.name].to_numpy(), column.dtype)
+                if isinstance(coerced, list):
+                    dtype = frame[column.name].dtype
+                    problems.append(
+                        problem(
+                            pointer(column.name),
+                            f"column of {JSON_EXPECTED[column.dtype]}",
+                            f"{len(coerced)} values that do not fit (dtype {dtype})",
+                        )
                     )
-                )
-            else:
-                columns[column.name] = coerced
-        if problems:
-            raise PayloadError(problems)
-        feeds = self._feeds(columns)
+                else:
+                    columns[column.name] = coerced
+            if problems:
+                raise PayloadError(problems)
+            feeds = self._feeds(columns)
         unfit = self._unfit(feeds)
         for j in sorted({j for _, j, _ in unfit}):
             nulls = sum(null for _, k, null in unfit if k == j)
@@ -359,13 +368,10 @@ class TabularEncoder:
             self._row_of = operator.itemgetter(*(keys.get(name, name) for name in self._names))
 
     def _feeds(self, columns: dict[str, np.ndarray]) -> Arrays:
-        # A float64 value past float32 becomes infinity here, which _unfit then names.
-        with np.errstate(over="ignore"):
-            if self._stacked is not None:
-                stacked = np.column_stack([columns[name] for name in self._names])
-                return {self._stacked.name: stacked.astype(NUMPY[self._stacked.dtype], copy=False)}
-            inputs = self._inputs
-            return {
-                name: columns[name].reshape(-1, 1).astype(NUMPY[inputs[name].dtype], copy=False)
-                for name in self._names
-            }
+        if self._stacked is not None:
+            stacked = np.column_stack([columns[name] for name in self._names])
+            return {self._stacked.name: stacked.astype(NUMPY[self._stacked.dtype], copy=False)}
+        return {
+            name: columns[name].reshape(-1, 1).astype(NUMPY[self._inputs[name].dtype], copy=False)
+            for name in self._names
+        }
