@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -289,3 +291,53 @@ def test_one_input_per_column_is_checked_the_same_way():
             "got": "null",
         },
     ]
+
+
+_ANY_NUMBER = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.floats(-1e6, 1e6, width=32),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_ANY_NUMBER, _ANY_NUMBER, _ANY_NUMBER), min_size=1, max_size=6))
+def test_any_json_numbers_give_finite_tensors_or_named_fields(rows):
+    """Whatever numbers come, the answer is tensors the model can take (NaN only where a
+    column may be missing) or a payload error; never an exception of another kind."""
+    encoder = _one_input_per_column(
+        ColumnSpec(name="f", dtype="float32"),
+        ColumnSpec(name="m", dtype="float32", missing=True),
+        ColumnSpec(name="i", dtype="int64"),
+    )
+    stacked = TabularEncoder(
+        TabularArgs(),
+        Context(
+            signature=Signature(
+                inputs=[TensorSpec(name="x", dtype="float32", shape=[None, 2])],
+                outputs=[TensorSpec(name="label", dtype="int64", shape=[None])],
+                columns=[
+                    ColumnSpec(name="f", dtype="float32"),
+                    ColumnSpec(name="m", dtype="float64", missing=True),
+                ],
+            ),
+            name="stacked",
+        ),
+    )
+    for encode, payload in (
+        (encoder.encode, [{"f": f, "m": m, "i": i} for f, m, i in rows]),
+        (stacked.encode, [[f, m] for f, m, _ in rows]),
+    ):
+        try:
+            feeds = encode(payload).feeds
+        except PayloadError as error:
+            assert all(p["pointer"].startswith("/") for p in error.problems)
+            continue
+        for name, array in feeds.items():
+            if array.dtype.kind == "f":
+                allowed_nan = np.isnan(array) & (name == "m" or name == "x")
+                assert (np.isfinite(array) | allowed_nan).all()
+        if "x" in feeds:
+            assert np.isfinite(feeds["x"][:, 0]).all()
