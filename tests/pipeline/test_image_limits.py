@@ -8,10 +8,12 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from pydantic import ValidationError
 
 from hostile_images import blank_png, declared_png
 from modelyard.core.errors import PayloadError
 from modelyard.pipeline import Pipeline
+from modelyard.pipeline.spec import Limits
 from modelyard.pipeline.types import MAX_IMAGE_PIXELS, Resources
 
 EXPECTED = 'PNG or JPEG image (bytes, base64 string or {"b64": ...})'
@@ -122,3 +124,10 @@ def test_palette_and_cmyk_images_are_converted(digits, digit_images):
     )
     cmyk = _saved(gray.convert("CMYK"), "JPEG", quality=100)
     assert digits.encode([cmyk]).feeds["input"].shape == (1, 64)
+
+
+def test_the_limit_cannot_promise_more_than_pillow_decodes():
+    largest = 2 * Image.MAX_IMAGE_PIXELS
+    assert Limits(max_image_pixels=largest).max_image_pixels == largest
+    with pytest.raises(ValidationError, match="less than or equal to 178956970"):
+        Limits(max_image_pixels=largest + 1)

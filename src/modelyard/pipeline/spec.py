@@ -58,16 +58,20 @@ class Batching(_Strict):
     max_concurrent_batches: int = Field(default=2, ge=1)
 
 
+_PILLOW_REFUSES_ABOVE = 2 * 89_478_485  # Pillow's DecompressionBombError threshold
+
+
 class Limits(_Strict):
     """Request limits enforced before any decoding.
 
     ``max_image_pixels`` is checked against the size an image declares in its header, before
-    a pixel is decoded: a 67-byte PNG may declare 100000x100000 pixels (30 GB decoded).
+    a pixel is decoded: a 67-byte PNG may declare 100000x100000 pixels (30 GB decoded). It
+    cannot go past Pillow's own refusal, twice ``PIL.Image.MAX_IMAGE_PIXELS``.
     """
 
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     max_instances: int = Field(default=1024, ge=1)
-    max_image_pixels: int = Field(default=MAX_IMAGE_PIXELS, ge=1)
+    max_image_pixels: int = Field(default=MAX_IMAGE_PIXELS, ge=1, le=_PILLOW_REFUSES_ABOVE)
 
 
 class Validation(_Strict):
