@@ -87,7 +87,7 @@ def _accepts(value: Any, dtype: str) -> bool:
     """Whether one JSON value may be coerced to ``dtype`` (the slow path's rule).
 
     ``null`` passes here in float columns; whether the column may be missing is judged on
-    the finished tensor (:meth:`TabularEncoder._finite`), with the overflows.
+    the finished tensor (:meth:`TabularEncoder._unfit`), with the overflows.
     """
     if dtype in ("float32", "float64"):
         return value is None or isinstance(value, (int, float))
@@ -318,16 +318,21 @@ class TabularEncoder:
     def _unfit_problem(
         self, instances: list[Any], prefix: tuple[str, ...], i: int, j: int, null: bool
     ) -> Problem:
-        key: str | int = self._names[j] if isinstance(instances[i], dict) else j
         got = "null" if null else "number out of that range"
-        return problem(pointer(*prefix, i, key), self._unfit_expected(j, null=null), got)
+        return problem(
+            self._where(instances, prefix, i, j), self._unfit_expected(j, null=null), got
+        )
+
+    def _where(self, instances: list[Any], prefix: tuple[str, ...], i: int, j: int) -> str:
+        """The pointer to column ``j`` of instance ``i``, by name in a record, else position."""
+        key: str | int = self._names[j] if isinstance(instances[i], dict) else j
+        return pointer(*prefix, i, key)
 
     def _value_problem(
         self, instances: list[Any], prefix: tuple[str, ...], i: int, j: int, value: Any
     ) -> Problem:
-        column = self._columns[j]
-        key: str | int = column.name if isinstance(instances[i], dict) else j
-        return problem(pointer(*prefix, i, key), JSON_EXPECTED[column.dtype], json_type(value))
+        where = self._where(instances, prefix, i, j)
+        return problem(where, JSON_EXPECTED[self._columns[j].dtype], json_type(value))
 
     def _fast_matrix(self, instances: list[Any], typecode: str) -> np.ndarray | None:
         """Well-formed all-numeric instances as one array of the input's dtype, or ``None``
