@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -58,24 +57,6 @@ JSON_EXPECTED = {
     "string": "string",
 }
 """How a JSON client should write a value of each signature dtype."""
-
-
-_SUM = np.add.reduce
-
-
-def surely_finite(array: np.ndarray) -> bool:
-    """Whether a float array is certainly free of NaN and infinity, in one reduction.
-
-    A sum is NaN or infinite whenever one of its terms is, so a finite sum proves every term
-    finite; it costs about half of ``np.isfinite(array).all()``. An infinite sum of finite
-    terms (values near the dtype's largest) answers ``False`` wrongly: callers then check
-    value by value, on their slow path. Such a sum makes numpy warn about the overflow, which
-    becomes an error where warnings are set to raise: that too answers ``False``.
-    """
-    try:
-        return math.isfinite(_SUM(array, None))
-    except (RuntimeWarning, FloatingPointError):
-        return False
 
 
 def oip_datatype(array: np.ndarray) -> str:

@@ -5,7 +5,7 @@ They convert whole arrays with ``tolist()`` once and zip the rows, which is what
 
 A NaN or an infinity in what they are about to write would leave as ``null`` (or not as JSON
 at all) in an answer that looks successful. Every float array they write is therefore checked
-first, one sum per array and batch (``surely_finite``), and a non-finite value raises
+first, one ``isfinite`` per array and batch, and a non-finite value raises
 :class:`NonFiniteOutputError` naming the output and the row.
 """
 
@@ -18,7 +18,6 @@ import numpy as np
 
 from modelyard.core.errors import PayloadError
 from modelyard.pipeline.components import ComponentArgs, NoArgs
-from modelyard.pipeline.dtypes import surely_finite
 from modelyard.pipeline.encoders.payload import pointer, problem
 from modelyard.pipeline.postprocess import TOP_LABELS, TOP_SCORES
 from modelyard.pipeline.types import LABEL, PROBABILITIES, SCORE, VALUE, Arrays, Context
@@ -58,11 +57,10 @@ def require_finite(outputs: Arrays, keys: Iterable[str]) -> None:
     """Raise :class:`NonFiniteOutputError` if a float array under ``keys`` is not all finite."""
     for key in keys:
         array = outputs.get(key)
-        if array is None or array.dtype.kind not in "fc" or surely_finite(array):
+        if array is None or array.dtype.kind not in "fc" or np.isfinite(array).all():
             continue
         bad = ~np.isfinite(array).reshape(len(array), -1).all(axis=1)
-        if bad.any():
-            raise NonFiniteOutputError(key, np.nonzero(bad)[0].tolist())
+        raise NonFiniteOutputError(key, np.nonzero(bad)[0].tolist())
 
 
 _CLASSIFICATION_KEYS = (PROBABILITIES, SCORE, LABEL, TOP_SCORES)
