@@ -182,6 +182,7 @@ def test_mixed_type_column_transformer_gets_one_input_per_column(breast_cancer, 
         "name": "size",
         "dtype": "string",
         "categorical": True,
+        "missing": False,
     }
     np.testing.assert_array_equal(loaded.predict(X_test), model.predict(X_test))
     records = X_test.head(3).to_dict(orient="records")

@@ -126,9 +126,15 @@ def test_unknown_fields_are_refused_when_asked():
     ]
 
 
-def test_null_in_a_float_column_becomes_nan(bc, breast_cancer):
+def test_null_in_a_float_column_marked_missing_becomes_nan(bc, breast_cancer):
+    signature = bc.manifest.signature
+    columns = [c.model_copy(update={"missing": c.name == "mean radius"}) for c in signature.columns]
+    context = Context(signature=signature.model_copy(update={"columns": columns}), name="bc")
+    encoder = TabularEncoder(TabularArgs(), context)
     record = {**breast_cancer.X_test.iloc[0].to_dict(), "mean radius": None}
-    assert np.isnan(bc.encode([record]).feeds["input"][0, 0])
+    assert np.isnan(encoder.encode([record]).feeds["input"][0, 0])
+    with pytest.raises(PayloadError):
+        bc.encode([record])  # the same record where training had no missing values
 
 
 def test_frame_missing_a_column_names_it(bc, breast_cancer):

@@ -43,15 +43,25 @@ class RunningServer:
 
 
 def start_server(
-    demo: Demo, endpoints_file: Path, workdir: Path, *, timeout_s: float = 30, reload_s: float = 0
+    demo: Demo,
+    endpoints_file: Path,
+    workdir: Path,
+    *,
+    timeout_s: float = 30,
+    reload_s: float = 0,
+    **options: float,
 ) -> RunningServer:
-    """Run ``modelyard.serving.server.run`` in a child process; return once it is ready."""
+    """Run ``modelyard.serving.server.run`` in a child process; return once it is ready.
+
+    ``options`` are further keyword arguments of ``run`` (e.g. ``body_timeout_s``)."""
     port = free_port()
     log = workdir / f"server-{port}.log"
+    extra = "".join(f", {name}={value!r}" for name, value in options.items())
     code = (
         "from modelyard.serving.server import run; "
         f"run({str(endpoints_file)!r}, port={port}, registry={demo.registry_url!r}, "
-        f"artifacts={demo.artifacts!r}, reload_interval_s={reload_s}, timeout_s={timeout_s})"
+        f"artifacts={demo.artifacts!r}, reload_interval_s={reload_s}, timeout_s={timeout_s}"
+        f"{extra})"
     )
     env = {**os.environ, "MODELYARD_HOME": str(workdir)}
     with log.open("wb") as out:

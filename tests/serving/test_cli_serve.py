@@ -20,7 +20,8 @@ def _app() -> typer.Typer:
 def test_help_lists_host_port_and_workers() -> None:
     result = CliRunner().invoke(_app(), ["--help"])
     assert result.exit_code == 0
-    for option in ("--host", "--port", "--workers", "--registry", "--reload-interval"):
+    for option in ("--host", "--port", "--workers", "--registry", "--reload-interval",
+                   "--body-timeout", "--keep-alive-timeout"):  # fmt: skip
         assert option in result.output
 
 

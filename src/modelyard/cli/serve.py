@@ -24,6 +24,12 @@ def serve(
     timeout: float = typer.Option(
         30.0, "--timeout", min=0.001, help="Seconds a request may wait for the model (else 504)."
     ),
+    body_timeout: float = typer.Option(
+        30.0, "--body-timeout", min=0.001, help="Seconds to receive a request body (else 408)."
+    ),
+    keep_alive_timeout: int = typer.Option(
+        5, "--keep-alive-timeout", min=1, help="Seconds an idle connection is kept open."
+    ),
 ) -> None:
     """Serve the endpoints of ENDPOINTS_FILE over HTTP (native JSON, images, and V2)."""
     from modelyard.serving.server import run  # the server stack loads only to serve
@@ -38,4 +44,6 @@ def serve(
         artifacts=settings.artifacts,
         reload_interval_s=reload_interval,
         timeout_s=timeout,
+        body_timeout_s=body_timeout,
+        keep_alive_s=keep_alive_timeout,
     )

@@ -37,7 +37,7 @@ from modelyard.package.manifest import (
 )
 from modelyard.package.metrics import score_test_set
 from modelyard.package.parity import prove_output_parity, prove_parity
-from modelyard.package.profile import profile_data
+from modelyard.package.profile import mark_missing, profile_data
 from modelyard.package.requirements import capture_requirements
 from modelyard.package.signature import to_feeds
 from modelyard.package.task import check_probabilities, declared_task, with_task
@@ -225,6 +225,8 @@ def build_package(
     prepared = fmt.prepare(model, sample)
     task = declared_task(prepared.signature, spec)
     signature = with_task(prepared.signature, task, train) if task else prepared.signature
+    profile = _profile(train, sample)
+    signature = mark_missing(signature, profile)
     try:
         fmt.save(prepared.artifact, folder / fmt.model_file)
         packaged = _reopened(fmt, prepared, signature, folder, name, lineage)
@@ -237,7 +239,7 @@ def build_package(
                 "pipeline": default_pipeline(signature, spec),
                 "requirements": capture_requirements(fmt.requirements),
                 "parity": parity,
-                "profile": _profile(train, sample),
+                "profile": profile,
                 "metrics": score_test_set(packaged, test) if test is not None else None,
                 "tags": labels,
                 "extra": prepared.extra,

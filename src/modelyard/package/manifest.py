@@ -33,11 +33,17 @@ class TensorSpec(_Strict):
 
 
 class ColumnSpec(_Strict):
-    """One user-facing tabular feature: its name and the dtype requests must coerce to."""
+    """One user-facing tabular feature: its name and the dtype requests must coerce to.
+
+    ``missing`` is true when the training data had missing values in this (float) column: a
+    request may then send ``null`` for it, which reaches the model as NaN. Packages written before
+    the field existed read as ``false``: no missing value accepted.
+    """
 
     name: str
     dtype: DType
     categorical: bool = False
+    missing: bool = False
 
 
 class Signature(_Strict):

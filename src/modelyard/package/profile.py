@@ -2,7 +2,9 @@
 
 Monitoring validates inputs and measures drift against it, so it keeps what those need:
 quantiles and a 10-bin histogram for numbers, the most frequent values for categories.
-Statistics skip missing values; ``missing_rate`` counts them.
+Statistics skip missing values; ``missing_rate`` counts them. A column whose training data
+had missing values is marked ``missing`` in the signature (:func:`mark_missing`): requests may
+leave it ``null`` there, and only there.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from modelyard.core.hashing import as_frame
-from modelyard.package.manifest import CategoryProfile, DataProfile, FeatureProfile, NumericProfile
+from modelyard.package.manifest import (
+    CategoryProfile,
+    DataProfile,
+    FeatureProfile,
+    NumericProfile,
+    Signature,
+)
 
 QUANTILES = {
     "p01": 0.01,
@@ -25,6 +33,7 @@ QUANTILES = {
     "p99": 0.99,
 }
 HISTOGRAM_BINS = 10
+_FLOATS = ("float32", "float64")
 TOP_CATEGORIES = 20
 
 
@@ -81,3 +90,27 @@ def profile_data(data: Any) -> DataProfile:
         rows=len(frame),
         features=[feature_profile(str(name), frame[name]) for name in frame.columns],
     )
+
+
+def mark_missing(signature: Signature, profile: DataProfile) -> Signature:
+    """``signature`` with ``missing: true`` on every float column the training data left
+    missing (NaN is how a float tensor says "missing"; other dtypes have no such value).
+
+    Only a profile of training data counts (a few sample rows say nothing about what the
+    model was trained to accept). Features are matched by name, or by position when the
+    training data was an unnamed array (its profile names the features ``0``, ``1``, ...).
+    """
+    if profile.source != "train" or not signature.columns:
+        return signature
+    rates = {feature.name: feature.missing_rate for feature in profile.features}
+    names = [column.name for column in signature.columns]
+    positional = [str(i) for i in range(len(names))]
+    if not rates.keys() & set(names) and list(rates) == positional:
+        rates = dict(zip(names, rates.values(), strict=True))
+    columns = [
+        column.model_copy(update={"missing": True})
+        if column.dtype in _FLOATS and rates.get(column.name, 0.0) > 0
+        else column
+        for column in signature.columns
+    ]
+    return signature.model_copy(update={"columns": columns})

@@ -10,7 +10,9 @@ when company is known to be coming:
 - a previous batch that held several requests (the endpoint is under concurrent load).
 
 A lone request on an idle endpoint is dispatched at once, so batching costs nothing at
-concurrency 1. While a batch runs, new requests queue and leave together when it returns.
+concurrency 1. Up to ``max_concurrent_batches`` batches run at once (the server's endpoints
+allow two, so one long batch does not hold up every request behind it); while that many run,
+new requests queue and leave together when one returns.
 
 Batches run in a thread pool (onnxruntime releases the GIL, so the event loop keeps reading
 requests meanwhile) unless the model has proved cheaper than the hand-off to a thread, in

@@ -104,7 +104,7 @@ class Endpoint:
             version,
             self._registry,
             self.spec.pipeline,
-            self.spec.runner.as_resources(),
+            self.spec.runner.as_resources(self.spec.limits),
             override_origin=self._origin.at("pipeline"),
             profile_policy=self.spec.validation.profile,
         )

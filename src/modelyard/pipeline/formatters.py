@@ -2,15 +2,68 @@
 
 They convert whole arrays with ``tolist()`` once and zip the rows, which is what keeps the
 64-row path cheap; they never see the request.
+
+A NaN or an infinity in what they are about to write would leave as ``null`` (or not as JSON
+at all) in an answer that looks successful. Every float array they write is therefore checked
+first, one ``isfinite`` per array and batch, and a non-finite value raises
+:class:`NonFiniteOutputError` naming the output and the row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
+from modelyard.core.errors import PayloadError
 from modelyard.pipeline.components import ComponentArgs, NoArgs
+from modelyard.pipeline.encoders.payload import pointer, problem
 from modelyard.pipeline.postprocess import TOP_LABELS, TOP_SCORES
 from modelyard.pipeline.types import LABEL, PROBABILITIES, SCORE, VALUE, Arrays, Context
+
+
+class NonFiniteOutputError(PayloadError):
+    """The model answered NaN or infinity for some rows: an answer that cannot be sent.
+
+    A payload error (422), because the request is what brought it about: inputs are checked
+    finite (or missing where training had missing values) before the model runs, so the
+    output fails only for inputs the model cannot compute (an overflow on extreme values, a
+    missing value that training saw but this model does not absorb). The server's batcher
+    retries a failed batch request by request, so the neighbours of such a request are still
+    answered.
+    """
+
+    def __init__(self, output: str, rows: list[int]) -> None:
+        super().__init__(
+            [
+                problem(
+                    pointer("instances", row),
+                    "an instance the model answers with finite numbers",
+                    f"NaN or infinity in output {output!r}",
+                )
+                for row in rows
+            ]
+        )
+        shown = ", ".join(str(row) for row in rows[:5]) + (" ..." if len(rows) > 5 else "")
+        self.args = (  # the one line shown to the user, in place of the generic payload one
+            f"the model's output {output!r} is not a finite number (NaN or infinity) for "
+            f"{'instance' if len(rows) == 1 else 'instances'} {shown}: the model cannot "
+            "compute an answer for that input",
+        )
+
+
+def require_finite(outputs: Arrays, keys: Iterable[str]) -> None:
+    """Raise :class:`NonFiniteOutputError` if a float array under ``keys`` is not all finite."""
+    for key in keys:
+        array = outputs.get(key)
+        if array is None or array.dtype.kind not in "fc" or np.isfinite(array).all():
+            continue
+        bad = ~np.isfinite(array).reshape(len(array), -1).all(axis=1)
+        raise NonFiniteOutputError(key, np.nonzero(bad)[0].tolist())
+
+
+_CLASSIFICATION_KEYS = (PROBABILITIES, SCORE, LABEL, TOP_SCORES)
 
 
 class ClassificationArgs(ComponentArgs):
@@ -29,6 +82,7 @@ class ClassificationFormatter:
         self._with_probabilities = args.probabilities
 
     def format(self, outputs: Arrays, context: Context) -> list[Any]:
+        require_finite(outputs, _CLASSIFICATION_KEYS)
         labels = outputs[LABEL].tolist()
         names = None
         if self._with_probabilities and PROBABILITIES in outputs and context.classes:
@@ -74,6 +128,7 @@ class RegressionFormatter:
         pass
 
     def format(self, outputs: Arrays, context: Context) -> list[Any]:
+        require_finite(outputs, (VALUE,))
         return [{"value": value} for value in outputs[VALUE].tolist()]
 
 
@@ -84,6 +139,7 @@ class RawFormatter:
         pass
 
     def format(self, outputs: Arrays, context: Context) -> list[Any]:
+        require_finite(outputs, outputs)
         columns = {name: array.tolist() for name, array in outputs.items()}
         rows = len(next(iter(columns.values()))) if columns else 0
         return [{name: values[i] for name, values in columns.items()} for i in range(rows)]

@@ -1,13 +1,15 @@
 """Requests checked against the training data profile stored in the package.
 
 A model answers confidently on inputs it never saw: a radius ten times the largest in
-training, a missing value where training had none, a category it was never shown. The
-profile in the manifest holds each feature's range, missing rate and (for categories with few
-values) every category; this check compiles them once per model version into arrays and
-compares whole requests at once. The endpoint's ``validation.profile`` decides what follows:
-``warn`` checks a request a second and logs what falls outside, ``reject`` checks every
-request and answers 422 naming every offending field, ``off`` skips the check. Only a profile
-of training data is used: one of a few sample rows says nothing of the training range.
+training, a category it was never shown. The profile in the manifest holds each feature's
+range and (for categories with few values) every category; this check compiles them once per
+model version into arrays and compares whole requests at once. A missing value where training
+had none is not this check's business: the encoder refuses it in every mode, as the signature
+marks which columns may be missing (see :func:`modelyard.package.profile.mark_missing`).
+The endpoint's ``validation.profile`` decides what follows: ``warn`` checks a request a
+second and logs what falls outside, ``reject`` checks every request and answers 422 naming
+every offending field, ``off`` skips the check. Only a profile of training data is used: one
+of a few sample rows says nothing of the training range.
 
 Only tabular requests (records or rows) are checked: an image's pixels are judged by drift
 over many requests, not one by one.
@@ -63,13 +65,11 @@ class ProfileCheck:
         count = len(self._columns)
         self._low = np.full(count, -np.inf)
         self._high = np.full(count, np.inf)
-        self._missing_ok = np.ones(count, dtype=bool)
         self._categories: dict[str, frozenset[str]] = {}
         for j, name in enumerate(self._columns):
             feature = features.get(name)
             if feature is None:
                 continue
-            self._missing_ok[j] = feature.missing_rate > 0
             if feature.numeric is not None:
                 slack = RELATIVE_SLACK * max(abs(feature.numeric.min), abs(feature.numeric.max))
                 self._low[j] = feature.numeric.min - slack
@@ -102,21 +102,15 @@ class ProfileCheck:
 
     def _numeric(self, matrix: np.ndarray, positions: list[int] | None = None) -> list[Violation]:
         index = positions if positions is not None else slice(None)
-        low, high, missing_ok = self._low[index], self._high[index], self._missing_ok[index]
-        outside = (matrix < low) | (matrix > high)  # NaN compares False: missing is apart
-        missing = np.isnan(matrix) if matrix.dtype.kind == "f" else np.zeros(matrix.shape, bool)
-        if not missing_ok.all():
-            outside |= missing & ~missing_ok
+        low, high = self._low[index], self._high[index]
+        outside = (matrix < low) | (matrix > high)  # NaN compares False: allowed missing passes
         if not outside.any():  # the common case: a few vector comparisons
             return []
         places = positions or list(range(len(self._columns)))
         found = []
         for i, j in zip(*np.nonzero(outside), strict=True):
             expected = f"a number within the training range [{low[j]:.6g}, {high[j]:.6g}]"
-            if missing[i, j]:
-                got = "a missing value (training had none)"
-            else:
-                got = "a value below that range" if matrix[i, j] < low[j] else "a value above it"
+            got = "a value below that range" if matrix[i, j] < low[j] else "a value above it"
             place = places[j]
             found.append(Violation(int(i), self._columns[place], place, expected, got))
         return found

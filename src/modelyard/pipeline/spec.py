@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from modelyard.core.errors import ConfigError
 from modelyard.core.refs import ModelRef, check_name, parse_ref
 from modelyard.package.manifest import ComponentSpec
-from modelyard.pipeline.types import Resources
+from modelyard.pipeline.types import MAX_IMAGE_PIXELS, Resources
 
 T = TypeVar("T")
 
@@ -37,24 +37,41 @@ class RunnerResources(_Strict):
         default=None, description="ONNX Runtime execution providers"
     )
 
-    def as_resources(self) -> Resources:
-        """The runner-facing value."""
+    def as_resources(self, limits: Limits | None = None) -> Resources:
+        """The pipeline-facing value, with the image size limit of ``limits``."""
         providers = tuple(self.providers) if self.providers is not None else None
-        return Resources(threads=self.threads, providers=providers)
+        pixels = limits.max_image_pixels if limits is not None else MAX_IMAGE_PIXELS
+        return Resources(threads=self.threads, providers=providers, max_image_pixels=pixels)
 
 
 class Batching(_Strict):
-    """Adaptive micro-batching: wait at most ``max_wait_ms`` to fill ``max_batch_size`` rows."""
+    """Adaptive micro-batching: wait at most ``max_wait_ms`` to fill ``max_batch_size`` rows.
+
+    ``max_concurrent_batches`` batches of one endpoint may run at once. Two by default: a
+    batch that takes long (a slow remote runner, one huge request) leaves a lane for the
+    requests behind it instead of making them all time out; more lanes cut the queue into
+    smaller batches, and the server's runner pool (4 threads) is shared by every endpoint.
+    """
 
     max_batch_size: int = Field(default=32, ge=1)
     max_wait_ms: float = Field(default=2.0, ge=0)
+    max_concurrent_batches: int = Field(default=2, ge=1)
+
+
+_PILLOW_REFUSES_ABOVE = 2 * 89_478_485  # Pillow's DecompressionBombError threshold
 
 
 class Limits(_Strict):
-    """Request limits enforced before any decoding."""
+    """Request limits enforced before any decoding.
+
+    ``max_image_pixels`` is checked against the size an image declares in its header, before
+    a pixel is decoded: a 67-byte PNG may declare 100000x100000 pixels (30 GB decoded). It
+    cannot go past Pillow's own refusal, twice ``PIL.Image.MAX_IMAGE_PIXELS``.
+    """
 
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     max_instances: int = Field(default=1024, ge=1)
+    max_image_pixels: int = Field(default=MAX_IMAGE_PIXELS, ge=1, le=_PILLOW_REFUSES_ABOVE)
 
 
 class Validation(_Strict):

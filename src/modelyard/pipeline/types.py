@@ -47,12 +47,19 @@ class Batch(NamedTuple):
     rows: int
 
 
+MAX_IMAGE_PIXELS = 4096 * 4096
+"""The most pixels an image may declare unless the endpoint says otherwise (16.7 M: a
+4096x4096 RGB image decodes to 50 MB, far above any model's input size)."""
+
+
 @dataclass(frozen=True)
 class Resources:
-    """What an endpoint grants its runner: intra-op threads and execution providers."""
+    """What an endpoint grants its pipeline: the runner's intra-op threads and execution
+    providers, and the most pixels an image may declare before the encoder decodes it."""
 
     threads: int | None = None
     providers: tuple[str, ...] | None = None
+    max_image_pixels: int = MAX_IMAGE_PIXELS
 
 
 @dataclass(frozen=True)

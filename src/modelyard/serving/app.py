@@ -34,7 +34,7 @@ from modelyard.serving.metrics import CONTENT_TYPE, ServerMetrics
 from modelyard.serving.openapi import openapi_builder
 from modelyard.serving.predict_route import NativeCodec
 from modelyard.serving.reload import EndpointTable
-from modelyard.serving.served import DEFAULT_TIMEOUT_S, ServedEndpoint
+from modelyard.serving.served import DEFAULT_BODY_TIMEOUT_S, DEFAULT_TIMEOUT_S, ServedEndpoint
 
 log = logging.getLogger("modelyard.serving")
 
@@ -53,6 +53,7 @@ class Server:
         *,
         reload_interval_s: float | None = 5.0,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
         runner_threads: int = 4,
     ) -> None:
         self.metrics = ServerMetrics()
@@ -68,6 +69,7 @@ class Server:
                 self._executor,
                 timeout_s=timeout_s,
                 guard=guards.for_predict(endpoint.spec.auth),
+                body_timeout_s=body_timeout_s,
             ),
             registry,
         )

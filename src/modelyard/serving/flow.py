@@ -75,7 +75,9 @@ async def handle(
     announced = True
     inferring = False
     try:
-        body = await read_body(receive, served.max_body_bytes, headers.content_length)
+        body = await read_body(
+            receive, served.max_body_bytes, headers.content_length, served.body_deadlines
+        )
         payload = codec.decode(body, headers)
         decoded = time.perf_counter()
         job = codec.validate(served, payload)

@@ -19,11 +19,13 @@ from modelyard.pipeline.encoders.tensor import TensorArgs, TensorEncoder
 from modelyard.pipeline.pipeline import concat_batches
 from modelyard.pipeline.runners.local import PackageRunner
 from modelyard.pipeline.types import Arrays, Batch
+from modelyard.serving.asgi import BodyDeadlines
 from modelyard.serving.auth import Guard
 from modelyard.serving.metrics import EndpointMetrics, ServerMetrics
 from modelyard.serving.timing import batch_part
 
 DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_BODY_TIMEOUT_S = 30.0
 
 
 class Job(NamedTuple):
@@ -49,6 +51,7 @@ class ServedEndpoint:
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         guard: Guard | None = None,
+        body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
     ) -> None:
         self.endpoint = endpoint
         self.guard = guard
@@ -65,12 +68,14 @@ class ServedEndpoint:
         spec = endpoint.spec
         self.max_body_bytes = spec.limits.max_body_bytes
         self.max_instances = spec.limits.max_instances
+        self.body_deadlines = BodyDeadlines(body_timeout_s)
         self.metrics: EndpointMetrics = metrics.for_endpoint(self.id, self.model_name, self.version)
         self.tensor_encoder = TensorEncoder(TensorArgs(), self.pipeline.context)
         self.batcher: MicroBatcher[Job, Answer] = MicroBatcher(
             self._run,
             max_batch_size=spec.batching.max_batch_size,
             max_wait_ms=spec.batching.max_wait_ms,
+            max_concurrent_batches=spec.batching.max_concurrent_batches,
             executor=executor,
             timeout_s=timeout_s,
             # A remote runner waits on the network, not the CPU: never on the event loop.

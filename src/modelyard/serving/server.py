@@ -26,6 +26,7 @@ GRACE_S = 30
 _ENDPOINTS = "MODELYARD_SERVE_ENDPOINTS"
 _RELOAD = "MODELYARD_SERVE_RELOAD_S"
 _TIMEOUT = "MODELYARD_SERVE_TIMEOUT_S"
+_BODY_TIMEOUT = "MODELYARD_SERVE_BODY_TIMEOUT_S"
 _REGISTRY = "MODELYARD_REGISTRY_URL"
 
 
@@ -40,6 +41,7 @@ def app_from_environment() -> Server:
         registry,
         reload_interval_s=reload_s or None,
         timeout_s=float(os.environ.get(_TIMEOUT, "30")),
+        body_timeout_s=float(os.environ.get(_BODY_TIMEOUT, "30")),
     )
 
 
@@ -53,13 +55,20 @@ def run(
     artifacts: str | None = None,
     reload_interval_s: float = 5.0,
     timeout_s: float = 30.0,
+    body_timeout_s: float = 30.0,
+    keep_alive_s: int = 5,
 ) -> None:
-    """Serve the endpoints of ``endpoints_file`` until interrupted."""
+    """Serve the endpoints of ``endpoints_file`` until interrupted.
+
+    ``body_timeout_s``: a request body not complete by then is answered 408;
+    ``keep_alive_s``: an idle connection is closed after it (uvicorn's keep-alive timeout).
+    """
     # Fail here, with the file's own message (file:line), before uvicorn starts workers.
     read_endpoints_file(endpoints_file)
     os.environ[_ENDPOINTS] = str(os.path.abspath(endpoints_file))
     os.environ[_RELOAD] = str(reload_interval_s)
     os.environ[_TIMEOUT] = str(timeout_s)
+    os.environ[_BODY_TIMEOUT] = str(body_timeout_s)
     if registry:
         os.environ[_REGISTRY] = registry
     if artifacts:
@@ -81,4 +90,5 @@ def run(
         proxy_headers=False,
         log_config=None,
         timeout_graceful_shutdown=GRACE_S,
+        timeout_keep_alive=keep_alive_s,
     )

@@ -9,6 +9,14 @@ dtype once, so e.g. ``scale: 1/15`` gives back exactly the integers a model was 
 Payloads: raw bytes (one image, as the server hands over an ``image/*`` body), a list of
 bytes, or ``{"instances": [...]}`` whose items are ``{"b64": "..."}`` (the TF Serving
 convention) or base64 strings.
+
+Images come from strangers, so nothing is decoded before the header has been judged: Pillow's
+``Image.open`` reads only the header, and an image declaring more pixels than the endpoint's
+``limits.max_image_pixels`` (``Resources.max_image_pixels``) is refused there, before its
+pixels would take memory (a 160 KB PNG of 13000x13000 pixels took 323 MB to decode).
+Animated images are refused (which frame would the model see?); truncated or corrupt ones
+are reported like any undecodable item; 16-bit grayscale is scaled to 8 bits before the
+usual conversion, which would otherwise clip it.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from pydantic import Field, model_validator
 
 from modelyard.core.errors import PayloadError
@@ -43,6 +51,7 @@ _RESAMPLE = {
     "lanczos": Image.Resampling.LANCZOS,
 }
 _EXPECTED = 'PNG or JPEG image (bytes, base64 string or {"b64": ...})'
+_WIDE_MODES = {"I", "I;16", "I;16B", "I;16L"}  # 16-bit grayscale, as PNG decodes it
 
 
 class ImageArgs(ComponentArgs):
@@ -83,6 +92,7 @@ class ImageEncoder:
         self._mode = "L" if args.color == "grayscale" else "RGB"
         self._mean = np.asarray(args.mean, dtype=np.float64)
         self._std = np.asarray(args.std, dtype=np.float64)
+        self._max_pixels = context.resources.max_image_pixels
 
     def encode(self, payload: Any) -> Batch:
         """One tensor row per image; undecodable items are reported by pointer."""
@@ -117,19 +127,42 @@ class ImageEncoder:
         if not isinstance(item, (bytes, bytearray)):
             problems.append(problem(where, _EXPECTED, json_type(item)))
             return None
+        opened = self._open(bytes(item))
+        if isinstance(opened, tuple):
+            problems.append(problem(where, *opened))
+            return None
+        return opened
+
+    def _open(self, item: bytes) -> Image.Image | tuple[str, str]:
+        """The decoded image, or ``(expected, got)`` saying why it is refused; the header is
+        judged before any pixel is decoded."""
+        limit = self._max_pixels
+        too_large = f"image of at most {limit} pixels (limits.max_image_pixels)"
         try:
             image = Image.open(io.BytesIO(item))
-            image.load()
-        except (UnidentifiedImageError, OSError):
-            problems.append(problem(where, _EXPECTED, f"{len(item)} bytes that are no image"))
-            return None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            return too_large, "an image declaring more pixels than that"
+        except Exception:  # Pillow's header parsers raise many types on hostile bytes
+            return _EXPECTED, f"{len(item)} bytes that are no image"
         if image.format not in self._args.formats:
-            problems.append(problem(where, _EXPECTED, f"{image.format} image"))
-            return None
+            return _EXPECTED, f"{image.format} image"
+        width, height = image.size
+        if width * height > limit:
+            return too_large, f"an image declaring {width}x{height} pixels"
+        frames: int = getattr(image, "n_frames", 1)
+        if frames > 1:
+            return f"single-frame {_EXPECTED}", f"animated image of {frames} frames"
+        try:
+            image.load()
+        except Exception:  # Pillow's decoders raise many types on bad bytes
+            return _EXPECTED, f"{len(item)} bytes of a truncated or corrupt {image.format} image"
         return image
 
     def _to_array(self, image: Image.Image) -> np.ndarray:
         args = self._args
+        if image.mode in _WIDE_MODES:
+            eight_bits = np.asarray(image, dtype=np.float64) / 257  # 65535 → 255
+            image = Image.fromarray(np.round(eight_bits).astype(np.uint8), "L")
         image = self._resized(image.convert(self._mode))
         pixels = np.asarray(image, dtype=np.float64) * args.scale
         if pixels.ndim == 2:
