@@ -106,7 +106,8 @@ class Pipeline:
             digest=digest,
             resources=resources or Resources(),
         )
-        where = f"{manifest.name}:{version}" if version is not None else str(package_dir)
+        # never the folder: it is a path on the server, and this text reaches error answers
+        where = f"{manifest.name}:{version}" if version is not None else manifest.name
         self.overridden = tuple(overrides.stages()) if overrides is not None else ()
         if self.overridden:
             logger.warning(
