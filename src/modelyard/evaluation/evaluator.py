@@ -72,9 +72,10 @@ def metric_names(version: ModelVersion, store: Registry) -> MetricNames:
 
     Known before evaluating: the pipeline is built (``label_map`` applied) but not loaded.
     """
+    package = store.verified(version)
     pipeline = Pipeline(
-        version.manifest,
-        package_dir=store.fetch(version),
+        package.manifest,
+        package_dir=package.path,
         version=version.version,
         digest=version.digest,
     )
