@@ -4,7 +4,7 @@ metrics are measured through that pipeline, by the code ``modelyard evaluate`` r
 A version whose default pipeline cannot be built (an encoder that does not fit the
 signature, a postprocess step naming an unknown class) would register fine and then fail at
 ``modelyard serve``; building the pipeline and running it on the sample is therefore part of
-packaging. Scoring the test set here, with :func:`~.evaluator.serve_outcomes` and the same
+packaging. Scoring the test set here, with :func:`~.evaluator.outcomes_of` and the same
 headline metrics, means ``models show`` and ``evaluate`` agree: one code path scores a version,
 thresholds and label maps included.
 """
@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from modelyard.core.errors import ConfigError, ModelyardError
-from modelyard.evaluation.evaluator import serve_outcomes
+from modelyard.evaluation.evaluator import outcomes_of
 from modelyard.evaluation.metrics import finite_headline
 from modelyard.package.datasets import Labeled
 from modelyard.package.manifest import Metrics
 from modelyard.package.signature import to_feeds
 from modelyard.pipeline import Pipeline
+from modelyard.pipeline.encoders.tabular import TabularEncoder
+from modelyard.pipeline.types import Arrays
 
 
 def admit(folder: Path, sample: Any, test: Labeled | None) -> Metrics | None:
@@ -40,8 +42,21 @@ def admit(folder: Path, sample: Any, test: Labeled | None) -> Metrics | None:
             raise _refused(name, f"it fails on the sample: {error}") from None
         if test is None or signature.task not in ("classification", "regression"):
             return None
-        values = finite_headline(serve_outcomes(pipeline, test))
+        values = finite_headline(outcomes_of(pipeline, test, _test_outputs(pipeline, test)))
     return Metrics(dataset_sha256=test.fingerprint.sha256, values=values)
+
+
+def _test_outputs(pipeline: Pipeline, test: Labeled) -> Arrays:
+    """The pipeline's standard outputs for the test rows.
+
+    A tabular encoder reads them as ``evaluate`` does. Other encoders take the wire form
+    (images, V2 tensors) while training data is the model's input already: those rows go
+    from the runner on, through the same postprocess steps.
+    """
+    if isinstance(pipeline.encoder, TabularEncoder):
+        return pipeline.postprocessed_frame(test.X)
+    feeds = to_feeds(pipeline.manifest.signature, test.X)
+    return pipeline.postprocess(pipeline.infer(feeds))
 
 
 def _built(folder: Path) -> Pipeline:

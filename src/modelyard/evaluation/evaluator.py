@@ -25,6 +25,7 @@ from modelyard.evaluation.result import RESULT_SCHEMA, Comparison, EvaluationRes
 from modelyard.package.datasets import Labeled, labeled
 from modelyard.pipeline import Pipeline
 from modelyard.pipeline.postprocess import LABEL, PROBABILITIES, VALUE
+from modelyard.pipeline.types import Arrays
 from modelyard.registry import ModelVersion, Registry
 
 
@@ -90,8 +91,12 @@ def metric_names(version: ModelVersion, store: Registry) -> MetricNames:
 
 def serve_outcomes(pipeline: Pipeline, table: Labeled) -> Outcomes:
     """What the version's own pipeline answers for ``table``, beside the truth."""
+    return outcomes_of(pipeline, table, pipeline.postprocessed_frame(table.X))
+
+
+def outcomes_of(pipeline: Pipeline, table: Labeled, outputs: Arrays) -> Outcomes:
+    """The pipeline's standard ``outputs`` for the rows of ``table``, beside the truth."""
     task = pipeline.manifest.signature.task
-    outputs = pipeline.postprocessed_frame(table.X)
     if task == "regression" and VALUE in outputs:
         return regression_outcomes(table.y, outputs[VALUE])
     if task == "classification" and LABEL in outputs and pipeline.output_context.classes:

@@ -147,7 +147,7 @@ def _default_registry() -> Registry:
     """The registry configured for this machine (environment, else ./.modelyard).
 
     Imported here, not at module level: the pipeline layer otherwise only needs an object
-    with ``get`` and ``fetch``, and must not depend on the registry's database code.
+    with ``get`` and ``verified``, and must not depend on the registry's database code.
     """
     from modelyard.registry import Registry
 
