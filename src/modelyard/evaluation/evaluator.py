@@ -80,7 +80,7 @@ def metric_names(version: ModelVersion, store: Registry) -> MetricNames:
         version=version.version,
         digest=version.digest,
     )
-    task = version.manifest.signature.task
+    task = package.manifest.signature.task
     headline = REGRESSION if task == "regression" else CLASSIFICATION
     return MetricNames(
         [metric.name for metric in headline],
@@ -153,7 +153,7 @@ def evaluate_version(
             version.name,
             version.version,
             version.digest,
-            version.manifest.format,
+            pipeline.manifest.format,
             class_aliases(pipeline),
         )
     result = assess(
@@ -162,7 +162,7 @@ def evaluate_version(
         subject,
         settings,
         dataset_sha256=fingerprint,
-        profile=version.manifest.profile,
+        profile=pipeline.manifest.profile,
         on_resample=on_resample,
     )
     store.save_evaluation(
