@@ -3,8 +3,8 @@
 Names (of models, aliases, tags and endpoints) are ASCII letters, digits, ``_``, ``-`` and
 ``.``, starting with a letter or digit, at most :data:`MAX_NAME_LENGTH` characters. They end
 up in URLs, HTTP headers, log lines, file names and SQL keys, so nothing else gets in: no
-whitespace, no newline (``"bc\\n"`` once slipped through a ``$`` that matches before a final
-newline), no control or non-ASCII character. Patterns are matched whole, in ASCII mode.
+whitespace, newline, control or non-ASCII character. Patterns are matched whole (a ``$``
+would match before a final newline), in ASCII mode (``\\d`` would take any script's digits).
 """
 
 from __future__ import annotations
