@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from modelyard.api import log_model
-from modelyard.core.errors import ConfigError
+from modelyard.core.errors import ConfigError, PayloadError
 from modelyard.pipeline import Pipeline
 from modelyard.registry import Registry
 
@@ -169,3 +169,25 @@ def test_a_postprocess_step_that_does_not_fit_the_model_is_refused_before_regist
     )
     assert "\n" not in str(refused.value)
     assert registry.list_models() == []
+
+
+def test_rows_of_an_array_model_are_checked_against_its_training_profile(
+    registry: Registry, cancer: tuple[np.ndarray, np.ndarray]
+) -> None:
+    X, y = cancer
+    model = LogisticRegression(max_iter=5000).fit(X, y)
+    version = log_model(model, "lr", sample=X[:10], train_data=(X, y), registry=registry)
+    row = X[0].tolist()
+    row[2] = 1e6
+
+    pipeline = Pipeline.from_version(version, registry, profile_policy="reject")
+    with pipeline, pytest.raises(PayloadError) as refused:
+        pipeline.predict({"instances": [row]})
+
+    assert refused.value.problems == [
+        {
+            "pointer": "/instances/0/2",
+            "expected": "a number within the training range [43.7898, 188.5]",
+            "got": "a value above it",
+        }
+    ]
