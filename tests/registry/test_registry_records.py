@@ -75,8 +75,13 @@ def _older_scikit_learn(document: dict[str, Any]) -> None:
             requirement["version"] = "0.24.2"
 
 
+def _hostile_file(document: dict[str, Any]) -> None:
+    document["files"]["../../x\n"] = "0" * 64
+
+
 EDITS = [
     (_allow_mismatch, "pipeline.runner"),
+    (_hostile_file, 'files."../../x\\n"'),
     (_label_map, "pipeline.postprocess"),
     (_older_scikit_learn, "requirements[scikit-learn].version"),
 ]

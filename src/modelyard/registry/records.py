@@ -9,6 +9,8 @@ differ, rather than trusted or silently ignored.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from modelyard.core.errors import IntegrityError
@@ -18,11 +20,19 @@ from modelyard.registry.types import ModelVersion
 _SHOWN = 5
 """Fields named in one message; more are counted."""
 
+_PLAIN = re.compile(r"[A-Za-z0-9_\-]+", re.ASCII)
+
+
+def _shown(key: str) -> str:
+    """A key as a message shows it: plain names as they are, anything else (a file name with
+    dots, slashes or control characters) quoted and escaped, so the message stays one line."""
+    return key if _PLAIN.fullmatch(key) else json.dumps(key)
+
 
 def _key(item: Any, index: int) -> str:
     """A list item's place: its ``name`` when it has one (a requirement), else its index."""
     if isinstance(item, dict) and isinstance(item.get("name"), str):
-        return f"[{item['name']}]"
+        return f"[{_shown(item['name'])}]"
     return f"[{index}]"
 
 
@@ -31,7 +41,7 @@ def differences(recorded: Any, packaged: Any, where: str = "") -> list[str]:
     if isinstance(recorded, dict) and isinstance(packaged, dict):
         found = []
         for key in sorted(set(recorded) | set(packaged)):
-            path = f"{where}.{key}" if where else str(key)
+            path = f"{where}.{_shown(key)}" if where else _shown(key)
             if key not in recorded or key not in packaged:
                 found.append(path)
             else:
