@@ -66,3 +66,17 @@ def test_log_refuses_a_version_its_own_pipeline_cannot_serve(cli: Callable, work
         "pipeline.encoder.args.size: encoder 'image': Field required"
     )
     assert Registry().list_models() == []
+
+
+def test_log_refuses_a_sample_npy_holding_python_objects(cli: Callable, workdir: Path) -> None:
+    path, _, _ = _onnx_from_arrays(workdir)
+    np.save(workdir / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    (workdir / "lr.yaml").write_text(yaml.safe_dump({"name": "lr", "sample": "objects.npy"}))
+
+    result = cli("log", str(path), "--manifest", "lr.yaml")
+
+    assert result.code == 2
+    assert result.err.strip() == (
+        "error: sample objects.npy is not a plain numeric .npy array: expected np.save of "
+        "feature rows"
+    )
