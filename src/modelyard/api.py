@@ -10,14 +10,25 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelyard.evaluation.admission import admit
 from modelyard.package.builder import build_package
 from modelyard.package.loader import LoadedModel, load_package
 from modelyard.package.log_spec import log_arguments, model_from_file, read_log_spec
 from modelyard.registry import Registry
 
 if TYPE_CHECKING:
-    from modelyard.package.manifest import PipelineSpec
+    from modelyard.package.manifest import Manifest, PipelineSpec
     from modelyard.registry import ModelVersion
+
+
+def package_model(model: Any, name: str, out_dir: str | Path, **options: Any) -> Manifest:
+    """Build a package into ``out_dir`` exactly as :func:`log_model` does, without registering.
+
+    ``options`` are :func:`~modelyard.package.builder.build_package`'s. The package is
+    admitted like every logged version: its own pipeline is built and run on the sample, and
+    the test metrics are computed through it (see :mod:`modelyard.evaluation.admission`).
+    """
+    return build_package(model, name, out_dir, admit=admit, **options)
 
 
 def log_model(
@@ -41,10 +52,13 @@ def log_model(
     profile of ``train_data`` and the metrics on ``test_data`` are recorded in the manifest.
     A TorchScript module's task is declared by ``pipeline``'s formatter, e.g.
     ``pipeline={"formatter": {"name": "classification"}}``; see :mod:`modelyard.package.task`.
+    A version whose own pipeline cannot be built or cannot answer the sample is refused
+    before anything is written to the registry; the test metrics are those the version's
+    pipeline (threshold and label map included) scores, as ``modelyard evaluate`` would.
     """
     store = registry or Registry()
     with tempfile.TemporaryDirectory(prefix="modelyard-package-") as workdir:
-        build_package(
+        package_model(
             model,
             name,
             Path(workdir),

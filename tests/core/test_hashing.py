@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pandas as pd
 
-from modelyard.core.hashing import data_fingerprint, hash_rows_set, row_hashes
+from modelyard.core.hashing import as_frame, data_fingerprint, hash_rows_set, row_hashes
 
 
 def frame() -> pd.DataFrame:
@@ -34,7 +34,14 @@ def test_renaming_a_column_changes_the_fingerprint() -> None:
 
 def test_arrays_and_frames_of_the_same_values_hash_alike() -> None:
     values = np.arange(6.0).reshape(3, 2)
-    assert data_fingerprint(values) == data_fingerprint(pd.DataFrame(values))
+    named = pd.DataFrame(values, columns=["x0", "x1"])
+    assert data_fingerprint(values) == data_fingerprint(named)
+    assert data_fingerprint(values.tolist()) == data_fingerprint(named)
+
+
+def test_an_arrays_columns_are_named_as_scikit_learn_names_unnamed_features() -> None:
+    assert list(as_frame(np.zeros((2, 3))).columns) == ["x0", "x1", "x2"]
+    assert list(as_frame([1.0, 2.0]).columns) == ["x0"]
 
 
 def test_row_set_digest_ignores_order() -> None:

@@ -80,8 +80,28 @@ def test_missing_and_extra_files_are_named(package) -> None:
 def test_unexpected_digest_is_refused(package) -> None:
     folder, _ = package
 
-    with pytest.raises(IntegrityError, match=r"has digest [0-9a-f]{64}, expected 0{64}"):
+    with pytest.raises(IntegrityError) as refused:
         load_package(folder, expected_digest="0" * 64)
+
+    assert str(refused.value).startswith(
+        "manifest.json of package 000000000000 changed: its sha256 is "
+    )
+    assert str(folder) not in str(refused.value)
+
+
+def test_a_changed_manifest_byte_names_the_manifest_even_when_it_breaks_the_json(
+    package,
+) -> None:
+    folder, manifest = package
+    data = bytearray((folder / "manifest.json").read_bytes())
+    data[0] ^= 0xFF
+    (folder / "manifest.json").write_bytes(bytes(data))
+
+    with pytest.raises(IntegrityError) as refused:
+        load_package(folder, expected_digest=package_digest(manifest))
+
+    digest = package_digest(manifest)
+    assert str(refused.value).startswith(f"manifest.json of package {digest[:12]} changed: ")
 
 
 def test_expected_digest_is_accepted(package) -> None:
@@ -108,5 +128,7 @@ def test_manifest_that_breaks_the_schema_is_named(package) -> None:
     folder, _ = package
     (folder / "manifest.json").write_text('{"name": "x"}', encoding="utf-8")
 
-    with pytest.raises(IntegrityError, match=r"manifest.json is not a valid manifest: format: "):
+    with pytest.raises(
+        IntegrityError, match=r"^manifest.json of package .*pkg is not a valid manifest: format: "
+    ):
         load_package(folder)

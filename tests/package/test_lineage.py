@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from modelyard.api import package_model
 from modelyard.core.hashing import data_fingerprint
 from modelyard.package.builder import build_package
 from modelyard.package.datasets import labeled
@@ -149,7 +150,7 @@ def test_metrics_are_tied_to_the_test_fingerprint(breast_cancer, out: Out) -> No
         breast_cancer.X_train, breast_cancer.y_train
     )
 
-    manifest = build_package(
+    manifest = package_model(
         model,
         "cancer",
         out("pkg"),

@@ -15,8 +15,10 @@ from sklearn.linear_model import LogisticRegression
 
 from modelyard.core.errors import ConfigError, UnsupportedModelError
 from modelyard.package.builder import build_package
+from modelyard.package.formats.onnx import OnnxFormat
 from modelyard.package.io import write_manifest
 from modelyard.package.loader import load_package
+from modelyard.package.manifest import Signature, TensorSpec
 
 Out = Callable[[str], Path]
 
@@ -129,3 +131,19 @@ def test_sample_without_a_fitted_feature_is_named(model, iris, out: Out) -> None
         ConfigError, match=r"sample has no column\(s\) petal width \(cm\): expected the features"
     ):
         build_package(model, "iris", out("p"), sample=sample)
+
+
+def test_an_onnx_file_runtime_cannot_parse_is_named_without_its_folder(tmp_path: Path) -> None:
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"not a protobuf")
+    signature = Signature(
+        inputs=[TensorSpec(name="x", dtype="float32", shape=[None, 2])], outputs=[]
+    )
+
+    with pytest.raises(UnsupportedModelError) as refused:
+        OnnxFormat().open(path, signature)
+
+    assert str(refused.value) == (
+        "ONNX Runtime cannot load model.onnx: [ONNXRuntimeError] : 7 : INVALID_PROTOBUF : "
+        "Load model from model.onnx failed:Protobuf parsing failed."
+    )

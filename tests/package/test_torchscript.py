@@ -14,6 +14,7 @@ if os.environ.get("CI") != "true":  # in CI torch must be there: an ImportError 
 import torch
 
 import modelyard
+from modelyard.api import package_model
 from modelyard.core.errors import ConfigError, IntegrityError, UnsupportedModelError
 from modelyard.package.builder import build_package
 from modelyard.package.loader import load_package
@@ -96,7 +97,7 @@ def test_parity_compares_the_reloaded_file_with_the_module_on_sample_and_test_ro
 def test_a_traced_regressor_predicts_what_the_module_predicts(
     regressor, diabetes, out: Out
 ) -> None:
-    manifest = build_package(
+    manifest = package_model(
         regressor,
         "diabetes_torch",
         out("pkg"),

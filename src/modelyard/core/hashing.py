@@ -32,8 +32,20 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def feature_names(width: int) -> list[str]:
+    """The names of an array's columns: ``x0, x1, …``, as scikit-learn names unnamed features.
+
+    One convention everywhere (signature, profile, lineage, evaluation data), so a model
+    trained on arrays is served, profiled and evaluated under the same column names.
+    """
+    return [f"x{i}" for i in range(width)]
+
+
 def as_frame(data: Any) -> pd.DataFrame:
-    """View arrays, lists and Series as a DataFrame so every input hashes the same way."""
+    """View arrays, lists and Series as a DataFrame so every input hashes the same way.
+
+    An array's columns are named by :func:`feature_names`.
+    """
     if isinstance(data, pd.DataFrame):
         return data
     if isinstance(data, pd.Series):
@@ -43,7 +55,7 @@ def as_frame(data: Any) -> pd.DataFrame:
         array = array.reshape(-1, 1)
     if array.ndim > 2:
         array = array.reshape(array.shape[0], -1)
-    return pd.DataFrame(array)
+    return pd.DataFrame(array, columns=feature_names(array.shape[1]))
 
 
 def row_hashes(data: Any) -> np.ndarray:

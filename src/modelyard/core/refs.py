@@ -1,4 +1,11 @@
-"""Parse model references: ``name``, ``name:3`` and ``name@alias``."""
+"""Parse model references: ``name``, ``name:3`` and ``name@alias``.
+
+Names (of models, aliases, tags and endpoints) are ASCII letters, digits, ``_``, ``-`` and
+``.``, starting with a letter or digit, at most :data:`MAX_NAME_LENGTH` characters. They end
+up in URLs, HTTP headers, log lines, file names and SQL keys, so nothing else gets in: no
+whitespace, newline, control or non-ASCII character. Patterns are matched whole (a ``$``
+would match before a final newline), in ASCII mode (``\\d`` would take any script's digits).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,18 @@ from dataclasses import dataclass
 
 from modelyard.core.errors import ConfigError
 
-_NAME = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
-_NAME_RE = re.compile(rf"^{_NAME}$")
-_REF_RE = re.compile(rf"^(?P<name>{_NAME})(?:(?::(?P<version>\d+))|(?:@(?P<alias>{_NAME})))?$")
+MAX_NAME_LENGTH = 128
+"""Longest name accepted; the registry's columns hold 200 characters."""
+
+_NAME = rf"[A-Za-z0-9][A-Za-z0-9_.\-]{{0,{MAX_NAME_LENGTH - 1}}}"
+_NAME_RE = re.compile(_NAME, re.ASCII)
+_REF_RE = re.compile(
+    rf"(?P<name>{_NAME})(?:(?::(?P<version>[0-9]{{1,18}}))|(?:@(?P<alias>{_NAME})))?", re.ASCII
+)
+_EXPECTED = (
+    f"letters, digits, '_', '-' or '.', starting with a letter or digit, at most "
+    f"{MAX_NAME_LENGTH} characters"
+)
 
 
 @dataclass(frozen=True)
@@ -30,11 +46,11 @@ class ModelRef:
 
 def parse_ref(text: str) -> ModelRef:
     """Read ``name``, ``name:V`` or ``name@alias``; anything else is a :class:`ConfigError`."""
-    match = _REF_RE.match(text.strip())
+    match = _REF_RE.fullmatch(text)
     if not match:
         raise ConfigError(
             f"bad model reference {text!r}: expected 'name', 'name:VERSION' or 'name@alias' "
-            "(letters, digits, '_', '-', '.')"
+            f"({_EXPECTED})"
         )
     version = match.group("version")
     return ModelRef(match.group("name"), int(version) if version else None, match.group("alias"))
@@ -42,9 +58,6 @@ def parse_ref(text: str) -> ModelRef:
 
 def check_name(name: str, what: str = "model name") -> str:
     """Return ``name`` when it is a valid model or alias name, else raise :class:`ConfigError`."""
-    if not _NAME_RE.match(name):
-        raise ConfigError(
-            f"bad {what} {name!r}: expected letters, digits, '_', '-' or '.', "
-            "starting with a letter or digit"
-        )
+    if not _NAME_RE.fullmatch(name):
+        raise ConfigError(f"bad {what} {name!r}: expected {_EXPECTED}")
     return name

@@ -25,6 +25,7 @@ from modelyard.evaluation.result import RESULT_SCHEMA, Comparison, EvaluationRes
 from modelyard.package.datasets import Labeled, labeled
 from modelyard.pipeline import Pipeline
 from modelyard.pipeline.postprocess import LABEL, PROBABILITIES, VALUE
+from modelyard.pipeline.types import Arrays
 from modelyard.registry import ModelVersion, Registry
 
 
@@ -72,13 +73,14 @@ def metric_names(version: ModelVersion, store: Registry) -> MetricNames:
 
     Known before evaluating: the pipeline is built (``label_map`` applied) but not loaded.
     """
+    package = store.verified(version)
     pipeline = Pipeline(
-        version.manifest,
-        package_dir=store.fetch(version),
+        package.manifest,
+        package_dir=package.path,
         version=version.version,
         digest=version.digest,
     )
-    task = version.manifest.signature.task
+    task = package.manifest.signature.task
     headline = REGRESSION if task == "regression" else CLASSIFICATION
     return MetricNames(
         [metric.name for metric in headline],
@@ -89,8 +91,12 @@ def metric_names(version: ModelVersion, store: Registry) -> MetricNames:
 
 def serve_outcomes(pipeline: Pipeline, table: Labeled) -> Outcomes:
     """What the version's own pipeline answers for ``table``, beside the truth."""
+    return outcomes_of(pipeline, table, pipeline.postprocessed_frame(table.X))
+
+
+def outcomes_of(pipeline: Pipeline, table: Labeled, outputs: Arrays) -> Outcomes:
+    """The pipeline's standard ``outputs`` for the rows of ``table``, beside the truth."""
     task = pipeline.manifest.signature.task
-    outputs = pipeline.postprocessed_frame(table.X)
     if task == "regression" and VALUE in outputs:
         return regression_outcomes(table.y, outputs[VALUE])
     if task == "classification" and LABEL in outputs and pipeline.output_context.classes:
@@ -147,7 +153,7 @@ def evaluate_version(
             version.name,
             version.version,
             version.digest,
-            version.manifest.format,
+            pipeline.manifest.format,
             class_aliases(pipeline),
         )
     result = assess(
@@ -156,7 +162,7 @@ def evaluate_version(
         subject,
         settings,
         dataset_sha256=fingerprint,
-        profile=version.manifest.profile,
+        profile=pipeline.manifest.profile,
         on_resample=on_resample,
     )
     store.save_evaluation(

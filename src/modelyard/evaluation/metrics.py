@@ -134,6 +134,16 @@ def compute_headline(outcomes: Outcomes, metrics: tuple[Metric, ...]) -> dict[st
     return values
 
 
+def finite_headline(outcomes: Outcomes) -> dict[str, float]:
+    """Every headline metric that applies and is defined on ``outcomes``: what a manifest keeps.
+
+    The same computation as an evaluation's point values, so the metrics recorded at
+    packaging and those of ``modelyard evaluate`` on the same data are equal.
+    """
+    values = compute_headline(outcomes, headline_metrics(outcomes))
+    return {name: value for name, value in values.items() if not np.isnan(value)}
+
+
 def defined(values: dict[str, float]) -> dict[str, float | None]:
     """``nan`` (undefined on these rows) as ``None``, which JSON can carry."""
     return {key: None if np.isnan(value) else value for key, value in values.items()}

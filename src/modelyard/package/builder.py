@@ -1,18 +1,22 @@
 """Build a model package: the production-format model file plus its manifest.
 
 The steps, in order: convert/serialize the model in its format, reopen the written file and
-prove it predicts like the original (parity), score it on the test set, then record
-signature, requirements, lineage and data profile in ``manifest.json``. If any step fails,
-the files this call wrote are removed, so ``out_dir`` never holds half a package.
+prove it predicts like the original (parity), record signature, requirements, lineage and
+data profile in ``manifest.json``, then hand the folder to the caller's *admission* (see
+:data:`Admission`): the version's own pipeline is built and run on the sample, and the test
+set is scored through it. If any step fails, the files this call wrote are removed, so
+``out_dir`` never holds half a package.
 """
 
 from __future__ import annotations
 
 import math
 import shutil
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
@@ -31,15 +35,15 @@ from modelyard.package.manifest import (
     DatasetFingerprint,
     Lineage,
     Manifest,
+    Metrics,
     Parity,
     PipelineSpec,
     Signature,
 )
-from modelyard.package.metrics import score_test_set
 from modelyard.package.parity import prove_output_parity, prove_parity
 from modelyard.package.profile import mark_missing, profile_data
 from modelyard.package.requirements import capture_requirements
-from modelyard.package.signature import to_feeds
+from modelyard.package.signature import to_feeds, with_array_columns
 from modelyard.package.task import check_probabilities, declared_task, with_task
 
 PARITY_TEST_ROWS = 200
@@ -47,6 +51,16 @@ PARITY_TEST_ROWS = 200
 threshold that float32 rounding moves, at a cost of milliseconds."""
 
 _FORMATTERS = {"classification": "classification", "regression": "regression"}
+
+Admission = Callable[[Path, Any, Labeled | None], Metrics | None]
+"""``admit(folder, sample, test)``: called on the written package before it counts as built.
+
+It must build the version's own pipeline from ``folder``, run it on ``sample`` (raising a
+one-line :class:`~modelyard.core.errors.ModelyardError` when either fails) and return the
+metrics of ``test`` scored through that pipeline (``None`` without test data or for a task
+without metrics). Pipelines and metrics live in layers above this one, which is why the
+caller passes it in: :func:`modelyard.api.package_model` and ``log_model`` always do.
+"""
 
 
 def default_pipeline(signature: Signature, given: PipelineSpec | None = None) -> PipelineSpec:
@@ -83,6 +97,18 @@ def _profile(train: Labeled | None, sample: Any) -> DataProfile:
     return profile_data(sample).model_copy(update={"source": "sample"})
 
 
+def _as_rows(sample: Any) -> Any:
+    """Arrays and lists as 2-D rows: a 1-D sample is one row, a list of records a table."""
+    if isinstance(sample, pd.DataFrame | pd.Series) or not isinstance(
+        sample, list | tuple | np.ndarray
+    ):
+        return sample
+    if len(sample) and isinstance(sample[0], Mapping):
+        return pd.DataFrame.from_records(list(sample))
+    array = np.asarray(sample)
+    return array.reshape(1, -1) if array.ndim == 1 else array
+
+
 def _empty_folder(out_dir: str | Path) -> Path:
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -104,9 +130,14 @@ def _scalar_params(model: Any) -> dict[str, Any]:
 
 
 def _parity_rows(sample: Any, test: Labeled | None) -> Any:
-    if test is None or not isinstance(sample, pd.DataFrame):
+    if test is None:
         return sample
-    return pd.concat([sample, test.X[sample.columns].head(PARITY_TEST_ROWS)], ignore_index=True)
+    if isinstance(sample, pd.DataFrame):
+        rows = test.X[sample.columns].head(PARITY_TEST_ROWS)
+        return pd.concat([sample, rows], ignore_index=True)
+    if isinstance(sample, np.ndarray) and sample.shape[1:] == test.X.shape[1:]:
+        return np.concatenate([sample, test.X.to_numpy()[:PARITY_TEST_ROWS]])
+    return sample
 
 
 def _sample_fingerprint(sample: Any) -> DatasetFingerprint:
@@ -193,16 +224,20 @@ def build_package(
     tags: dict[str, str] | None = None,
     format: str | None = None,
     tolerance: float = 1e-5,
+    admit: Admission | None = None,
 ) -> Manifest:
     """Write ``model`` and its ``manifest.json`` into ``out_dir`` and return the manifest.
 
     ``model``: a fitted scikit-learn estimator or Pipeline, an ONNX model (path or
     ``onnx.ModelProto``) or a TorchScript module. ``format`` defaults to ``onnx`` for the
     first two (scikit-learn is converted with skl2onnx) and ``torchscript`` for the last;
-    ``"sklearn"`` keeps a joblib pickle. ``sample``: a few feature rows for signature
-    inference and the parity proof. ``train_data``/``test_data``: a DataFrame holding
-    ``target``, an ``(X, y)`` tuple or a CSV/Parquet path; they are fingerprinted, the test
-    set is scored with the packaged model, the training features are profiled.
+    ``"sklearn"`` keeps a joblib pickle. ``sample``: a few feature rows (a DataFrame, a 2-D
+    array or list of rows, or one 1-D row) for signature inference and the parity proof; a
+    model fed arrays gets columns ``x0, x1, …``. ``train_data``/``test_data``: a DataFrame
+    holding ``target``, an ``(X, y)`` tuple or a CSV/Parquet path; they are fingerprinted, the
+    training features are profiled, and ``admit`` (see :data:`Admission`) proves the package
+    serves and scores the test set through its pipeline; without ``admit`` the manifest holds
+    no metrics.
     ``out_dir`` must be empty (it is created if missing).
     A TorchScript module's task is declared by ``pipeline``'s formatter (``classification``
     or ``regression``, see :mod:`.task`); a declared classifier's classes are the distinct
@@ -213,6 +248,7 @@ def build_package(
     fmt = get_format(format) if format is not None else default_format(model)
     spec, labels = _pipeline_spec(pipeline), _checked_tags(tags)
     folder = _empty_folder(out_dir)
+    sample = _as_rows(sample)
     sample = fit_order(model, sample) if is_estimator(model) else sample
     train = labeled(train_data, target, "train") if train_data is not None else None
     test = labeled(test_data, target, "test") if test_data is not None else None
@@ -225,6 +261,7 @@ def build_package(
     prepared = fmt.prepare(model, sample)
     task = declared_task(prepared.signature, spec)
     signature = with_task(prepared.signature, task, train) if task else prepared.signature
+    signature = with_array_columns(signature, sample)
     profile = _profile(train, sample)
     signature = mark_missing(signature, profile)
     try:
@@ -240,12 +277,15 @@ def build_package(
                 "requirements": capture_requirements(fmt.requirements),
                 "parity": parity,
                 "profile": profile,
-                "metrics": score_test_set(packaged, test) if test is not None else None,
                 "tags": labels,
                 "extra": prepared.extra,
             }
         )
-        return write_manifest(folder, manifest)
+        written = write_manifest(folder, manifest)
+        metrics = admit(folder, sample, test) if admit is not None else None
+        if metrics is None:
+            return written
+        return write_manifest(folder, written.model_copy(update={"metrics": metrics}))
     except BaseException:
         _clear(folder)
         raise

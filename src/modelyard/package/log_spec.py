@@ -4,7 +4,7 @@ An ONNX, pickle or TorchScript file carries no column names, tests or lineage of
 this small file supplies them, so a model trained elsewhere still becomes a full version::
 
     name: breast_cancer
-    sample: data/sample.csv          # feature rows: signature inference and the load check
+    sample: data/sample.csv          # feature rows (CSV, Parquet, or .npy for an array model)
     train_data: data/train.csv       # optional: profile, fingerprint
     test_data: data/test.csv         # optional: metrics tied to the data's fingerprint
     target: target                   # the label column of train/test (and dropped from sample)
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import joblib
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -97,18 +98,28 @@ def model_from_file(model_file: Path, spec: LogSpec) -> tuple[Any, str]:
     return opener(model_file), fmt
 
 
+def _read_sample(path: Path) -> pd.DataFrame | np.ndarray:
+    """A table, or the array a model trained on arrays was fed (``.npy``, never pickles)."""
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        try:
+            return np.load(path, allow_pickle=False)
+        except ValueError:
+            raise ConfigError(
+                f"sample {path.name} is not a plain numeric .npy array: expected np.save of "
+                "feature rows"
+            ) from None
+    return pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+
+
 def log_arguments(spec_path: Path, spec: LogSpec) -> dict[str, Any]:
     """The keyword arguments of ``log_model`` this spec stands for, its paths made absolute."""
     base = spec_path.resolve().parent
     sample_path = Path(_resolve(base, spec.sample) or "")
     if not sample_path.is_file():
         raise NotFoundError(f"{spec_path}: sample {spec.sample} does not exist")
-    sample = (
-        pd.read_parquet(sample_path)
-        if sample_path.suffix == ".parquet"
-        else pd.read_csv(sample_path)
-    )
-    if spec.target is not None and spec.target in sample.columns:
+    sample = _read_sample(sample_path)
+    if spec.target is not None and isinstance(sample, pd.DataFrame) and spec.target in sample:
         sample = sample.drop(columns=[spec.target])
     return {
         "sample": sample,

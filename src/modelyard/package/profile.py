@@ -97,16 +97,12 @@ def mark_missing(signature: Signature, profile: DataProfile) -> Signature:
     missing (NaN is how a float tensor says "missing"; other dtypes have no such value).
 
     Only a profile of training data counts (a few sample rows say nothing about what the
-    model was trained to accept). Features are matched by name, or by position when the
-    training data was an unnamed array (its profile names the features ``0``, ``1``, ...).
+    model was trained to accept). Features are matched by name (an unnamed array's columns
+    are ``x0``, ``x1``, ... in the profile and the signature alike).
     """
     if profile.source != "train" or not signature.columns:
         return signature
     rates = {feature.name: feature.missing_rate for feature in profile.features}
-    names = [column.name for column in signature.columns]
-    positional = [str(i) for i in range(len(names))]
-    if not rates.keys() & set(names) and list(rates) == positional:
-        rates = dict(zip(names, rates.values(), strict=True))
     columns = [
         column.model_copy(update={"missing": True})
         if column.dtype in _FLOATS and rates.get(column.name, 0.0) > 0

@@ -15,6 +15,7 @@ import onnx
 import pandas as pd
 
 from modelyard.core.errors import PayloadError, UnsupportedModelError
+from modelyard.core.hashing import as_frame
 from modelyard.package.manifest import ColumnSpec, DType, Signature, Task, TensorSpec
 
 _ONNX_DTYPES: dict[int, DType] = {
@@ -71,6 +72,25 @@ def columns_of(data: Any) -> list[ColumnSpec]:
         )
         for name, dtype in data.dtypes.items()
     ]
+
+
+def with_array_columns(signature: Signature, sample: Any) -> Signature:
+    """The signature of a model fed a 2-D array, its columns named ``x0, x1, …``.
+
+    A model trained on arrays has no column names, but its one ``[n, width]`` numeric input is
+    a table all the same: naming its columns lets the tabular encoder take rows (and records),
+    and the profile and evaluation data use the same names (see :func:`~modelyard.core.hashing.
+    as_frame`). Signatures with columns, several inputs or other ranks are returned unchanged.
+    """
+    if signature.columns or isinstance(sample, pd.DataFrame) or len(signature.inputs) != 1:
+        return signature
+    spec = signature.inputs[0]
+    if len(spec.shape) != 2 or spec.dtype == "string" or np.ndim(sample) != 2:
+        return signature
+    frame = as_frame(sample)
+    if spec.shape[1] not in (None, frame.shape[1]):
+        return signature
+    return signature.model_copy(update={"columns": columns_of(frame)})
 
 
 def is_numeric(column: ColumnSpec) -> bool:
@@ -221,14 +241,14 @@ def to_feeds(signature: Signature, data: Any) -> dict[str, np.ndarray]:
     }
 
 
-def from_feeds(signature: Signature, feeds: Mapping[str, np.ndarray]) -> Any:
+def from_feeds(signature: Signature, feeds: Mapping[str, np.ndarray], *, named: bool = True) -> Any:
     """The tabular data a native model was fitted on, rebuilt from runner feeds.
 
     The inverse of :func:`to_feeds`: columns get their recorded names and dtypes back, so a
-    pickled estimator sees what it saw at fit time. Without columns the single input is
-    returned as is.
+    pickled estimator sees what it saw at fit time. Without columns, or for a model fitted on
+    an array (``named=False``), the single input is returned as is.
     """
-    if not signature.columns:
+    if not signature.columns or (not named and len(signature.inputs) == 1):
         return feeds[signature.inputs[0].name]
     names = [column.name for column in signature.columns]
     if len(signature.inputs) == 1:

@@ -84,12 +84,20 @@ class Endpoint:
         Returns whether the version changed. The previous pipeline is closed after the switch:
         callers still holding it (requests in flight) should finish before calling this.
         """
-        current = self._registry.get(self.spec.ref)
-        if current.digest == self.pipeline.digest:
+        if not self.moved():
             return False
         previous, self.pipeline = self.pipeline, self._resolve()
         previous.close()
         return True
+
+    def moved(self) -> bool:
+        """Whether the model reference now names another version than the one loaded.
+
+        Compared by number and digest: identical bytes registered as a new version are a
+        move all the same (responses carry the version number).
+        """
+        current = self._registry.get(self.spec.ref)
+        return (current.version, current.digest) != (self.model.version, self.pipeline.digest)
 
     def close(self) -> None:
         """Release the model."""
@@ -139,7 +147,7 @@ def _default_registry() -> Registry:
     """The registry configured for this machine (environment, else ./.modelyard).
 
     Imported here, not at module level: the pipeline layer otherwise only needs an object
-    with ``get`` and ``fetch``, and must not depend on the registry's database code.
+    with ``get`` and ``verified``, and must not depend on the registry's database code.
     """
     from modelyard.registry import Registry
 

@@ -106,7 +106,8 @@ class Pipeline:
             digest=digest,
             resources=resources or Resources(),
         )
-        where = f"{manifest.name}:{version}" if version is not None else str(package_dir)
+        # never the folder: it is a path on the server, and this text reaches error answers
+        where = f"{manifest.name}:{version}" if version is not None else manifest.name
         self.overridden = tuple(overrides.stages()) if overrides is not None else ()
         if self.overridden:
             logger.warning(
@@ -196,10 +197,16 @@ class Pipeline:
         override_origin: Origin | None = None,
         profile_policy: Policy = "off",
     ) -> Pipeline:
-        """A loaded pipeline for a registered version (its package fetched and verified)."""
+        """A loaded pipeline for a registered version, built from its verified package.
+
+        The manifest is the one read from the package's verified bytes; the registry refuses a
+        database record that differs from it. A copy that nothing checked never decides the
+        stages, runner or requirements that serve.
+        """
+        package = registry.verified(model_version)
         pipeline = cls(
-            model_version.manifest,
-            package_dir=registry.fetch(model_version),
+            package.manifest,
+            package_dir=package.path,
             version=model_version.version,
             digest=model_version.digest,
             overrides=overrides,

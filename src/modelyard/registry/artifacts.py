@@ -4,6 +4,11 @@ Layout: ``<root>/packages/<digest>/<files>``. A package is first copied under
 ``<root>/tmp/`` and only then moved to its digest, so a copy interrupted halfway is never found
 at its final place; since the name is the content's hash, storing the same package twice is a
 no-op and two writers racing on it write the same bytes.
+
+A remote package is fetched manifest first: its bytes are checked against the digest, and
+only the file names of that verified manifest, each a plain relative path (see
+:func:`~modelyard.package.io.is_safe_file_name`), are then downloaded, each into the cache
+folder. Nothing the database or the store says can make a fetch write anywhere else.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from fsspec import AbstractFileSystem
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
+from modelyard.core.errors import IntegrityError, NotFoundError
+from modelyard.package.io import checked_manifest, is_safe_file_name
 from modelyard.package.manifest import MANIFEST_FILE, Manifest
 
 
@@ -62,26 +69,53 @@ class ArtifactStore:
             self.fs.rm(staging, recursive=True)  # a concurrent writer stored the same bytes
         return self.uri(digest)
 
-    def local_copy(self, digest: str, manifest: Manifest) -> Path:
+    def local_copy(self, digest: str, label: str) -> Path:
         """A local folder holding the package: the stored folder itself on a local store,
-        else a copy cached under ``cache_dir/<digest>`` (downloaded once, then reused)."""
+        else a copy cached under ``cache_dir/<digest>`` (downloaded once, then reused).
+
+        ``label`` names the package in errors (the store's paths never appear in them).
+        """
         if self.is_local:
             return Path(self._path(digest))
         cached = self.cache_dir / digest
         if cached.is_dir():
             return cached
         staging = self.cache_dir / "tmp" / f"{digest}.{uuid.uuid4().hex}"
-        for relative in stored_files(manifest):
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self.fs.get_file(f"{self._path(digest)}/{relative}", str(target))
+        staging.mkdir(parents=True)
+        try:
+            manifest_path = self._download(digest, MANIFEST_FILE, staging, label)
+            manifest = checked_manifest(manifest_path.read_bytes(), digest, label)
+            for relative in sorted(manifest.files):
+                self._download(digest, relative, staging, label)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         try:
             os.rename(staging, cached)
         except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
             if not cached.is_dir():
                 raise
-            shutil.rmtree(staging)  # a concurrent fetch finished first
+            # a concurrent fetch finished first
         return cached
+
+    def _download(self, digest: str, relative: str, staging: Path, label: str) -> Path:
+        """One file of a package into ``staging``; the name is checked before any write."""
+        target = staging.joinpath(*relative.split("/"))
+        if not is_safe_file_name(relative) or not target.resolve().is_relative_to(
+            staging.resolve()
+        ):
+            raise IntegrityError(
+                f"{label} lists an unsafe file name: expected a relative path inside the package"
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.fs.get_file(f"{self._path(digest)}/{relative}", str(target))
+        except FileNotFoundError:
+            raise NotFoundError(
+                f"{label}: {relative} is missing from the artifact store"
+            ) from None
+        return target
 
     def _path(self, digest: str) -> str:
         return f"{self.root}/packages/{digest}"

@@ -23,9 +23,10 @@ from modelyard.registry import aliases as alias_log
 from modelyard.registry import evaluations, tags
 from modelyard.registry.artifacts import ArtifactStore
 from modelyard.registry.database import Database, lock_model
+from modelyard.registry.records import check_record
 from modelyard.registry.schema import AliasRow, ModelRow, VersionRow, utcnow
 from modelyard.registry.tokens import TokenStore
-from modelyard.registry.types import AliasEvent, ModelSummary, ModelVersion
+from modelyard.registry.types import AliasEvent, ModelSummary, ModelVersion, VerifiedPackage
 from modelyard.registry.versions import (
     live_versions,
     require_model,
@@ -99,7 +100,7 @@ class Registry:
     def register(self, package_dir: str | Path, *, actor: str | None = None) -> ModelVersion:
         """Verify the package at ``package_dir``, store it, and make it the next version."""
         package = Path(package_dir)
-        manifest = verify_package(package)
+        manifest = verify_package(package, label=f"package folder {package.name}")
         name = check_name(manifest.name)
         digest = package_digest(package)
         uri = self._artifacts.put(package, manifest, digest)
@@ -182,15 +183,27 @@ class Registry:
     def fetch(self, version_or_ref: ModelVersion | str | ModelRef) -> Path:
         """A local folder with the package, verified against the registered digest.
 
+        See :meth:`verified`; this returns only its folder.
+        """
+        return self.verified(version_or_ref).path
+
+    def verified(self, version_or_ref: ModelVersion | str | ModelRef) -> VerifiedPackage:
+        """The version's package in a local folder, and the manifest read from its verified
+        bytes: what serving, loading and evaluation use.
+
         Every call re-hashes every file, so bytes altered in the store (or in the local
-        cache) raise :class:`~modelyard.core.errors.IntegrityError` naming the file.
+        cache) raise :class:`~modelyard.core.errors.IntegrityError` naming the file; a
+        database record whose manifest differs from the package's is refused naming the
+        fields. Messages name the version and digest, never the store's paths.
         """
         version = (
             version_or_ref if isinstance(version_or_ref, ModelVersion) else self.get(version_or_ref)
         )
-        path = self._artifacts.local_copy(version.digest, version.manifest)
-        verify_package(path, expected_digest=version.digest)
-        return path
+        label = f"{version.ref} (package {version.digest[:12]})"
+        path = self._artifacts.local_copy(version.digest, label)
+        manifest = verify_package(path, expected_digest=version.digest, label=label)
+        check_record(version, manifest)
+        return VerifiedPackage(version, path, manifest)
 
     def delete_version(self, ref: str | ModelRef, *, actor: str | None = None) -> None:
         """Delete a version; refused while any alias points to it. Its number is never reused."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from modelyard.package.manifest import Manifest
 
@@ -29,6 +30,18 @@ class ModelVersion:
     def ref(self) -> str:
         """``name:version``, the reference that always means exactly this package."""
         return f"{self.name}:{self.version}"
+
+
+@dataclass(frozen=True)
+class VerifiedPackage:
+    """A version's package, fetched and checked against its digest: what serves it.
+
+    ``manifest`` is parsed from the package's verified bytes (never the database's copy).
+    """
+
+    version: ModelVersion
+    path: Path
+    manifest: Manifest
 
 
 @dataclass(frozen=True)

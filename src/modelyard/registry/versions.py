@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from modelyard.core.errors import NotFoundError
+from modelyard.core.errors import IntegrityError, NotFoundError
 from modelyard.core.refs import ModelRef
 from modelyard.package.manifest import Manifest
 from modelyard.registry.schema import AliasRow, ModelRow, TagRow, VersionRow
@@ -89,11 +90,19 @@ def to_model_version(session: Session, row: VersionRow, artifact_uri: str) -> Mo
         .where(AliasRow.name == row.name, AliasRow.version == row.version)
         .order_by(AliasRow.alias)
     ).all()
+    try:
+        manifest = Manifest.model_validate_json(row.manifest_json)
+    except ValidationError as error:
+        where = ".".join(str(part) for part in error.errors()[0]["loc"]) or "(top level)"
+        raise IntegrityError(
+            f"the registry's record of {row.name}:{row.version} holds an invalid manifest at "
+            f"{where}: restore the record from its package"
+        ) from None
     return ModelVersion(
         name=row.name,
         version=row.version,
         digest=row.digest,
-        manifest=Manifest.model_validate_json(row.manifest_json),
+        manifest=manifest,
         created_at=row.created_at,
         created_by=row.created_by,
         artifact_uri=artifact_uri,

@@ -50,15 +50,16 @@ class EndpointTable:
             return switches
 
     def _moved(self, served: ServedEndpoint) -> Endpoint | None:
-        """A new endpoint loaded beside ``served`` if its reference now names another package.
+        """A new endpoint loaded beside ``served`` if its reference now names another version.
 
+        Versions, not only digests: the same bytes registered again are another version,
+        and clients must see the number they were promised in ``x-model-version``.
         ``Endpoint.reload`` would close the old pipeline at once, under requests in flight;
         a second ``Endpoint`` for the same spec keeps both loaded until the old one drains.
         """
-        spec = served.endpoint.spec
-        if self._registry.get(spec.ref).digest == served.pipeline.digest:
+        if not served.endpoint.moved():
             return None
-        return Endpoint(spec, self._registry)
+        return Endpoint(served.endpoint.spec, self._registry)
 
     async def _switch(self, old: ServedEndpoint, fresh: Endpoint) -> dict[str, Any]:
         new = self._make(fresh)

@@ -141,10 +141,16 @@ class OnnxFormat:
         providers = parsed.providers or ort.get_available_providers()
         try:
             session = ort.InferenceSession(str(path), session_options, providers=providers)
-        except (ort_errors.Fail, ort_errors.InvalidGraph, ort_errors.NotImplemented) as error:
-            raise UnsupportedModelError(
-                f"ONNX Runtime cannot load {path.name}: {str(error).splitlines()[0]}"
-            ) from None
+        except (
+            ort_errors.Fail,
+            ort_errors.InvalidGraph,
+            ort_errors.InvalidProtobuf,
+            ort_errors.NotImplemented,
+        ) as error:
+            # ONNX Runtime quotes the file's full path, a server path that must not reach an
+            # error answer: the file's name says enough.
+            reason = str(error).splitlines()[0].replace(str(path), path.name)
+            raise UnsupportedModelError(f"ONNX Runtime cannot load {path.name}: {reason}") from None
         return OnnxSession(session)
 
 

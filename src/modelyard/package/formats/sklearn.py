@@ -36,11 +36,13 @@ class SklearnSession:
     def __init__(self, model: Any, signature: Signature) -> None:
         self._model = model
         self._signature = signature
+        # fitted on an array: fed an array, or scikit-learn warns about feature names
+        self._named = getattr(model, "feature_names_in_", None) is not None
 
     def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Rebuild the fit-time table from the feeds and call predict (and predict_proba)."""
         signature = self._signature
-        data = from_feeds(signature, feeds)
+        data = from_feeds(signature, feeds, named=self._named)
         outputs: dict[str, np.ndarray] = {}
         if signature.value_output is not None:
             values = np.asarray(self._model.predict(data), dtype=np.float64)
