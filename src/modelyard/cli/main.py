@@ -1,29 +1,58 @@
 """The root ``modelyard`` command; each group lives in its own module.
 
-Command modules import the heavy layers (scikit-learn, onnxruntime, the server) inside the
-command that needs them, so ``modelyard --help`` and the registry commands start quickly.
+Command modules import the heavy layers (pandas, scikit-learn, SQLAlchemy, onnxruntime, the
+server) inside the command that needs them, so ``modelyard --help`` answers at once; a test
+holds that line through ``sys.modules``.
 
-User errors (:class:`~modelyard.core.errors.ModelyardError`) are printed as one line on stderr
-with exit code 2; a traceback would mean a bug.
+User errors (:class:`~modelyard.core.errors.ModelyardError`) raised by any command are printed
+by :class:`RootGroup` as one ``error:`` line with exit code 2; a traceback would mean a bug.
 """
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
+from modelyard import __version__
 from modelyard.cli import aliases, check, demo, evaluate, models, serve
-from modelyard.cli.context import Settings, err_console
+from modelyard.cli.context import Settings, console
+from modelyard.cli.errors import USAGE_ERROR, print_error
+from modelyard.cli.labels import relabel
 from modelyard.core.errors import ModelyardError
+
+
+class RootGroup(TyperGroup):
+    """The root group: readable help labels, and every command's :class:`ModelyardError`
+    ends here, printed once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        relabel(self)
+
+    def invoke(self, ctx: Any) -> Any:  # typer.Context; Any matches the base signature
+        try:
+            return super().invoke(ctx)
+        except ModelyardError as error:
+            print_error(str(error) or type(error).__name__)
+            raise typer.Exit(USAGE_ERROR) from None
+
 
 app = typer.Typer(
     name="modelyard",
+    cls=RootGroup,
     help="Package, register, evaluate and serve machine-learning models.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"modelyard {__version__}", markup=False, highlight=False)
+        raise typer.Exit()
 
 
 @app.callback()
@@ -33,13 +62,24 @@ def root(
         None,
         "--registry",
         envvar="MODELYARD_REGISTRY_URL",
-        help="SQLAlchemy URL of the metadata store (default: sqlite:///.modelyard/registry.db).",
+        metavar="URL",
+        help="SQLAlchemy URL of the metadata store (default: the registry.db of the nearest "
+        ".modelyard/ folder, looking up from here).",
     ),
     artifacts: str | None = typer.Option(
         None,
         "--artifacts",
         envvar="MODELYARD_ARTIFACTS",
-        help="fsspec URL or folder of the artifact store (default: .modelyard/artifacts).",
+        metavar="URL",
+        help="fsspec URL or folder of the artifact store (default: artifacts/ beside the "
+        "SQLite file).",
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_print_version,
+        help="Print the version and exit.",
     ),
 ) -> None:
     """Package, register, evaluate and serve machine-learning models."""
@@ -59,10 +99,5 @@ app.command("demo")(demo.demo)
 
 
 def main() -> None:
-    """Entry point of the console script: run the app, turning user errors into one line."""
-    try:
-        app()
-    except ModelyardError as error:
-        for line in str(error).splitlines() or [type(error).__name__]:
-            err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(2)
+    """Entry point of the console script."""
+    app()

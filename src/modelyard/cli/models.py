@@ -67,7 +67,7 @@ def log(
     """Register an existing ONNX, pickle or TorchScript file described by a manifest YAML."""
     from modelyard.api import log_file  # packaging loads scikit-learn: only when logging
 
-    version = log_file(model_file, manifest, registry=registry_from(ctx))
+    version = log_file(model_file, manifest, registry=registry_from(ctx, create=True))
     console.print(f"registered {version.name}:{version.version} ({version.digest[:12]})")
 
 

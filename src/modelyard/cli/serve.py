@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 
 from modelyard.cli.context import Settings
+from modelyard.cli.progress import working
+
+
+class LogFormat(StrEnum):
+    """How the server writes its logs on stderr."""
+
+    auto = "auto"
+    json = "json"
+    text = "text"
 
 
 def serve(
@@ -16,7 +26,11 @@ def serve(
     port: int = typer.Option(8000, "--port", help="TCP port."),
     workers: int = typer.Option(1, "--workers", min=1, help="Server processes."),
     registry: str | None = typer.Option(
-        None, "--registry", envvar="MODELYARD_REGISTRY_URL", help="SQLAlchemy URL of the registry."
+        None,
+        "--registry",
+        envvar="MODELYARD_REGISTRY_URL",
+        metavar="URL",
+        help="SQLAlchemy URL of the registry (default: the nearest .modelyard/).",
     ),
     reload_interval: float = typer.Option(
         5.0, "--reload-interval", min=0, help="Seconds between alias checks (0: only on demand)."
@@ -24,9 +38,15 @@ def serve(
     timeout: float = typer.Option(
         30.0, "--timeout", min=0.001, help="Seconds a request may wait for the model (else 504)."
     ),
+    log_format: LogFormat = typer.Option(
+        LogFormat.auto,
+        "--log-format",
+        help="auto: readable lines on a terminal, JSON lines otherwise.",
+    ),
 ) -> None:
     """Serve the endpoints of ENDPOINTS_FILE over HTTP (native JSON, images, and V2)."""
-    from modelyard.serving.server import run  # the server stack loads only to serve
+    with working("serve: loading the server"):
+        from modelyard.serving.server import run  # the server stack loads only to serve
 
     settings = ctx.find_object(Settings) or Settings()
     run(
@@ -38,4 +58,5 @@ def serve(
         artifacts=settings.artifacts,
         reload_interval_s=reload_interval,
         timeout_s=timeout,
+        log_format=log_format.value,
     )

@@ -1,7 +1,10 @@
-"""Structured logs: one JSON object per line on stderr, with the request id when there is one.
+"""Server logs: one short readable line per event on a terminal, JSON lines everywhere else.
 
 Log collectors (Loki, CloudWatch, ``jq``) read JSON lines without a parser of their own; the
-``extra`` fields a call passes (``request_id``, ``endpoint``, ``status``...) become keys.
+``extra`` fields a call passes (``request_id``, ``endpoint``, ``status``...) become keys. A
+person at a terminal reads ``12:00:01 info  serving  endpoints=[...]`` instead. ``auto``
+chooses by whether stderr is a terminal, so ``modelyard serve`` reads well by hand and
+ships JSON under systemd, Docker or Kubernetes without a flag.
 """
 
 from __future__ import annotations
@@ -9,11 +12,21 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+LogFormat = Literal["auto", "json", "text"]
+
+# uvicorn's own copy of the message with ANSI colours: noise in JSON, a duplicate in text.
+_DROPPED = {"color_message"}
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"} | _DROPPED
+_LOGGERS = ("modelyard", "uvicorn", "uvicorn.error", "uvicorn.access")
+_COLOURS = {"DEBUG": "2", "INFO": "32", "WARNING": "33", "ERROR": "31", "CRITICAL": "1;31"}
+
+
+def _extra(record: logging.LogRecord) -> dict[str, Any]:
+    return {key: value for key, value in record.__dict__.items() if key not in _STANDARD}
 
 
 class JsonLinesFormatter(logging.Formatter):
@@ -26,19 +39,46 @@ class JsonLinesFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        document.update(
-            (key, value) for key, value in record.__dict__.items() if key not in _STANDARD
-        )
+        document.update(_extra(record))
         if record.exc_info:
             document["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(document, default=str).decode()
 
 
-def configure(level: str = "info") -> None:
-    """Send modelyard's and uvicorn's logs to stderr as JSON lines."""
+class TextFormatter(logging.Formatter):
+    """Formats a record as ``HH:MM:SS level  message  key=value ...``, level coloured."""
+
+    def __init__(self, colour: bool) -> None:
+        super().__init__()
+        self.colour = colour
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        level = f"{record.levelname.lower():<7}"
+        if self.colour:
+            level = f"\x1b[{_COLOURS.get(record.levelname, '0')}m{level}\x1b[0m"
+        fields = " ".join(f"{key}={value}" for key, value in _extra(record).items())
+        line = f"{when} {level} {record.getMessage()}" + (f"  {fields}" if fields else "")
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def resolve_format(log_format: LogFormat) -> Literal["json", "text"]:
+    """``auto`` becomes ``text`` when stderr is a terminal, else ``json``."""
+    if log_format == "auto":
+        return "text" if sys.stderr.isatty() else "json"
+    return log_format
+
+
+def configure(level: str = "info", log_format: LogFormat = "auto") -> None:
+    """Send modelyard's and uvicorn's logs (error and access) to stderr in ``log_format``."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonLinesFormatter())
-    for name in ("modelyard", "uvicorn", "uvicorn.error"):
+    chosen = resolve_format(log_format)
+    handler.setFormatter(
+        JsonLinesFormatter() if chosen == "json" else TextFormatter(sys.stderr.isatty())
+    )
+    for name in _LOGGERS:
         logger = logging.getLogger(name)
         logger.handlers = [handler]
         logger.setLevel(level.upper())
