@@ -106,7 +106,10 @@ def check(
         None, "--model", help="with --gates: NAME:VERSION whose metrics and classes gates name"
     ),
     registry: str | None = typer.Option(
-        None, "--registry", help="SQLAlchemy URL of the registry (default: the root option)"
+        None,
+        "--registry",
+        metavar="URL",
+        help="SQLAlchemy URL of the registry (default: the root option)",
     ),
 ) -> None:
     """Check an endpoints file and/or a gates file before they reach a server or a promotion.
