@@ -130,7 +130,9 @@ class Session:
 
     def _serve(self, text: str) -> None:
         """Start a serving command, and return once it answers ready (or fail with its log)."""
-        port = int(re.search(r"--port (\d+)", text).group(1))  # type: ignore[union-attr]
+        given = re.search(r"--port (\d+)", text)
+        assert given is not None, f"{text}: a served command needs --port"
+        port = int(given.group(1))
         log = (self.folder / f"server-{port}.log").open("w")
         server = subprocess.Popen(
             ["bash", "-c", f"exec {text}"], cwd=self.folder, env=self.env, stdout=log,

@@ -64,14 +64,15 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-def resolve_format(log_format: LogFormat) -> Literal["json", "text"]:
-    """``auto`` becomes ``text`` when stderr is a terminal, else ``json``."""
-    if log_format == "auto":
-        return "text" if sys.stderr.isatty() else "json"
-    return log_format
+def resolve_format(log_format: str) -> Literal["json", "text"]:
+    """``text`` or ``json`` as asked; ``auto`` (or anything else) chooses ``text`` when stderr
+    is a terminal, else ``json``."""
+    if log_format in ("json", "text"):
+        return "json" if log_format == "json" else "text"
+    return "text" if sys.stderr.isatty() else "json"
 
 
-def configure(level: str = "info", log_format: LogFormat = "auto") -> None:
+def configure(level: str = "info", log_format: str = "auto") -> None:
     """Send modelyard's and uvicorn's logs (error and access) to stderr in ``log_format``."""
     handler = logging.StreamHandler(sys.stderr)
     chosen = resolve_format(log_format)

@@ -36,8 +36,9 @@ _LOG_FORMAT = "MODELYARD_LOG_FORMAT"
 
 def app_from_environment() -> Server:
     """The app a worker serves, configured by :func:`run` through the environment."""
-    log_format = os.environ.get(_LOG_FORMAT, "auto")
-    logs.configure(os.environ.get("MODELYARD_LOG_LEVEL", "info"), log_format)  # type: ignore[arg-type]
+    logs.configure(
+        os.environ.get("MODELYARD_LOG_LEVEL", "info"), os.environ.get(_LOG_FORMAT, "auto")
+    )
     registry = Registry(os.environ.get(_REGISTRY), create=False)
     endpoints = load_endpoints(os.environ[_ENDPOINTS], registry)
     reload_s = float(os.environ.get(_RELOAD, "5"))
