@@ -39,6 +39,13 @@ def test_a_text_line_on_a_terminal_colours_only_the_level() -> None:
     assert line == "12:00:01 \x1b[32minfo   \x1b[0m serving"
 
 
+def test_a_long_message_is_cut_in_text_and_kept_whole_in_json() -> None:
+    record = _record(msg="payload does not fit the signature: " + "/x: expected number; " * 20)
+    line = TextFormatter(colour=False).format(record)
+    assert len(line) == len("12:00:01 info    ") + 160 and line.endswith("…")
+    assert orjson.loads(JsonLinesFormatter().format(record))["message"] == record.getMessage()
+
+
 def test_uvicorns_coloured_copy_of_the_message_is_dropped() -> None:
     coloured = {"color_message": "\x1b[1mserving\x1b[0m"}
     document = orjson.loads(JsonLinesFormatter().format(_record(**coloured)))
@@ -101,5 +108,6 @@ def test_a_served_log_is_json_lines_by_default_off_a_terminal(served: Path) -> N
 
 def test_a_served_log_in_text_is_one_short_line_per_event(served: Path) -> None:
     lines = _serve_and_stop(served, "--log-format", "text")
+    assert not any("GET /v2/health/ready" in line for line in lines), "access log is off"
     assert any(line.endswith("serving  endpoints=['bc']") for line in lines), lines
     assert not any(line.startswith("{") or "\x1b" in line for line in lines), lines

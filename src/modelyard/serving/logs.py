@@ -21,7 +21,11 @@ LogFormat = Literal["auto", "json", "text"]
 # uvicorn's own copy of the message with ANSI colours: noise in JSON, a duplicate in text.
 _DROPPED = {"color_message"}
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"} | _DROPPED
-_LOGGERS = ("modelyard", "uvicorn", "uvicorn.error", "uvicorn.access")
+# uvicorn.access is left as uvicorn.run configures it: off (``access_log=False``), since a log
+# line per request is work on the predict path; the ``status`` of failed requests is logged here.
+_LOGGERS = ("modelyard", "uvicorn", "uvicorn.error")
+_TEXT_MESSAGE_CHARS = 160
+"""A text line shows this much of a message (a 422 lists every bad field); JSON keeps all."""
 _COLOURS = {"DEBUG": "2", "INFO": "32", "WARNING": "33", "ERROR": "31", "CRITICAL": "1;31"}
 
 
@@ -58,7 +62,10 @@ class TextFormatter(logging.Formatter):
         if self.colour:
             level = f"\x1b[{_COLOURS.get(record.levelname, '0')}m{level}\x1b[0m"
         fields = " ".join(f"{key}={value}" for key, value in _extra(record).items())
-        line = f"{when} {level} {record.getMessage()}" + (f"  {fields}" if fields else "")
+        message = record.getMessage()
+        if len(message) > _TEXT_MESSAGE_CHARS:
+            message = message[: _TEXT_MESSAGE_CHARS - 1] + "…"
+        line = f"{when} {level} {message}" + (f"  {fields}" if fields else "")
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line
@@ -73,7 +80,7 @@ def resolve_format(log_format: str) -> Literal["json", "text"]:
 
 
 def configure(level: str = "info", log_format: str = "auto") -> None:
-    """Send modelyard's and uvicorn's logs (error and access) to stderr in ``log_format``."""
+    """Send modelyard's and uvicorn's logs to stderr in ``log_format``."""
     handler = logging.StreamHandler(sys.stderr)
     chosen = resolve_format(log_format)
     handler.setFormatter(
