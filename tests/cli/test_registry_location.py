@@ -122,3 +122,28 @@ def test_python_registry_finds_the_folder_above(
 def test_python_registry_creates_one_for_a_writer(workdir: Path) -> None:
     Registry().close()
     assert (workdir / ".modelyard" / "registry.db").is_file()
+
+
+def test_a_modelyard_folder_without_a_registry_is_passed_over(
+    cli: Callable, logged: Registry, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nested = workdir / "project"
+    (nested / ".modelyard" / "cache").mkdir(parents=True)
+    monkeypatch.chdir(nested)
+    result = cli("models", "list")
+    assert result.code == 0, result.err
+    assert "breast_cancer" in result.out
+    assert not (nested / ".modelyard" / "registry.db").exists()
+
+
+def test_the_demo_run_from_a_subfolder_uses_the_registry_above(
+    cli: Callable, logged: Registry, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nested = workdir / "notebooks"
+    nested.mkdir()
+    monkeypatch.chdir(nested)
+    result = cli("demo", "--no-serve")
+    assert result.code == 0, result.err
+    assert (workdir / ".modelyard" / "demo" / "endpoints.yaml").is_file()
+    assert not (nested / ".modelyard").exists()
+    assert logged.aliases("demo_breast_cancer") == {"production": 1}

@@ -12,8 +12,10 @@ from modelyard.cli.progress import working
 
 def demo(
     ctx: typer.Context,
-    workdir: Path = typer.Option(
-        Path(".modelyard/demo"), "--workdir", help="where the endpoints file and sample inputs go"
+    workdir: Path | None = typer.Option(
+        None,
+        "--workdir",
+        help="where the endpoints file and sample inputs go (default: demo/ beside the registry)",
     ),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
@@ -36,9 +38,10 @@ def demo(
             check_port(host, port)  # before minutes of training, not after
         from modelyard.demo import COMMAND_PREFIX, prepare, print_demo, serve_demo
 
+        registry = registry_from(ctx, create=True)
         made = prepare(
-            workdir,
-            registry_from(ctx, create=True),
+            workdir or registry.home / "demo",
+            registry,
             prefix=COMMAND_PREFIX,
             move_aliases=move_aliases,
             on_step=step.say,

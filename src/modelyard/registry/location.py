@@ -15,6 +15,7 @@ from pathlib import Path
 from modelyard.core.errors import NotFoundError
 
 HOME = ".modelyard"
+DATABASE = "registry.db"
 URL_VARIABLE = "MODELYARD_REGISTRY_URL"
 ARTIFACTS_VARIABLE = "MODELYARD_ARTIFACTS"
 HOW_TO_POINT = f"pass --registry URL or set {URL_VARIABLE}"
@@ -26,19 +27,23 @@ class RegistryNotFoundError(NotFoundError):
 
 @dataclass(frozen=True)
 class Location:
-    """The metadata URL, the artifact store and the local cache of one registry."""
+    """The metadata URL, the artifact store and the local cache of one registry, and the
+    folder they default to (``.modelyard/``, or the SQLite file's folder)."""
 
     url: str
     artifacts: str
     cache_dir: Path
+    home: Path
 
 
 def find_home(start: Path | None = None) -> Path | None:
-    """The nearest ``.modelyard/`` folder in ``start`` (default: the current folder) or above."""
+    """The nearest ``.modelyard/`` holding a ``registry.db``, in ``start`` (default: the
+    current folder) or above. A ``.modelyard/`` without one (a cache, demo files) is passed
+    over, so it never stands for an empty registry."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / HOME
-        if candidate.is_dir():
+        if (candidate / DATABASE).is_file():
             return candidate
     return None
 
@@ -68,7 +73,7 @@ def locate(
     here = (start or Path.cwd()).resolve()
     if url is None:
         home = find_home(here) or _new_home(here, create)
-        url = f"sqlite:///{home / 'registry.db'}"
+        url = f"sqlite:///{home / DATABASE}"
     else:
         database = _sqlite_file(url)
         if database is not None and not create and not database.is_file():
@@ -77,7 +82,7 @@ def locate(
                 f"{HOW_TO_POINT} naming one"
             )
         home = database.resolve().parent if database else find_home(here) or here / HOME
-    return Location(url, artifacts or str(home / "artifacts"), home / "cache")
+    return Location(url, artifacts or str(home / "artifacts"), home / "cache", home)
 
 
 def _new_home(here: Path, create: bool) -> Path:

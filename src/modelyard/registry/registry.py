@@ -73,6 +73,7 @@ class Registry:
         where = locate(url, artifacts, create=create)
         self.url = where.url
         self.artifacts_url = where.artifacts
+        self.home = where.home
         self._db = Database(self.url)
         self._artifacts = ArtifactStore(
             self.artifacts_url, Path(cache_dir) if cache_dir else where.cache_dir
