@@ -66,7 +66,6 @@ class Demo:
     endpoints_file: Path
     digit_png: Path
     cancer_record: dict[str, float]
-    models: tuple[str, ...] = ()
     changes: list[str] = field(default_factory=list)
     """One line per change made to the registry (or per thing found unchanged)."""
 
@@ -188,7 +187,7 @@ def prepare(
     png = root / "three.png"
     png.write_bytes(digit_png(three))
     record = {str(k): float(v) for k, v in cancer.data.iloc[0].items()}
-    return Demo(url, artifacts, endpoints_file, png, record, (digits_name, cancer_name), changes)
+    return Demo(url, artifacts, endpoints_file, png, record, changes)
 
 
 def curl_examples(demo: Demo, base_url: str) -> list[str]:

@@ -79,12 +79,12 @@ def _check_endpoint(table: Table, spec: EndpointSpec, store: Registry, origin: O
 
 def _check_gates(ctx: typer.Context, gates: Path, model: str | None, store_url: str | None) -> bool:
     """Validate a gates file (and, with ``model``, its names against that version)."""
-    from modelyard.evaluation.promotion import check_gates
-
     try:
-        checked = check_gates(
-            gates, model, registry=registry_from(ctx, store_url) if model else None
-        )
+        with working(f"checking {gates}"):
+            from modelyard.evaluation.promotion import check_gates  # loads scikit-learn
+
+            store = registry_from(ctx, store_url) if model else None
+            checked = check_gates(gates, model, registry=store)
     except ModelyardError as error:
         message = str(error)
         print_error(message if message.startswith(str(gates)) else f"{gates}: {message}")
