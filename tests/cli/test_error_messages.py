@@ -72,3 +72,30 @@ def test_serve_refuses_a_port_in_use_before_loading_any_model(
         f"error: --port {listening_port}: 127.0.0.1:{listening_port} is already in use; "
         "stop what listens there or pass --port with a free port\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("nope",), "error: No such command 'nope'; see modelyard --help\n"),
+        (
+            ("models", "list", "--bogus"),
+            "error: No such option: --bogus; see modelyard models list --help\n",
+        ),
+        (
+            ("alias", "set", "breast_cancer@production"),
+            "error: Missing argument 'VERSION'; see modelyard alias set --help\n",
+        ),
+        (
+            ("evaluate", "x:1", "--data", "d.csv", "--bootstrap", "many"),
+            "error: Invalid value for '--bootstrap': Input should be a valid integer, unable to "
+            "parse string as an integer; see modelyard evaluate --help\n",
+        ),
+    ],
+)
+def test_a_usage_error_is_one_line_naming_the_help_to_read(
+    cli: Callable, args: tuple[str, ...], message: str
+) -> None:
+    result = cli(*args)
+    assert result.code == 2
+    assert result.err == message

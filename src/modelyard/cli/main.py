@@ -10,6 +10,9 @@ by :class:`RootGroup` as one ``error:`` line with exit code 2; a traceback would
 
 from __future__ import annotations
 
+import functools
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 import typer
@@ -21,6 +24,11 @@ from modelyard.cli.context import Settings, console
 from modelyard.cli.errors import USAGE_ERROR, print_error
 from modelyard.cli.labels import relabel
 from modelyard.core.errors import ModelyardError
+
+try:  # typer 0.2x carries its own copy of click; older releases use click itself
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click import ClickException  # type: ignore[assignment]
 
 
 class RootGroup(TyperGroup):
@@ -37,6 +45,35 @@ class RootGroup(TyperGroup):
         except ModelyardError as error:
             print_error(str(error) or type(error).__name__)
             raise typer.Exit(USAGE_ERROR) from None
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command; a usage error (unknown option, missing argument) is one
+        ``error:`` line naming the help to read, like every other error."""
+        run = functools.partial(
+            super().main, args, prog_name, complete_var, False, windows_expand_args, **extra
+        )
+        if not standalone_mode:
+            return run()
+        try:
+            status = run()
+        except ClickException as error:
+            if type(error).__name__ != "NoArgsIsHelpError":  # the help is already shown
+                context = getattr(error, "ctx", None)
+                see = f"; see {context.command_path} --help" if context is not None else ""
+                print_error(error.format_message().rstrip(".") + see)
+            sys.exit(error.exit_code)
+        except typer.Abort:
+            print_error("aborted")
+            sys.exit(1)
+        sys.exit(status if isinstance(status, int) else 0)
 
 
 app = typer.Typer(
