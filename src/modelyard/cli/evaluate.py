@@ -40,8 +40,11 @@ def _check_target(data: Path, target: str | None) -> None:
     heavy import (Parquet files are checked later, by the reader)."""
     if target is None or data.suffix.lower() != ".csv" or not data.is_file():
         return
-    with data.open(newline="", encoding="utf-8") as handle:
-        header = next(csv.reader(handle), [])
+    try:
+        with data.open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return  # not readable as UTF-8 CSV here: the data reader reports it in its own words
     if target not in header:
         shown = ", ".join(header[:8]) + (", …" if len(header) > 8 else "")
         raise ConfigError(
