@@ -47,6 +47,11 @@ if TYPE_CHECKING:
     from modelyard.registry import Registry
 
 
+def __dir__() -> list[str]:
+    """The public names, though most are not imported yet (so ``dir`` and completion see them)."""
+    return sorted(__all__)
+
+
 def __getattr__(name: str) -> Any:
     module = _PUBLIC.get(name)
     if module is None:

@@ -97,7 +97,7 @@ def load(
 
     Every file is checked against its recorded sha256 before anything is opened.
     """
-    store = registry or Registry()
+    store = registry or Registry(create=False)
     version = store.get(ref)
     return load_package(
         store.fetch(version), allow_mismatch=allow_mismatch, expected_digest=version.digest

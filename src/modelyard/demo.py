@@ -6,15 +6,23 @@
 - **breast-cancer**: a scaled logistic regression on 30 tabular features, served with the
   ``tabular`` encoder, so clients send JSON records.
 
-Both are logged through :func:`modelyard.log_model` (converted to ONNX, parity proved),
+Both are packaged like :func:`modelyard.log_model` does (converted to ONNX, parity proved),
 aliased ``@production``, and declared in an ``endpoints.yaml`` the server reads.
+
+Running the demo again changes nothing a user relies on: training is deterministic, so a
+model whose files hash the same as a registered version reuses that version; a new version
+never moves an existing alias unless asked. Every change made to the registry is reported.
+The ``modelyard demo`` command prefixes its model names (``demo_breast_cancer``) so they
+never take the version numbers of a project's own ``breast_cancer``.
 """
 
 from __future__ import annotations
 
 import io
 import shlex
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +36,14 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from modelyard.api import log_model
+from modelyard.core.errors import NotFoundError
+from modelyard.package.builder import build_package
+from modelyard.package.manifest import Manifest
 from modelyard.registry import Registry
+
+COMMAND_PREFIX = "demo_"
+"""Prefix of the model names ``modelyard demo`` registers in a project's registry."""
+ALIAS = "production"
 
 DIGITS = "digits_is_3"
 CANCER = "breast_cancer"
@@ -52,6 +66,8 @@ class Demo:
     endpoints_file: Path
     digit_png: Path
     cancer_record: dict[str, float]
+    changes: list[str] = field(default_factory=list)
+    """One line per change made to the registry (or per thing found unchanged)."""
 
 
 def digit_png(pixels: np.ndarray) -> bytes:
@@ -69,21 +85,73 @@ def _split(frame: pd.DataFrame, target: pd.Series) -> tuple[pd.DataFrame, pd.Dat
     return train, test
 
 
-def _log(registry: Registry, model: Any, name: str, train: pd.DataFrame, test: pd.DataFrame,
-         pipeline: dict[str, Any]) -> None:  # fmt: skip
+def _same_model(new: Manifest, old: Manifest) -> bool:
+    """Same files (hashed) and same pipeline: serving either answers alike."""
+    return new.files == old.files and new.pipeline == old.pipeline
+
+
+def _register(registry: Registry, name: str, package: Path, manifest: Manifest) -> tuple[int, str]:
+    """The version whose files hash like ``package``'s (registering ``package`` if none
+    does), and the line saying which."""
+    try:
+        versions = registry.list_versions(name)
+    except NotFoundError:
+        versions = []
+    for version in reversed(versions):
+        if _same_model(manifest, version.manifest):
+            return version.version, f"{name}:{version.version} unchanged (same model files)"
+    number = registry.register(package).version
+    return number, f"registered {name}:{number}"
+
+
+def _alias(registry: Registry, name: str, version: int, move: bool) -> str:
+    """Point ``@production`` at ``version`` when it points nowhere (or when told to move)."""
+    current = registry.aliases(name).get(ALIAS)
+    if current == version:
+        return f"{name}@{ALIAS} stays at version {current}"
+    if current is not None and not move:
+        return (
+            f"{name}@{ALIAS} stays at version {current}, not moved to version {version} "
+            f"(modelyard demo --move-aliases, or modelyard alias set, moves it)"
+        )
+    event = registry.set_alias(name, ALIAS, version, reason="demo")
+    before = "nothing" if event.from_version is None else f"version {event.from_version}"
+    return f"{name}@{ALIAS}: {before} → version {version}"
+
+
+def _log(
+    registry: Registry,
+    model: Any,
+    name: str,
+    split: tuple[pd.DataFrame, pd.DataFrame],
+    pipeline: dict[str, Any],
+    move: bool,
+) -> list[str]:
+    train, test = split
     features = train.drop(columns="target")
     model.fit(features, train["target"])
-    version = log_model(
-        model, name, sample=features.head(20), train_data=train, test_data=test,
-        target="target", pipeline=pipeline, registry=registry,
-    )  # fmt: skip
-    registry.set_alias(name, "production", version.version, reason="demo: first version")
+    with tempfile.TemporaryDirectory(prefix="modelyard-demo-") as workdir:
+        manifest = build_package(
+            model, name, workdir, sample=features.head(20), train_data=train, test_data=test,
+            target="target", pipeline=pipeline,
+        )  # fmt: skip
+        version, registered = _register(registry, name, Path(workdir), manifest)
+    return [registered, _alias(registry, name, version, move)]
 
 
-def prepare(workdir: str | Path, registry: Registry | None = None) -> Demo:
+def prepare(
+    workdir: str | Path,
+    registry: Registry | None = None,
+    *,
+    prefix: str = "",
+    move_aliases: bool = False,
+    on_step: Callable[[str], None] = lambda _: None,
+) -> Demo:
     """Train and register both models; write endpoints.yaml and sample inputs in ``workdir``.
 
     Without ``registry`` the models go to a registry of their own under ``workdir``.
+    ``prefix`` starts both model names; ``move_aliases`` lets a run that registered a new
+    version move an existing ``@production`` to it; ``on_step`` hears what is being done.
     """
     root = Path(workdir).resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -92,20 +160,25 @@ def prepare(workdir: str | Path, registry: Registry | None = None) -> Demo:
             f"sqlite:///{root / 'registry.db'}", str(root / "artifacts"), cache_dir=root / "cache"
         )
     url, artifacts = registry.url, registry.artifacts_url
+    digits_name, cancer_name = prefix + DIGITS, prefix + CANCER
+    changes: list[str] = []
     try:
+        on_step(f"training and packaging {digits_name}")
         digits = load_digits(as_frame=True)
-        train, test = _split(digits.data, (digits.target == 3).astype(np.int64))
-        _log(registry, LogisticRegression(max_iter=2000), DIGITS, train, test, DIGITS_PIPELINE)
+        split = _split(digits.data, (digits.target == 3).astype(np.int64))
+        model: Any = LogisticRegression(max_iter=2000)
+        changes += _log(registry, model, digits_name, split, DIGITS_PIPELINE, move_aliases)
+        on_step(f"training and packaging {cancer_name}")
         cancer = load_breast_cancer(as_frame=True)
-        train, test = _split(cancer.data, cancer.target)
+        split = _split(cancer.data, cancer.target)
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-        _log(registry, model, CANCER, train, test, CANCER_PIPELINE)
+        changes += _log(registry, model, cancer_name, split, CANCER_PIPELINE, move_aliases)
     finally:
         registry.close()
     endpoints = {
         "endpoints": [
-            {"id": "digits-is-3", "model": f"{DIGITS}@production"},
-            {"id": "breast-cancer", "model": f"{CANCER}@production"},
+            {"id": "digits-is-3", "model": f"{digits_name}@{ALIAS}"},
+            {"id": "breast-cancer", "model": f"{cancer_name}@{ALIAS}"},
         ]
     }
     endpoints_file = root / "endpoints.yaml"
@@ -114,7 +187,7 @@ def prepare(workdir: str | Path, registry: Registry | None = None) -> Demo:
     png = root / "three.png"
     png.write_bytes(digit_png(three))
     record = {str(k): float(v) for k, v in cancer.data.iloc[0].items()}
-    return Demo(url, artifacts, endpoints_file, png, record)
+    return Demo(url, artifacts, endpoints_file, png, record, changes)
 
 
 def curl_examples(demo: Demo, base_url: str) -> list[str]:
@@ -141,21 +214,36 @@ def run_demo(
     port: int = 8000,
     serve: bool = True,
     registry: Registry | None = None,
+    *,
+    prefix: str = COMMAND_PREFIX,
+    move_aliases: bool = False,
+    on_step: Callable[[str], None] = lambda _: None,
 ) -> Demo:
-    """Prepare the demo, print how to call it, and serve it (unless ``serve`` is false)."""
+    """Prepare the demo, print what changed and how to call it, and serve it (unless
+    ``serve`` is false)."""
     from rich.console import Console
 
+    console = Console()
+    demo = prepare(workdir, registry, prefix=prefix, move_aliases=move_aliases, on_step=on_step)
+    print_demo(console, demo, f"http://{host}:{port}")
+    if serve:
+        serve_demo(demo, host, port)
+    return demo
+
+
+def serve_demo(demo: Demo, host: str, port: int) -> None:
+    """Serve the demo's endpoints from its registry until interrupted."""
     from modelyard.serving.server import run
 
-    console = Console()
-    demo = prepare(workdir, registry)
-    base_url = f"http://{host}:{port}"
-    console.print(f"[bold]registered[/] {DIGITS}@production and {CANCER}@production")
+    run(str(demo.endpoints_file), host=host, port=port, registry=demo.registry_url,
+        artifacts=demo.artifacts)  # fmt: skip
+
+
+def print_demo(console: Any, demo: Demo, base_url: str) -> None:
+    """What the demo changed in the registry, its endpoints file, and the calls to try."""
+    for change in demo.changes:
+        console.print(change, markup=False, highlight=False, soft_wrap=True)
     console.print(f"[bold]endpoints[/] {demo.endpoints_file}")
     console.print("[bold]try[/] (in another terminal, once the server says it is serving):")
     for line in curl_examples(demo, base_url):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
-    if serve:
-        run(str(demo.endpoints_file), host=host, port=port, registry=demo.registry_url,
-            artifacts=demo.artifacts)  # fmt: skip
-    return demo

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,3 +84,12 @@ def logged(workdir: Path, logged_store: Path) -> Registry:
     """The default registry of ``workdir``: a fresh copy of :func:`logged_store`."""
     shutil.copytree(logged_store, workdir / ".modelyard")
     return Registry()
+
+
+@pytest.fixture
+def listening_port() -> Iterator[int]:
+    """A port another program holds: a real socket listening on 127.0.0.1."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]

@@ -13,6 +13,7 @@ from modelyard.registry import Registry
 
 
 def test_models_list_says_how_to_start_when_empty(cli: Callable) -> None:
+    Registry().close()  # an empty registry, as a writer leaves it
     result = cli("models", "list")
     assert result.code == 0
     assert "no models registered yet" in result.out
@@ -189,4 +190,6 @@ def test_log_registers_a_torchscript_file_as_a_classifier(
 def test_check_with_nothing_to_check_says_what_it_takes(cli: Callable) -> None:
     result = cli("check")
     assert result.code == 2
-    assert result.err == "nothing to check: expected an endpoints file, --gates FILE, or both\n"
+    assert result.err == (
+        "error: nothing to check: expected an endpoints file, --gates FILE, or both\n"
+    )

@@ -43,7 +43,7 @@ def test_a_good_file_lists_each_endpoint_and_its_version(run):
 
 
 def _errors(result) -> list[str]:
-    return [line for line in result.output.splitlines() if ".yaml:" in line]
+    return [line.removeprefix("error: ") for line in result.output.splitlines() if ".yaml:" in line]
 
 
 @pytest.mark.parametrize(

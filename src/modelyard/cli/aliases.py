@@ -30,7 +30,7 @@ def set_alias(
 ) -> None:
     """Point an alias at a version; the move is recorded with who, when and why."""
     name, alias = _name_and_alias(target)
-    event = registry_from(ctx).set_alias(name, alias, version, reason=reason)
+    event = registry_from(ctx, create=True).set_alias(name, alias, version, reason=reason)
     before = "nothing" if event.from_version is None else f"version {event.from_version}"
     console.print(f"{name}@{alias}: {before} → version {event.to_version}")
 

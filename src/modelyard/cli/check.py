@@ -3,84 +3,91 @@
 An endpoints file is validated, every ref resolved and every model loaded once; a gates file
 is validated against the metrics modelyard computes (and a model's classes with ``--model``).
 
-Meant for CI: a file that would not serve fails here, with one ``file:line: message`` per
-problem and exit code 2, before a server ever starts. Every endpoint is checked, so one run
-lists every problem of the file.
+Meant for CI: a file that would not serve fails here, with one ``error: file:line: message``
+per problem and exit code 2, before a server ever starts. Every endpoint is checked, so one
+run lists every problem of the file.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from modelyard.cli.context import Settings, console, err_console
+from modelyard.cli.context import console, registry_from
+from modelyard.cli.errors import USAGE_ERROR, fail, print_error
+from modelyard.cli.progress import working
 from modelyard.core.errors import ModelyardError
-from modelyard.registry import Registry
 
-
-def _registry(ctx: typer.Context, url: str | None) -> Registry:
-    """``--registry`` of this command, else the root command's options, else the default."""
-    settings = ctx.find_object(Settings) or Settings()
-    return Registry(url or settings.registry_url, settings.artifacts)
-
-
-def _fail(message: str) -> None:
-    for line in message.splitlines():
-        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from modelyard.pipeline.components import Origin
+    from modelyard.pipeline.spec import EndpointSpec
+    from modelyard.registry import Registry
 
 
 def _check_endpoints(ctx: typer.Context, endpoints_file: Path, store_url: str | None) -> bool:
     """Check every endpoint of the file; print its problems; True when all are fine."""
-    from modelyard.pipeline.components import Origin
-    from modelyard.pipeline.endpoint import Endpoint, read_endpoints_file
-
-    try:
-        endpoints, root = read_endpoints_file(endpoints_file)
-        store = _registry(ctx, store_url)
-    except ModelyardError as error:
-        _fail(str(error))
-        return False
     table = Table(title=str(endpoints_file), title_justify="left")
     for column in ("endpoint", "model", "version", "pipeline", "status"):
         table.add_column(column)
-    failed = False
-    for i, spec in enumerate(endpoints.endpoints):
-        origin = Origin(str(endpoints_file), root, ("endpoints", i))
+    with working(f"checking {endpoints_file}") as step:
+        from modelyard.pipeline.components import Origin
+        from modelyard.pipeline.endpoint import read_endpoints_file
+
         try:
-            endpoint = Endpoint(spec, store, origin)
+            endpoints, root = read_endpoints_file(endpoints_file)
+            store = registry_from(ctx, store_url)
         except ModelyardError as error:
-            failed = True
-            message = str(error)
-            if not message.startswith(f"{endpoints_file}:"):
-                # raised by the model's package or runner: point at the ref that chose it
-                message = str(origin.at("model").error(f"{spec.model}: {message}"))
-            _fail(message)
-            table.add_row(spec.id, spec.model, "-", "-", "[red]failed[/red]")
-            continue
-        overridden = ", ".join(endpoint.pipeline.overridden)
-        table.add_row(
-            spec.id,
-            spec.model,
-            str(endpoint.model.version),
-            f"override: {overridden}" if overridden else "manifest",
-            "[green]OK[/green]",
-        )
-        endpoint.close()
+            print_error(str(error))
+            return False
+        failed = False
+        for i, spec in enumerate(endpoints.endpoints):
+            step.say(f"checking {endpoints_file}: loading {spec.model}")
+            origin = Origin(str(endpoints_file), root, ("endpoints", i))
+            failed = not _check_endpoint(table, spec, store, origin) or failed
     console.print(table)
     return not failed
 
 
-def _check_gates(ctx: typer.Context, gates: Path, model: str | None, store_url: str | None) -> bool:
-    """Validate a gates file (and, with ``model``, its names against that version)."""
-    from modelyard.evaluation.promotion import check_gates
+def _check_endpoint(table: Table, spec: EndpointSpec, store: Registry, origin: Origin) -> bool:
+    """Load one endpoint as the server would; add its row; print its problem if it fails."""
+    from modelyard.pipeline.endpoint import Endpoint
 
     try:
-        checked = check_gates(gates, model, registry=_registry(ctx, store_url) if model else None)
+        endpoint = Endpoint(spec, store, origin)
     except ModelyardError as error:
         message = str(error)
-        _fail(message if message.startswith(str(gates)) else f"{gates}: {message}")
+        if not message.startswith(f"{origin.source}:"):
+            # raised by the model's package or runner: point at the ref that chose it
+            message = str(origin.at("model").error(f"{spec.model}: {message}"))
+        print_error(message)
+        table.add_row(spec.id, spec.model, "-", "-", "[red]failed[/red]")
+        return False
+    overridden = ", ".join(endpoint.pipeline.overridden)
+    table.add_row(
+        spec.id,
+        spec.model,
+        str(endpoint.model.version),
+        f"override: {overridden}" if overridden else "manifest",
+        "[green]OK[/green]",
+    )
+    endpoint.close()
+    return True
+
+
+def _check_gates(ctx: typer.Context, gates: Path, model: str | None, store_url: str | None) -> bool:
+    """Validate a gates file (and, with ``model``, its names against that version)."""
+    try:
+        with working(f"checking {gates}"):
+            from modelyard.evaluation.promotion import check_gates  # loads scikit-learn
+
+            store = registry_from(ctx, store_url) if model else None
+            checked = check_gates(gates, model, registry=store)
+    except ModelyardError as error:
+        message = str(error)
+        print_error(message if message.startswith(str(gates)) else f"{gates}: {message}")
         return False
     against = f" against {model}" if model else ""
     console.print(f"{gates}: {len(checked)} gates OK{against}", markup=False)
@@ -99,20 +106,22 @@ def check(
         None, "--model", help="with --gates: NAME:VERSION whose metrics and classes gates name"
     ),
     registry: str | None = typer.Option(
-        None, "--registry", help="SQLAlchemy URL of the registry (default: the root option)"
+        None,
+        "--registry",
+        metavar="URL",
+        help="SQLAlchemy URL of the registry (default: the root option)",
     ),
 ) -> None:
     """Check an endpoints file and/or a gates file before they reach a server or a promotion.
 
-    Meant for CI: every problem is printed as ``file:line: message`` and the exit code is 2.
+    Meant for CI: every problem is printed as ``error: file:line: message`` and the exit code is 2.
     """
     if endpoints_file is None and gates is None:
-        _fail("nothing to check: expected an endpoints file, --gates FILE, or both")
-        raise typer.Exit(2)
+        fail("nothing to check: expected an endpoints file, --gates FILE, or both")
     ok = True
     if endpoints_file is not None:
         ok = _check_endpoints(ctx, endpoints_file, registry) and ok
     if gates is not None:
         ok = _check_gates(ctx, gates, model, registry) and ok
     if not ok:
-        raise typer.Exit(2)
+        raise typer.Exit(USAGE_ERROR)

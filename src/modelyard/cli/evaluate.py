@@ -6,18 +6,17 @@ error prints one line and exits 2; a refused promotion prints every gate and exi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from modelyard.cli.context import console, err_console, registry_from
-from modelyard.core.errors import ModelyardError
+from modelyard.cli.progress import working
+from modelyard.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from modelyard.evaluation import EvaluationResult, Promotion
@@ -36,31 +35,21 @@ REPORT = typer.Option(None, "--report", help="write a self-contained HTML report
 JSON = typer.Option(None, "--json", help="write the JSON report here")
 
 
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """A :class:`ModelyardError` (or a report path that cannot be written) becomes one line
-    on stderr and exit status 2."""
+def _check_target(data: Path, target: str | None) -> None:
+    """Refuse a ``--target`` the CSV header lacks, in the option's own name, before any
+    heavy import (Parquet files are checked later, by the reader)."""
+    if target is None or data.suffix.lower() != ".csv" or not data.is_file():
+        return
     try:
-        yield
-    except (ModelyardError, OSError) as error:
-        line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-
-
-@contextmanager
-def _progress(resamples: int) -> Iterator[Callable[[], None]]:
-    """A progress bar over bootstrap resamples (hidden when there are none)."""
-    with Progress(
-        TextColumn("bootstrap"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err_console,
-        transient=True,
-        disable=resamples == 0,
-    ) as progress:
-        task = progress.add_task("bootstrap", total=resamples)
-        yield lambda: progress.advance(task)
+        with data.open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return  # not readable as UTF-8 CSV here: the data reader reports it in its own words
+    if target not in header:
+        shown = ", ".join(header[:8]) + (", …" if len(header) > 8 else "")
+        raise ConfigError(
+            f"--target: {data} has no column {target!r}: expected one of its columns ({shown})"
+        )
 
 
 def _num(value: float | None) -> str:
@@ -149,10 +138,13 @@ def _reports(
     from modelyard.evaluation.report_html import write_html
     from modelyard.evaluation.report_json import write_json
 
-    if report is not None:
-        console.print(f"HTML report: {write_html(report, result, promotion)}", markup=False)
-    if json_path is not None:
-        console.print(f"JSON report: {write_json(json_path, result, promotion)}", markup=False)
+    try:
+        if report is not None:
+            console.print(f"HTML report: {write_html(report, result, promotion)}", markup=False)
+        if json_path is not None:
+            console.print(f"JSON report: {write_json(json_path, result, promotion)}", markup=False)
+    except OSError as error:
+        raise ConfigError(f"cannot write the report {error.filename}: {error.strerror}") from None
 
 
 def evaluate(
@@ -170,25 +162,25 @@ def evaluate(
     json_path: Path | None = JSON,
 ) -> None:
     """Evaluate a version through its own serving pipeline on a labelled file."""
-    from modelyard.evaluation import evaluate as run_evaluation  # loads scikit-learn
+    _check_target(data, target)
+    with working(
+        f"evaluating {ref}: loading the model and the data", bootstrap * (2 if baseline else 1)
+    ) as step:
+        from modelyard.evaluation import evaluate as run_evaluation  # loads scikit-learn
 
-    with _user_errors():
-        store = registry_from(ctx)
-        total = bootstrap * (2 if baseline else 1)
-        with _progress(total) as advance:
-            result = run_evaluation(
-                ref,
-                data,
-                target,
-                registry=store,
-                baseline=baseline,
-                slices=slices,
-                bootstrap=bootstrap,
-                seed=seed,
-                on_resample=advance,
-            )
-        _show(result)
-        _reports(result, report, json_path)
+        result = run_evaluation(
+            ref,
+            data,
+            target,
+            registry=registry_from(ctx),
+            baseline=baseline,
+            slices=slices,
+            bootstrap=bootstrap,
+            seed=seed,
+            on_resample=step.advance,
+        )
+    _show(result)
+    _reports(result, report, json_path)
 
 
 def promote(
@@ -207,32 +199,31 @@ def promote(
     json_path: Path | None = JSON,
 ) -> None:
     """Evaluate, check every gate, and move the alias only when all pass."""
-    from modelyard.evaluation import GatesRefusedError
-    from modelyard.evaluation import promote as run_promotion  # loads scikit-learn
+    _check_target(data, target)
+    with working(f"evaluating {ref}: loading the model and the data", bootstrap) as step:
+        from modelyard.evaluation import GatesRefusedError
+        from modelyard.evaluation import promote as run_promotion  # loads scikit-learn
 
-    with _user_errors():
-        store = registry_from(ctx)
         try:
-            with _progress(bootstrap) as advance:
-                promotion = run_promotion(
-                    ref,
-                    to,
-                    data,
-                    target,
-                    gates,
-                    registry=store,
-                    force=force,
-                    reason=reason,
-                    slices=slices,
-                    bootstrap=bootstrap,
-                    seed=seed,
-                    on_resample=advance,
-                )
+            promotion = run_promotion(
+                ref,
+                to,
+                data,
+                target,
+                gates,
+                registry=registry_from(ctx),
+                force=force,
+                reason=reason,
+                slices=slices,
+                bootstrap=bootstrap,
+                seed=seed,
+                on_resample=step.advance,
+            )
         except GatesRefusedError as refused:
             promotion = refused.promotion
-        _show(promotion.result)
-        console.print(gates_table(promotion))
-        _reports(promotion.result, report, json_path, promotion)
+    _show(promotion.result)
+    console.print(gates_table(promotion))
+    _reports(promotion.result, report, json_path, promotion)
     event = promotion.event
     if event is None:
         failed = len(promotion.failed)

@@ -1,29 +1,95 @@
 """The root ``modelyard`` command; each group lives in its own module.
 
-Command modules import the heavy layers (scikit-learn, onnxruntime, the server) inside the
-command that needs them, so ``modelyard --help`` and the registry commands start quickly.
+Command modules import the heavy layers (pandas, scikit-learn, SQLAlchemy, onnxruntime, the
+server) inside the command that needs them, so ``modelyard --help`` answers at once; a test
+holds that line through ``sys.modules``.
 
-User errors (:class:`~modelyard.core.errors.ModelyardError`) are printed as one line on stderr
-with exit code 2; a traceback would mean a bug.
+User errors (:class:`~modelyard.core.errors.ModelyardError`) raised by any command are printed
+by :class:`RootGroup` as one ``error:`` line with exit code 2; a traceback would mean a bug.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
+from modelyard import __version__
 from modelyard.cli import aliases, check, demo, evaluate, models, serve, token
-from modelyard.cli.context import Settings, err_console
+from modelyard.cli.context import Settings, console
+from modelyard.cli.errors import USAGE_ERROR, print_error
+from modelyard.cli.labels import relabel
 from modelyard.core.errors import ModelyardError
+
+try:  # typer 0.2x carries its own copy of click; older releases use click itself
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click import ClickException  # type: ignore[assignment]
+
+
+class RootGroup(TyperGroup):
+    """The root group: readable help labels, and every command's :class:`ModelyardError`
+    ends here, printed once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        relabel(self)
+
+    def invoke(self, ctx: Any) -> Any:  # typer.Context; Any matches the base signature
+        try:
+            return super().invoke(ctx)
+        except ModelyardError as error:
+            print_error(str(error) or type(error).__name__)
+            raise typer.Exit(USAGE_ERROR) from None
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command; a usage error (unknown option, missing argument) is one
+        ``error:`` line naming the help to read, like every other error."""
+        run = functools.partial(
+            super().main, args, prog_name, complete_var, False, windows_expand_args, **extra
+        )
+        if not standalone_mode:
+            return run()
+        try:
+            status = run()
+        except ClickException as error:
+            if type(error).__name__ != "NoArgsIsHelpError":  # the help is already shown
+                context = getattr(error, "ctx", None)
+                see = f"; see {context.command_path} --help" if context is not None else ""
+                print_error(error.format_message().rstrip(".") + see)
+            sys.exit(error.exit_code)
+        except typer.Abort:
+            print_error("aborted")
+            sys.exit(1)
+        sys.exit(status if isinstance(status, int) else 0)
+
 
 app = typer.Typer(
     name="modelyard",
+    cls=RootGroup,
     help="Package, register, evaluate and serve machine-learning models.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"modelyard {__version__}", markup=False, highlight=False)
+        raise typer.Exit()
 
 
 @app.callback()
@@ -33,13 +99,24 @@ def root(
         None,
         "--registry",
         envvar="MODELYARD_REGISTRY_URL",
-        help="SQLAlchemy URL of the metadata store (default: sqlite:///.modelyard/registry.db).",
+        metavar="URL",
+        help="SQLAlchemy URL of the metadata store (default: the registry.db of the nearest "
+        ".modelyard/ folder, looking up from here).",
     ),
     artifacts: str | None = typer.Option(
         None,
         "--artifacts",
         envvar="MODELYARD_ARTIFACTS",
-        help="fsspec URL or folder of the artifact store (default: .modelyard/artifacts).",
+        metavar="URL",
+        help="fsspec URL or folder of the artifact store (default: artifacts/ beside the "
+        "SQLite file).",
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_print_version,
+        help="Print the version and exit.",
     ),
 ) -> None:
     """Package, register, evaluate and serve machine-learning models."""
@@ -60,10 +137,5 @@ app.command("demo")(demo.demo)
 
 
 def main() -> None:
-    """Entry point of the console script: run the app, turning user errors into one line."""
-    try:
-        app()
-    except ModelyardError as error:
-        for line in str(error).splitlines() or [type(error).__name__]:
-            err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(2)
+    """Entry point of the console script."""
+    app()

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from modelyard.cli import render
 from modelyard.cli.context import console, registry_from
+from modelyard.cli.progress import working
 
 app = typer.Typer(help="List and inspect registered models.", no_args_is_help=True)
 
@@ -65,9 +66,10 @@ def log(
     ),
 ) -> None:
     """Register an existing ONNX, pickle or TorchScript file described by a manifest YAML."""
-    from modelyard.api import log_file  # packaging loads scikit-learn: only when logging
+    with working(f"log {model_file}: loading, converting and proving the model"):
+        from modelyard.api import log_file  # packaging loads scikit-learn: only when logging
 
-    version = log_file(model_file, manifest, registry=registry_from(ctx))
+        version = log_file(model_file, manifest, registry=registry_from(ctx, create=True))
     console.print(f"registered {version.name}:{version.version} ({version.digest[:12]})")
 
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 
 from modelyard.cli.context import Settings
+from modelyard.cli.progress import working
+
+
+class LogFormat(StrEnum):
+    """How the server writes its logs on stderr."""
+
+    auto = "auto"
+    json = "json"
+    text = "text"
 
 
 def serve(
@@ -16,7 +26,11 @@ def serve(
     port: int = typer.Option(8000, "--port", help="TCP port."),
     workers: int = typer.Option(1, "--workers", min=1, help="Server processes."),
     registry: str | None = typer.Option(
-        None, "--registry", envvar="MODELYARD_REGISTRY_URL", help="SQLAlchemy URL of the registry."
+        None,
+        "--registry",
+        envvar="MODELYARD_REGISTRY_URL",
+        metavar="URL",
+        help="SQLAlchemy URL of the registry (default: the nearest .modelyard/).",
     ),
     reload_interval: float = typer.Option(
         5.0, "--reload-interval", min=0, help="Seconds between alias checks (0: only on demand)."
@@ -30,9 +44,15 @@ def serve(
     keep_alive_timeout: int = typer.Option(
         5, "--keep-alive-timeout", min=1, help="Seconds an idle connection is kept open."
     ),
+    log_format: LogFormat = typer.Option(
+        LogFormat.auto,
+        "--log-format",
+        help="auto: readable lines on a terminal, JSON lines otherwise.",
+    ),
 ) -> None:
     """Serve the endpoints of ENDPOINTS_FILE over HTTP (native JSON, images, and V2)."""
-    from modelyard.serving.server import run  # the server stack loads only to serve
+    with working("serve: loading the server"):
+        from modelyard.serving.server import run  # the server stack loads only to serve
 
     settings = ctx.find_object(Settings) or Settings()
     run(
@@ -46,4 +66,5 @@ def serve(
         timeout_s=timeout,
         body_timeout_s=body_timeout,
         keep_alive_s=keep_alive_timeout,
+        log_format=log_format.value,
     )

@@ -87,7 +87,11 @@ def _restore_input_names(proto: onnx.ModelProto, names: list[str]) -> None:
 def _convert(model: Any, inputs: list[TensorSpec]) -> onnx.ModelProto:
     options = {id(final_step(model)): {"zipmap": False}} if is_classifier(model) else {}
     try:
-        proto = convert_sklearn(model, initial_types=_initial_types(inputs), options=options)
+        # A fixed graph name (skl2onnx draws a random one): the same model converts to the
+        # same bytes, so identical models get identical digests.
+        proto = convert_sklearn(
+            model, name=type(model).__name__, initial_types=_initial_types(inputs), options=options
+        )
     except (RuntimeError, NameError, TypeError, ValueError) as error:
         raise UnsupportedModelError(
             f"skl2onnx cannot convert {type(model).__name__}: {str(error).splitlines()[0]}; "

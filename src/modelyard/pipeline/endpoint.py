@@ -121,6 +121,10 @@ class Endpoint:
 def read_endpoints_file(path: str | Path) -> tuple[EndpointsFile, yaml.Node | None]:
     """The validated file and its YAML node tree; every error names the file and line."""
     data, root = load_yaml(path)
+    if not data or (isinstance(data, dict) and not data.get("endpoints")):
+        raise ConfigError(
+            f"{path}: no endpoints: write 'endpoints:' with at least one entry (id, model)"
+        )
     endpoints = validate_node(EndpointsFile, data, source=str(path), root=root)
     seen: dict[str, int] = {}
     for i, spec in enumerate(endpoints.endpoints):
@@ -144,11 +148,11 @@ def load_endpoints(path: str | Path, registry: Registry | None = None) -> dict[s
 
 
 def _default_registry() -> Registry:
-    """The registry configured for this machine (environment, else ./.modelyard).
+    """The registry configured for this machine (environment, else the nearest .modelyard/).
 
     Imported here, not at module level: the pipeline layer otherwise only needs an object
     with ``get`` and ``verified``, and must not depend on the registry's database code.
     """
     from modelyard.registry import Registry
 
-    return Registry()
+    return Registry(create=False)  # serving reads: never create an empty registry

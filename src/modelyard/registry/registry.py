@@ -8,7 +8,6 @@ either no version or a complete one; at worst an unreferenced package folder rem
 from __future__ import annotations
 
 import getpass
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from modelyard.registry import aliases as alias_log
 from modelyard.registry import evaluations, tags
 from modelyard.registry.artifacts import ArtifactStore
 from modelyard.registry.database import Database, lock_model
+from modelyard.registry.location import locate
 from modelyard.registry.records import check_record
 from modelyard.registry.schema import AliasRow, ModelRow, VersionRow, utcnow
 from modelyard.registry.tokens import TokenStore
@@ -34,8 +34,6 @@ from modelyard.registry.versions import (
     resolve,
     to_model_version,
 )
-
-DEFAULT_HOME = Path(".modelyard")
 
 
 def default_actor() -> str:
@@ -58,10 +56,12 @@ def _locked_model(session: Session, name: str) -> ModelRow:
 class Registry:
     """Model versions, aliases and evaluations, shared by every process that opens the same URL.
 
-    ``url`` is any SQLAlchemy URL (default ``MODELYARD_REGISTRY_URL``, else a SQLite file at
-    ``./.modelyard/registry.db``); ``artifacts`` any fsspec URL or folder (default
-    ``MODELYARD_ARTIFACTS``, else ``./.modelyard/artifacts``). Packages from a remote artifact
-    store are cached in ``cache_dir`` (default ``./.modelyard/cache``).
+    ``url`` is any SQLAlchemy URL (default ``MODELYARD_REGISTRY_URL``, else the SQLite file of
+    the nearest ``.modelyard/`` folder, found by walking up from the current folder);
+    ``artifacts`` any fsspec URL or folder (default ``MODELYARD_ARTIFACTS``, else
+    ``artifacts/`` beside the SQLite file). Packages from a remote artifact store are cached in
+    ``cache_dir`` (default ``cache/`` beside them). When no registry is found, ``create``
+    makes ``./.modelyard/``; without it, :class:`RegistryNotFoundError` says where it looked.
     """
 
     def __init__(
@@ -70,20 +70,15 @@ class Registry:
         artifacts: str | None = None,
         *,
         cache_dir: str | Path | None = None,
+        create: bool = True,
     ) -> None:
-        self.url = (
-            url
-            or os.environ.get("MODELYARD_REGISTRY_URL")
-            or f"sqlite:///{(DEFAULT_HOME / 'registry.db').resolve()}"
-        )
-        self.artifacts_url = (
-            artifacts
-            or os.environ.get("MODELYARD_ARTIFACTS")
-            or str((DEFAULT_HOME / "artifacts").resolve())
-        )
+        where = locate(url, artifacts, create=create)
+        self.url = where.url
+        self.artifacts_url = where.artifacts
+        self.home = where.home
         self._db = Database(self.url)
         self._artifacts = ArtifactStore(
-            self.artifacts_url, Path(cache_dir) if cache_dir else (DEFAULT_HOME / "cache").resolve()
+            self.artifacts_url, Path(cache_dir) if cache_dir else where.cache_dir
         )
 
     def close(self) -> None:

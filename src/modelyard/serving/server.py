@@ -12,13 +12,17 @@ its models.
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 
 import uvicorn
 
+from modelyard.core.errors import ConfigError
 from modelyard.pipeline import load_endpoints
 from modelyard.pipeline.endpoint import read_endpoints_file
 from modelyard.registry import Registry
+from modelyard.registry.location import locate
 from modelyard.serving import logs
 from modelyard.serving.app import Server
 
@@ -28,12 +32,15 @@ _RELOAD = "MODELYARD_SERVE_RELOAD_S"
 _TIMEOUT = "MODELYARD_SERVE_TIMEOUT_S"
 _BODY_TIMEOUT = "MODELYARD_SERVE_BODY_TIMEOUT_S"
 _REGISTRY = "MODELYARD_REGISTRY_URL"
+_LOG_FORMAT = "MODELYARD_LOG_FORMAT"
 
 
 def app_from_environment() -> Server:
     """The app a worker serves, configured by :func:`run` through the environment."""
-    logs.configure(os.environ.get("MODELYARD_LOG_LEVEL", "info"))
-    registry = Registry(os.environ.get(_REGISTRY))
+    logs.configure(
+        os.environ.get("MODELYARD_LOG_LEVEL", "info"), os.environ.get(_LOG_FORMAT, "auto")
+    )
+    registry = Registry(os.environ.get(_REGISTRY), create=False)
     endpoints = load_endpoints(os.environ[_ENDPOINTS], registry)
     reload_s = float(os.environ.get(_RELOAD, "5"))
     return Server(
@@ -57,23 +64,26 @@ def run(
     timeout_s: float = 30.0,
     body_timeout_s: float = 30.0,
     keep_alive_s: int = 5,
+    log_format: logs.LogFormat = "auto",
 ) -> None:
     """Serve the endpoints of ``endpoints_file`` until interrupted.
 
     ``body_timeout_s``: a request body not complete by then is answered 408;
     ``keep_alive_s``: an idle connection is closed after it (uvicorn's keep-alive timeout).
     """
-    # Fail here, with the file's own message (file:line), before uvicorn starts workers.
+    # Fail here, in one line, before uvicorn starts workers and loads any model: a bad file
+    # (file:line), no registry where one was looked for, a port another process holds.
     read_endpoints_file(endpoints_file)
+    where = locate(registry, artifacts)
+    check_port(host, port)
     os.environ[_ENDPOINTS] = str(os.path.abspath(endpoints_file))
     os.environ[_RELOAD] = str(reload_interval_s)
     os.environ[_TIMEOUT] = str(timeout_s)
     os.environ[_BODY_TIMEOUT] = str(body_timeout_s)
-    if registry:
-        os.environ[_REGISTRY] = registry
-    if artifacts:
-        os.environ["MODELYARD_ARTIFACTS"] = artifacts
-    logs.configure()
+    os.environ[_REGISTRY] = where.url
+    os.environ["MODELYARD_ARTIFACTS"] = where.artifacts
+    os.environ[_LOG_FORMAT] = logs.resolve_format(log_format)  # workers' stderr is ours
+    logs.configure(log_format=log_format)
     uvicorn.run(
         "modelyard.serving.server:app_from_environment",
         factory=True,
@@ -92,3 +102,27 @@ def run(
         timeout_graceful_shutdown=GRACE_S,
         timeout_keep_alive=keep_alive_s,
     )
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse an address another process listens on (or that cannot be bound), in one line.
+
+    Bound and released at once with ``SO_REUSEADDR``, as uvicorn binds, so a port left in
+    ``TIME_WAIT`` by a stopped server is not refused.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except socket.gaierror:
+        raise ConfigError(f"--host {host}: not an address of this machine") from None
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"--port {port}: {host}:{port} is already in use; stop what listens there "
+                "or pass --port with a free port"
+            ) from None
+        raise ConfigError(
+            f"--host {host} --port {port}: cannot listen there: {error.strerror}"
+        ) from None
