@@ -12,8 +12,9 @@ from typing import Any, Literal
 import pandas as pd
 import yaml
 
+from modelyard.core.digests import sha256_file
 from modelyard.core.errors import ConfigError, NotFoundError
-from modelyard.core.hashing import as_frame, data_fingerprint, sha256_file
+from modelyard.core.hashing import as_frame, data_fingerprint
 from modelyard.package.manifest import DatasetFingerprint
 
 _READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
