@@ -16,6 +16,7 @@ import typer
 from modelyard.cli import aliases, check, demo, evaluate, models, serve
 from modelyard.cli.context import Settings, err_console
 from modelyard.core.errors import ModelyardError
+from modelyard.core.extras import missing_extra
 
 app = typer.Typer(
     name="modelyard",
@@ -61,7 +62,10 @@ app.command("demo")(demo.demo)
 def main() -> None:
     """Entry point of the console script: run the app, turning user errors into one line."""
     try:
-        app()
+        try:
+            app()
+        except ImportError as missing:  # a library of an extra that is not installed
+            raise missing_extra(missing, "this command") from None
     except ModelyardError as error:
         for line in str(error).splitlines() or [type(error).__name__]:
             err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from modelyard.core.config import load_config
 from modelyard.core.errors import ConfigError, NotFoundError
+from modelyard.package.datasets import read_parquet
 from modelyard.package.manifest import PipelineSpec
 
 _FORMAT_BY_SUFFIX = {
@@ -104,9 +105,7 @@ def log_arguments(spec_path: Path, spec: LogSpec) -> dict[str, Any]:
     if not sample_path.is_file():
         raise NotFoundError(f"{spec_path}: sample {spec.sample} does not exist")
     sample = (
-        pd.read_parquet(sample_path)
-        if sample_path.suffix == ".parquet"
-        else pd.read_csv(sample_path)
+        read_parquet(sample_path) if sample_path.suffix == ".parquet" else pd.read_csv(sample_path)
     )
     if spec.target is not None and spec.target in sample.columns:
         sample = sample.drop(columns=[spec.target])
