@@ -15,6 +15,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from modelyard.core.extras import missing_extra
+
 __version__ = "0.1.0"
 
 _PUBLIC = {
@@ -56,6 +58,9 @@ def __getattr__(name: str) -> Any:
     module = _PUBLIC.get(name)
     if module is None:
         raise AttributeError(f"module 'modelyard' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    try:
+        value = getattr(import_module(module), name)
+    except ImportError as error:  # e.g. log_model without the train extra
+        raise missing_extra(error, f"modelyard.{name}") from None
     globals()[name] = value
     return value

@@ -24,6 +24,7 @@ from modelyard.cli.context import Settings, console
 from modelyard.cli.errors import USAGE_ERROR, print_error
 from modelyard.cli.labels import relabel
 from modelyard.core.errors import ModelyardError
+from modelyard.core.extras import missing_extra
 
 try:  # typer 0.2x carries its own copy of click; older releases use click itself
     from typer._click.exceptions import ClickException
@@ -41,7 +42,10 @@ class RootGroup(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:  # typer.Context; Any matches the base signature
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except ImportError as missing:  # a library of an extra that is not installed
+                raise missing_extra(missing, "this command") from None
         except ModelyardError as error:
             print_error(str(error) or type(error).__name__)
             raise typer.Exit(USAGE_ERROR) from None

@@ -1,4 +1,5 @@
-"""Content hashes: of files, of bytes and of data (DataFrames, arrays) over all rows.
+"""Content hashes of data (DataFrames, arrays) over all rows; file and byte digests are in
+:mod:`.digests`, which serving uses without pandas.
 
 Data fingerprints must be stable across processes and machines, so they hash the values
 themselves (via pandas' row hashing, which is deterministic) plus the column names and dtypes,
@@ -9,27 +10,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-
-_CHUNK = 1 << 20
-
-
-def sha256_file(path: str | Path) -> str:
-    """The hex sha256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def sha256_bytes(data: bytes) -> str:
-    """The hex sha256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def feature_names(width: int) -> list[str]:

@@ -12,13 +12,25 @@ from typing import Any, Literal
 import pandas as pd
 import yaml
 
+from modelyard.core.digests import sha256_file
 from modelyard.core.errors import ConfigError, NotFoundError
-from modelyard.core.hashing import as_frame, data_fingerprint, sha256_file
+from modelyard.core.extras import missing_extra
+from modelyard.core.hashing import as_frame, data_fingerprint
 from modelyard.package.manifest import DatasetFingerprint
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file as a DataFrame; its engine, pyarrow, comes with the ``parquet`` extra."""
+    try:
+        import pyarrow  # noqa: F401  (pandas' own error would not name the extra)
+    except ImportError as error:
+        raise missing_extra(error, "reading Parquet") from None
+    return pd.read_parquet(path)
+
 
 _READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
     ".csv": pd.read_csv,
-    ".parquet": pd.read_parquet,
+    ".parquet": read_parquet,
 }
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from modelyard.core.digests import sha256_bytes, sha256_file
 from modelyard.core.errors import IntegrityError, NotFoundError
-from modelyard.core.hashing import sha256_bytes, sha256_file
 from modelyard.package.manifest import MANIFEST_FILE, Manifest
 
 

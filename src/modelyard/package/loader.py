@@ -18,7 +18,6 @@ from modelyard.package.formats import Session, get_format
 from modelyard.package.io import verify_package
 from modelyard.package.manifest import Manifest
 from modelyard.package.requirements import check_requirements
-from modelyard.package.signature import to_feeds
 
 
 @dataclass(frozen=True)
@@ -32,10 +31,16 @@ class LoadedModel:
         """Run the model on ready-made feeds (see :func:`~.signature.to_feeds`)."""
         return self.session.run(feeds)
 
+    def _feeds(self, data: Any) -> dict[str, np.ndarray]:
+        # Tables go through pandas (the train extra); servers call run() with ready arrays.
+        from modelyard.package.signature import to_feeds
+
+        return to_feeds(self.manifest.signature, data)
+
     def predict(self, data: Any) -> np.ndarray:
         """Class labels (as the original model's classes) or regression values for ``data``."""
         signature = self.manifest.signature
-        outputs = self.run(to_feeds(signature, data))
+        outputs = self.run(self._feeds(data))
         if signature.value_output is not None:
             values = outputs[signature.value_output]
             return values.reshape(-1) if values.ndim == 2 and values.shape[1] == 1 else values
@@ -57,7 +62,7 @@ class LoadedModel:
                 f"model {self.manifest.name} has no probability output: expected a classifier "
                 "with predict_proba"
             )
-        return self.run(to_feeds(signature, data))[signature.probability_output]
+        return self.run(self._feeds(data))[signature.probability_output]
 
 
 def load_package(

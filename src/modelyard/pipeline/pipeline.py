@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from modelyard.package.io import package_digest, read_manifest
 from modelyard.package.manifest import ComponentSpec, Manifest, PipelineSpec
@@ -38,6 +37,8 @@ from modelyard.pipeline.types import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from modelyard.registry import ModelVersion, Registry
 
 logger = logging.getLogger(__name__)

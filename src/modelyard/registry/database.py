@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 from sqlalchemy.orm import Session
 
 from modelyard.core.errors import ConflictError
+from modelyard.core.extras import missing_extra
 from modelyard.registry.schema import SCHEMA_VERSION, Base, ModelRow, SchemaInfo
 
 T = TypeVar("T")
@@ -59,7 +60,10 @@ def create_registry_engine(url: str) -> Engine:
         engine = create_engine(parsed)
         _prepare_sqlite(engine)
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except ImportError as error:  # the database's driver comes with an extra
+        raise missing_extra(error, f"a {parsed.get_backend_name()} registry") from None
 
 
 class Database:

@@ -3,29 +3,38 @@
 It accepts scikit-learn estimators (converted with skl2onnx, see :mod:`..convert`) and ONNX
 models given as a ``ModelProto`` or a path to a ``.onnx`` file. For a file logged as is, the
 task and classes are read from its ai.onnx.ml classifier/regressor node when it has one.
+Opening needs ONNX Runtime only; accepting, preparing and converting live in
+:mod:`.onnx_prepare`, imported when a package is built.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import onnx
 import onnxruntime as ort
-from google.protobuf.message import DecodeError
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 from pydantic import BaseModel, ConfigDict
 
-from modelyard.core.errors import NotFoundError, PayloadError, UnsupportedModelError
-from modelyard.package.convert import sklearn_to_onnx
-from modelyard.package.estimators import is_estimator
+from modelyard.core.errors import PayloadError, UnsupportedModelError
+from modelyard.core.extras import missing_extra
 from modelyard.package.formats.base import Prepared, parse_options
-from modelyard.package.manifest import Format, Signature, Task
-from modelyard.package.signature import build_signature, columns_of, tensor_specs
+from modelyard.package.manifest import Format, Signature
 
-_CLASS_ATTRIBUTES = ("classlabels_int64s", "classlabels_ints", "classlabels_strings")
+if TYPE_CHECKING:
+    import onnx
+
+
+def _preparation() -> ModuleType:
+    """The packaging half, which needs the ``train`` extra; serving never imports it."""
+    try:
+        return import_module("modelyard.package.formats.onnx_prepare")
+    except ImportError as error:
+        raise missing_extra(error, "packaging a model as onnx") from None
 
 
 class OnnxOptions(BaseModel):
@@ -57,42 +66,6 @@ class OnnxSession:
         return dict(zip(self._outputs, results, strict=True))
 
 
-def _load_proto(model: Any) -> onnx.ModelProto:
-    if isinstance(model, onnx.ModelProto):
-        return model
-    path = Path(model)
-    if not path.is_file():
-        raise NotFoundError(f"ONNX model file {path} does not exist: expected a .onnx file")
-    try:
-        return onnx.load(str(path))
-    except (DecodeError, OSError) as error:
-        raise UnsupportedModelError(
-            f"{path} is not a readable ONNX model ({error}): expected a serialized ModelProto"
-        ) from None
-
-
-def _ml_node(proto: onnx.ModelProto) -> tuple[Task, list[str | int] | None]:
-    """The task and classes an ai.onnx.ml predictor node declares, if the graph has one."""
-    for node in proto.graph.node:
-        if node.op_type.endswith("Regressor"):
-            return "regression", None
-        if node.op_type.endswith("Classifier"):
-            for attribute in node.attribute:
-                if attribute.name in _CLASS_ATTRIBUTES:
-                    values = onnx.helper.get_attribute_value(attribute)
-                    return "classification", [
-                        v.decode() if isinstance(v, bytes) else int(v) for v in values
-                    ]
-            return "classification", None
-    return "other", None
-
-
-def _is_onnx_source(model: Any) -> bool:
-    return isinstance(model, onnx.ModelProto) or (
-        isinstance(model, str | Path) and str(model).endswith(".onnx")
-    )
-
-
 class OnnxFormat:
     """``model.onnx`` + ONNX Runtime."""
 
@@ -103,28 +76,11 @@ class OnnxFormat:
 
     def accepts(self, model: Any) -> bool:
         """scikit-learn estimators and ONNX models."""
-        return is_estimator(model) or _is_onnx_source(model)
+        return _preparation().accepts(model)
 
     def prepare(self, model: Any, sample: Any) -> Prepared:
         """Convert an estimator (see :mod:`..convert`) or read an ONNX model's signature."""
-        if is_estimator(model):
-            proto, signature = sklearn_to_onnx(model, sample)
-            return Prepared(proto, signature, "sklearn", _extra(proto, model))
-        if not _is_onnx_source(model):
-            raise UnsupportedModelError(
-                f"cannot store a {type(model).__name__} as onnx: expected a scikit-learn "
-                "estimator, an onnx.ModelProto or a path to a .onnx file"
-            )
-        proto = _load_proto(model)
-        task, classes = _ml_node(proto)
-        signature = build_signature(
-            tensor_specs(proto.graph.input),
-            tensor_specs(proto.graph.output),
-            columns_of(sample),
-            task,
-            classes,
-        )
-        return Prepared(proto, signature, "onnx", _extra(proto, None))
+        return _preparation().prepare(model, sample)
 
     def save(self, artifact: onnx.ModelProto, path: Path) -> None:
         """Serialize the graph (weights inline)."""
@@ -152,11 +108,3 @@ class OnnxFormat:
             reason = str(error).splitlines()[0].replace(str(path), path.name)
             raise UnsupportedModelError(f"ONNX Runtime cannot load {path.name}: {reason}") from None
         return OnnxSession(session)
-
-
-def _extra(proto: onnx.ModelProto, model: Any) -> dict[str, Any]:
-    opsets = {entry.domain or "ai.onnx": entry.version for entry in proto.opset_import}
-    extra: dict[str, Any] = {"onnx_opsets": opsets}
-    if model is not None:
-        extra["estimator"] = f"{type(model).__module__}.{type(model).__qualname__}"
-    return extra

@@ -24,10 +24,9 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 from PIL import Image
 from pydantic import Field, model_validator
 
@@ -43,6 +42,9 @@ from modelyard.pipeline.encoders.payload import (
     single_input,
 )
 from modelyard.pipeline.types import Batch, Context
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _RESAMPLE = {
     "nearest": Image.Resampling.NEAREST,

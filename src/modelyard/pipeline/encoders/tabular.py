@@ -26,10 +26,9 @@ import operator
 from array import array
 from collections.abc import Callable, Sequence
 from itertools import chain
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 
 from modelyard.core.errors import ConfigError, PayloadError
 from modelyard.package.manifest import ColumnSpec, TensorSpec
@@ -43,6 +42,9 @@ from modelyard.pipeline.encoders.payload import (
     problem,
 )
 from modelyard.pipeline.types import Arrays, Batch, Context
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _FAST_KINDS = {"float32": "biuf", "float64": "biuf", "int32": "biu", "int64": "biu"}
 # The ``array`` type code that reads number columns into an input tensor of each dtype.

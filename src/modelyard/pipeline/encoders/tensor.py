@@ -8,10 +8,9 @@ datatypes are cast to the signature's dtype. Triton, KServe and MLServer clients
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from modelyard.core.errors import PayloadError
 from modelyard.package.manifest import TensorSpec
@@ -19,6 +18,9 @@ from modelyard.pipeline.components import ComponentArgs
 from modelyard.pipeline.dtypes import NUMPY, OIP, OIP_NUMPY
 from modelyard.pipeline.encoders.payload import Problem, json_type, pointer, problem
 from modelyard.pipeline.types import Arrays, Batch, Context
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class TensorArgs(ComponentArgs):

@@ -7,14 +7,16 @@ with orjson; a remote that cannot be reached, times out or answers an error stat
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 from pydantic import Field
 
 from modelyard.core.errors import ModelyardError
 from modelyard.pipeline.components import ComponentArgs
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class RemoteError(ModelyardError):
@@ -38,6 +40,9 @@ class RemoteClient:
 
     def open(self) -> None:
         """Start the connection pool (thread-safe: the server calls from a thread pool)."""
+        # Imported with the first remote runner: it would add ~0.1 s to every server's start.
+        import httpx
+
         self._client = httpx.Client(
             base_url=self._args.url.rstrip("/"),
             headers={"content-type": "application/json", **self._args.headers},
@@ -71,9 +76,17 @@ class RemoteClient:
             raise ModelyardError(f"the runner for {self._args.url} is not loaded")
         try:
             return self._client.request(method, path, content=content)
-        except httpx.TimeoutException:
-            raise RemoteError(
+        except Exception as error:  # httpx's, told apart in _failure (httpx loads in open)
+            raise self._failure(path, error) from None
+
+    def _failure(self, path: str, error: Exception) -> Exception:
+        """The :class:`RemoteError` for a timeout or a transport error; anything else as is."""
+        import httpx  # already imported by open(): this only names its error classes
+
+        if isinstance(error, httpx.TimeoutException):
+            return RemoteError(
                 f"{self._args.url}{path} did not answer within {self._args.timeout_s} s"
-            ) from None
-        except httpx.HTTPError as error:
-            raise RemoteError(f"{self._args.url}{path} is unreachable: {error}") from None
+            )
+        if isinstance(error, httpx.HTTPError):
+            return RemoteError(f"{self._args.url}{path} is unreachable: {error}")
+        return error
