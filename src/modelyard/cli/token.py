@@ -6,12 +6,16 @@ and the reminder that it is shown only once on stderr; nothing can print it agai
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from modelyard.cli.context import console, err_console, registry_from
-from modelyard.registry.tokens import ROLES, TokenInfo
+
+if TYPE_CHECKING:  # the registry (SQLAlchemy) loads when a command runs, not for --help
+    from modelyard.registry.tokens import TokenInfo
 
 app = typer.Typer(
     help="API tokens for the server: admin routes always need one, predict routes when the "
@@ -28,7 +32,9 @@ def _when(value: object) -> str:
 def create(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="who or what holds the token, e.g. ci or checkout-app"),
-    role: str = typer.Option(..., "--role", help=f"one of {', '.join(ROLES)}"),
+    role: str = typer.Option(
+        ..., "--role", help="admin (every route) or predict (predict routes only)"
+    ),
 ) -> None:
     """Create a token and print it once; only its hash is stored."""
     token, info = registry_from(ctx).tokens.create(name, role)
