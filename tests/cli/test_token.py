@@ -33,6 +33,7 @@ def test_list_shows_names_roles_and_hints_but_never_the_secret(cli: Callable) ->
 
 
 def test_list_says_how_to_start_when_there_are_none(cli: Callable) -> None:
+    Registry().close()  # the working folder's registry, empty
     result = cli("token", "list")
     assert result.code == 0
     assert result.out.strip() == (

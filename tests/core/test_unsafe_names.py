@@ -137,6 +137,7 @@ def test_the_cli_refuses_an_unsafe_reference_with_one_error_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store = ["--registry", f"sqlite:///{tmp_path / 'r.db'}", "--artifacts", str(tmp_path / "a")]
+    Registry(store[1], store[3]).close()  # it exists: the reference is what gets refused
     monkeypatch.setattr(sys, "argv", ["modelyard", *store, "models", "show", "bc:1\n"])
     with pytest.raises(SystemExit) as exited:
         main()

@@ -37,7 +37,7 @@ def create(
     ),
 ) -> None:
     """Create a token and print it once; only its hash is stored."""
-    token, info = registry_from(ctx).tokens.create(name, role)
+    token, info = registry_from(ctx, create=True).tokens.create(name, role)
     typer.echo(token)
     err_console.print(
         f"token {info.name!r} (role {info.role}) created: store it now, it is not shown again",
