@@ -27,7 +27,8 @@ from modelyard.pipeline import Endpoint
 from modelyard.registry import Registry
 from modelyard.serving import v2
 from modelyard.serving.asgi import Receive, RequestHeaders, Scope, Send, respond_error
-from modelyard.serving.errors import HttpError, unknown_endpoint
+from modelyard.serving.docs import add_docs
+from modelyard.serving.errors import HttpError, method_not_allowed, unknown_endpoint
 from modelyard.serving.flow import handle
 from modelyard.serving.metrics import CONTENT_TYPE, ServerMetrics
 from modelyard.serving.openapi import openapi_builder
@@ -95,13 +96,16 @@ class Server:
             log.info("stopped")
 
     def _build_api(self) -> FastAPI:
-        api = FastAPI(title="modelyard", lifespan=self._lifespan)
+        api = FastAPI(title="modelyard", lifespan=self._lifespan, docs_url=None, redoc_url=None)
         current = self.table.current
 
         @api.exception_handler(StarletteHTTPException)
         async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
-            # The Open Inference Protocol (and tritonclient) read the message under "error".
-            return JSONResponse({"error": error.detail}, status_code=error.status_code)
+            # The Open Inference Protocol (and tritonclient) read the message under "error";
+            # the headers carry e.g. a 405's Allow.
+            return JSONResponse(
+                {"error": error.detail}, status_code=error.status_code, headers=error.headers
+            )
 
         @api.get("/endpoints", tags=["endpoints"], summary="List endpoints and their versions")
         async def endpoints() -> dict[str, Any]:
@@ -121,13 +125,17 @@ class Server:
                 return JSONResponse({"error": f"reload failed: {error}"}, status_code=503)
 
         v2.add_routes(api, current)
+        add_docs(api)
         api.openapi = openapi_builder(api, lambda: list(current.values()))  # type: ignore[method-assign]
         return api
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
+        if scope["type"] == "http":
             path: str = scope["path"]
             if path.startswith("/endpoints/") and path.endswith("/predict"):
+                if scope["method"] != "POST":
+                    await self._refuse_method(scope, send)
+                    return
                 name = path[11:-8]
                 served = self.table.current.get(name)
                 if served is not None:  # the hot path: one coroutine level to the answer
@@ -136,6 +144,9 @@ class Server:
                 await self._refuse(name, None, scope, send)
                 return
             if path.startswith("/v2/models/") and path.endswith("/infer"):
+                if scope["method"] != "POST":
+                    await self._refuse_method(scope, send)
+                    return
                 name, _, version = path[11:-6].partition("/versions/")
                 served = self.table.current.get(name)
                 if served is not None and (not version or version == served.version):
@@ -148,7 +159,13 @@ class Server:
 
     async def _refuse(self, name: str, version: str | None, scope: Scope, send: Send) -> None:
         """404 for a predict path naming no served endpoint (or another version)."""
-        error = _not_served(name, version, self.table.current)
+        await self._answer_error(_not_served(name, version, self.table.current), scope, send)
+
+    async def _refuse_method(self, scope: Scope, send: Send) -> None:
+        """405 with ``Allow`` for a predict or infer path asked with another method than POST."""
+        await self._answer_error(method_not_allowed("POST"), scope, send)
+
+    async def _answer_error(self, error: HttpError, scope: Scope, send: Send) -> None:
         self._unrouted.request(error.status, 0.0)
         request_id = RequestHeaders(scope).request_id
         assert request_id is not None

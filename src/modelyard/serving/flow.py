@@ -18,6 +18,7 @@ from modelyard.serving.asgi import (
     Receive,
     RequestHeaders,
     Send,
+    inflate,
     read_body,
     respond,
     respond_error,
@@ -35,8 +36,9 @@ class Codec(Protocol):
     tensors: bool
     """Whether the route wants raw runner outputs (V2) rather than predictions."""
 
-    def decode(self, body: bytes, headers: RequestHeaders) -> Any:
-        """The payload in ``body``; malformed bytes raise :class:`HttpError` (400)."""
+    def decode(self, served: ServedEndpoint, body: bytes, headers: RequestHeaders) -> Any:
+        """The payload in ``body``; malformed bytes raise :class:`HttpError` (400), a content
+        type the route does not take 415."""
         ...
 
     def validate(self, served: ServedEndpoint, payload: Any) -> Job:
@@ -68,7 +70,9 @@ async def handle(
     inferring = False
     try:
         body = await read_body(receive, served.max_body_bytes, headers.content_length)
-        payload = codec.decode(body, headers)
+        if headers.content_encoding is not None:
+            body = inflate(body, headers.content_encoding, served.max_body_bytes)
+        payload = codec.decode(served, body, headers)
         decoded = time.perf_counter()
         job = codec.validate(served, payload)
         validated = time.perf_counter()
