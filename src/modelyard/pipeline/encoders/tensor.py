@@ -163,7 +163,7 @@ class TensorEncoder:
         datatype = item.get("datatype")
         if not (isinstance(datatype, str) and oip_accepts(spec.dtype, datatype)):
             known = isinstance(datatype, str) and datatype in OIP_NUMPY
-            got = datatype if known else _unknown(datatype, "datatype")
+            got = str(datatype) if known else _unknown(datatype, "datatype")
             raise _Misfit(f"{where}/datatype", OIP[spec.dtype], got)
         data, count = item.get("data"), math.prod(shape)
         if isinstance(data, np.ndarray):  # binary tensor data, already of the declared type
