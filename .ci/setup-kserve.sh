@@ -17,5 +17,5 @@ if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "import kserve" 2>/d
     "$venv/bin/pip" install --quiet "kserve==0.21.0"
 fi
 
-"$venv/bin/python" -c "import kserve; print('kserve', kserve.__version__)" >&2
+"$venv/bin/python" -c "from importlib.metadata import version; print('kserve', version('kserve'))" >&2
 echo "$venv/bin/python"

@@ -1,0 +1,106 @@
+"""Models for the Open Inference Protocol tests beyond the demo's, and a server serving them.
+
+- **flowers**: two number columns and a ``colour`` string column, through a scikit-learn
+  ``ColumnTransformer`` (scaler + one-hot encoder): one V2 input per column, ``colour`` a BYTES
+  tensor. The colour decides the answer, so a colour read wrongly changes the probabilities.
+- **gappy**: breast cancer with ``mean radius`` missing in some training rows, imputed inside
+  the model; its profile says that feature may be missing, the 29 others may not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from servertools import RunningServer, start_server
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+import modelyard
+from modelyard.demo import Demo
+from modelyard.registry import Registry
+
+COLOURS = np.array(["red", "green", "blue"])
+FLOWER = {"length": 5.1, "width": 3.5, "colour": "green"}
+CLASSIFIER = {"formatter": {"name": "classification"}}
+
+
+def flowers_frame() -> tuple[pd.DataFrame, pd.Series]:
+    """Iris's two sepal columns plus a colour that tells the classes apart."""
+    iris = load_iris(as_frame=True)
+    features = iris.data.iloc[:, :2].set_axis(["length", "width"], axis=1)
+    features["colour"] = COLOURS[iris.target.to_numpy()]
+    return features, (iris.target == 1).astype(np.int64).rename("target")
+
+
+def _log_flowers(registry: Registry) -> None:
+    features, target = flowers_frame()
+    model = make_pipeline(
+        ColumnTransformer(
+            [
+                ("numbers", StandardScaler(), ["length", "width"]),
+                ("colour", OneHotEncoder(handle_unknown="ignore"), ["colour"]),
+            ]
+        ),
+        LogisticRegression(),
+    ).fit(features, target)
+    version = modelyard.log_model(
+        model, "flowers", sample=features.head(16), train_data=features.assign(target=target),
+        target="target", pipeline=CLASSIFIER, registry=registry,
+    )  # fmt: skip
+    registry.set_alias("flowers", "production", version.version, reason="tests")
+
+
+def _log_gappy(registry: Registry) -> None:
+    cancer = load_breast_cancer(as_frame=True)
+    features = cancer.data.copy()
+    features.loc[features.index[::10], "mean radius"] = np.nan
+    model = make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression(max_iter=1000)).fit(
+        features, cancer.target
+    )
+    version = modelyard.log_model(
+        model, "gappy", sample=features.head(20),
+        train_data=features.assign(target=cancer.target), target="target",
+        pipeline=CLASSIFIER, registry=registry,
+    )  # fmt: skip
+    registry.set_alias("gappy", "production", version.version, reason="tests")
+
+
+@pytest.fixture(scope="module")
+def v2_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A server for ``flowers`` and ``gappy``, with the body and instance limits of ``tight``."""
+    root = tmp_path_factory.mktemp("v2-models")
+    registry = Registry(
+        f"sqlite:///{root / 'registry.db'}", str(root / "artifacts"), cache_dir=root / "cache"
+    )
+    try:
+        _log_flowers(registry)
+        _log_gappy(registry)
+    finally:
+        registry.close()
+    endpoints = root / "endpoints.yaml"
+    document = {
+        "endpoints": [
+            {"id": "flowers", "model": "flowers@production"},
+            {"id": "gappy", "model": "gappy@production"},
+            {
+                "id": "tight-flowers",
+                "model": "flowers@production",
+                "limits": {"max_body_bytes": 2048, "max_instances": 2},
+            },
+        ]
+    }
+    endpoints.write_text(yaml.safe_dump(document, sort_keys=False))
+    demo = Demo(f"sqlite:///{root / 'registry.db'}", str(root / "artifacts"), endpoints,
+                Path(), {})  # fmt: skip
+    running = start_server(demo, endpoints, root)
+    yield running
+    running.stop()
