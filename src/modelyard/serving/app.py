@@ -31,12 +31,26 @@ from modelyard.serving.docs import add_docs
 from modelyard.serving.errors import HttpError, method_not_allowed, unknown_endpoint
 from modelyard.serving.flow import handle
 from modelyard.serving.metrics import CONTENT_TYPE, ServerMetrics
-from modelyard.serving.openapi import openapi_builder
+from modelyard.serving.openapi import error_response, openapi_builder
 from modelyard.serving.predict_route import NativeCodec
 from modelyard.serving.reload import EndpointTable
 from modelyard.serving.served import DEFAULT_TIMEOUT_S, ServedEndpoint
 
 log = logging.getLogger("modelyard.serving")
+
+ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: error_response("no bearer token (the message says how to get one)"),
+    403: error_response("a token without the admin role"),
+    503: error_response("the reload failed; the versions already serving stay"),
+}
+"""What an admin route may answer besides 200: documented in ``/openapi.json``."""
+
+
+class PrometheusText(Response):
+    """Prometheus's text exposition format, so ``/openapi.json`` names its real type."""
+
+    media_type = CONTENT_TYPE
+
 
 _GC_YOUNG_THRESHOLD = 50_000
 _NATIVE = NativeCodec()
@@ -111,11 +125,17 @@ class Server:
         async def endpoints() -> dict[str, Any]:
             return {"endpoints": [_describe(s) for s in current.values()]}
 
-        @api.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+        @api.get(
+            "/metrics", tags=["operations"], summary="Prometheus metrics",
+            response_class=PrometheusText,
+        )  # fmt: skip
         async def metrics() -> Response:
-            return Response(self.metrics.render(), media_type=CONTENT_TYPE)
+            return PrometheusText(self.metrics.render())
 
-        @api.post("/admin/reload", tags=["operations"], summary="Switch to moved aliases now")
+        @api.post(
+            "/admin/reload", tags=["operations"], summary="Switch to moved aliases now",
+            responses=ADMIN_ERRORS,
+        )  # fmt: skip
         async def reload() -> Any:
             try:
                 return {"switched": await self.table.reload()}

@@ -27,6 +27,7 @@ from modelyard.pipeline.types import Arrays
 from modelyard.serving import v2_request
 from modelyard.serving.asgi import RequestHeaders
 from modelyard.serving.errors import HttpError, too_many_instances, unsupported_media_type
+from modelyard.serving.openapi import error_response
 from modelyard.serving.predict_route import is_json
 from modelyard.serving.served import Answer, Job, ServedEndpoint
 
@@ -86,19 +87,31 @@ def add_routes(api: FastAPI, current: dict[str, ServedEndpoint]) -> None:
     async def ready() -> dict[str, bool]:
         return {"ready": bool(current)}
 
-    @api.get("/v2/models/{name}", tags=["v2"], summary="Model metadata")
+    unknown: dict[int | str, dict[str, Any]] = {
+        404: error_response("no such model, or not that version (the answer lists the models)")
+    }
+
+    @api.get("/v2/models/{name}", tags=["v2"], summary="Model metadata", responses=unknown)
     async def model(name: str) -> dict[str, Any]:
         return model_metadata(served(name, None))
 
-    @api.get("/v2/models/{name}/versions/{version}", tags=["v2"], summary="Model metadata")
+    @api.get(
+        "/v2/models/{name}/versions/{version}", tags=["v2"], summary="Model metadata",
+        responses=unknown,
+    )  # fmt: skip
     async def model_version(name: str, version: str) -> dict[str, Any]:
         return model_metadata(served(name, version))
 
-    @api.get("/v2/models/{name}/ready", tags=["v2"], summary="The model is loaded")
+    @api.get(
+        "/v2/models/{name}/ready", tags=["v2"], summary="The model is loaded", responses=unknown
+    )
     async def model_ready(name: str) -> dict[str, Any]:
         return {"name": served(name, None).id, "ready": True}
 
-    @api.get("/v2/models/{name}/versions/{version}/ready", tags=["v2"], summary="Loaded")
+    @api.get(
+        "/v2/models/{name}/versions/{version}/ready", tags=["v2"], summary="Loaded",
+        responses=unknown,
+    )  # fmt: skip
     async def model_version_ready(name: str, version: str) -> dict[str, Any]:
         return {"name": served(name, version).id, "ready": True}
 
