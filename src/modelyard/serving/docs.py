@@ -3,7 +3,9 @@
 FastAPI's own pages load their JavaScript and CSS from a CDN, so on a machine without internet
 they stay blank. The same files ship in the ``fastapi-offline`` wheel (Swagger UI's bundle and
 ReDoc's standalone build, with their licences); modelyard serves them itself under
-``/static/docs`` and points both pages there, with no web fonts to fetch.
+``/static/docs`` and points both pages there, with no web fonts to fetch. A
+Content-Security-Policy keeps the pages to this server: ReDoc's bundle still names its logo on
+a CDN, which the browser then never asks for.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ from fastapi.staticfiles import StaticFiles
 
 STATIC = "/static/docs"
 _ASSETS = files("fastapi_offline") / "static"
+# Both pages start their viewer from an inline script; ReDoc runs a worker from a blob URL.
+_POLICY = {
+    "content-security-policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src 'self' blob:"
+}
 
 
 def add_docs(api: FastAPI) -> None:
@@ -33,13 +40,15 @@ def add_docs(api: FastAPI) -> None:
 
     @api.get("/docs", include_in_schema=False)
     async def swagger() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title=f"{title} - Swagger UI",
-            swagger_js_url=f"{STATIC}/swagger-ui-bundle.js",
-            swagger_css_url=f"{STATIC}/swagger-ui.css",
-            swagger_favicon_url=favicon,
-            oauth2_redirect_url=redirect,
+        return _offline(
+            get_swagger_ui_html(
+                openapi_url="/openapi.json",
+                title=f"{title} - Swagger UI",
+                swagger_js_url=f"{STATIC}/swagger-ui-bundle.js",
+                swagger_css_url=f"{STATIC}/swagger-ui.css",
+                swagger_favicon_url=favicon,
+                oauth2_redirect_url=redirect,
+            )
         )
 
     @api.get(redirect, include_in_schema=False)
@@ -48,10 +57,17 @@ def add_docs(api: FastAPI) -> None:
 
     @api.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url="/openapi.json",
-            title=f"{title} - ReDoc",
-            redoc_js_url=f"{STATIC}/redoc.standalone.js",
-            redoc_favicon_url=favicon,
-            with_google_fonts=False,
+        return _offline(
+            get_redoc_html(
+                openapi_url="/openapi.json",
+                title=f"{title} - ReDoc",
+                redoc_js_url=f"{STATIC}/redoc.standalone.js",
+                redoc_favicon_url=favicon,
+                with_google_fonts=False,
+            )
         )
+
+
+def _offline(page: HTMLResponse) -> HTMLResponse:
+    page.headers.update(_POLICY)
+    return page
