@@ -36,7 +36,9 @@ from modelyard.pipeline.encoders.payload import Problem, json_type, pointer, pro
 from modelyard.pipeline.types import Arrays, Batch, Context
 
 _NUMBERS = frozenset({int, float})
-_EXPECTED = {"BOOL": "booleans", "BYTES": "strings"}
+_NUMBERS_OR_NULL = frozenset({int, float, type(None)})
+_INTEGERS = frozenset({int})
+_OTHERS = {"BOOL": (frozenset({bool}), "booleans"), "BYTES": (frozenset({str, bytes}), "strings")}
 
 
 class TensorArgs(ComponentArgs):
@@ -122,7 +124,7 @@ class TensorEncoder:
         for i, item in enumerate(payload["inputs"]):
             name = item.get("name") if isinstance(item, dict) else None
             spec = self._inputs.get(name) if isinstance(name, str) else None
-            where = pointer("inputs", i)
+            where = f"/inputs/{i}"
             if spec is None or spec.name in seen:
                 got = "a name given twice" if spec is not None else _unknown(name)
                 problems.append(problem(f"{where}/name", f"one of: {self._known}", got))
@@ -185,13 +187,12 @@ class TensorEncoder:
         """JSON values as an array of the declared datatype (floats: of the input's dtype)."""
         kinds = set(map(type, flat))
         if datatype in OIP_FLOATS:
-            allowed = _NUMBERS | {type(None)} if spec.name in self._missing_ok else _NUMBERS
+            allowed = _NUMBERS_OR_NULL if spec.name in self._missing_ok else _NUMBERS
             expected = "numbers"
         elif datatype in OIP_ARRAY_CODE:
-            allowed, expected = frozenset({int}), f"integers in the {datatype} range"
+            allowed, expected = _INTEGERS, f"integers in the {datatype} range"
         else:
-            allowed = frozenset({bool} if datatype == "BOOL" else {str, bytes})
-            expected = _EXPECTED[datatype]
+            allowed, expected = _OTHERS[datatype]
         if not kinds <= allowed:
             index = next(i for i, value in enumerate(flat) if type(value) not in allowed)
             got = json_type(flat[index])
@@ -217,12 +218,12 @@ class TensorEncoder:
     def _cast(self, values: np.ndarray, spec: TensorSpec, where: str, nested: bool) -> np.ndarray:
         """``values`` as the input's dtype, refusing what would change on the way."""
         target = NUMPY[spec.dtype]
-        integers = values.dtype.kind in "iu" and target.kind in "iu"
-        if integers and not np.can_cast(values.dtype, target):
-            info = np.iinfo(target)
-            if values.size and (values.min() < info.min or values.max() > info.max):
-                raise _Misfit(where, f"integers in the {OIP[spec.dtype]} range", "larger ones")
         if values.dtype != target:
+            if target.kind in "iu" and not np.can_cast(values.dtype, target):
+                info = np.iinfo(target)
+                if values.size and (values.min() < info.min or values.max() > info.max):
+                    expected = f"integers in the {OIP[spec.dtype]} range"
+                    raise _Misfit(where, expected, "larger ones")
             with np.errstate(over="ignore"):  # beyond float32 becomes inf, refused below
                 values = values.astype(target)
         if target.kind == "f" and not np.isfinite(values).all():
@@ -255,16 +256,17 @@ def _unknown(value: Any, what: str = "name") -> str:
 
 def _shape(shape: Any, spec: TensorSpec, where: str) -> list[int]:
     """The request's shape if it has the spec's rank, fixed dimensions and at least one row."""
-    expected = _shape_text(spec.shape)
     if type(shape) is not list:
-        raise _Misfit(where, f"{expected}: an array of integers", json_type(shape))
+        raise _Misfit(where, f"{_shape_text(spec.shape)}: an array of integers", json_type(shape))
     if not all(type(d) is int and d >= 0 for d in shape):
-        raise _Misfit(where, f"{expected}: non-negative integers", "other dimensions")
+        expected = f"{_shape_text(spec.shape)}: non-negative integers"
+        raise _Misfit(where, expected, "other dimensions")
     fits = len(shape) == len(spec.shape) and all(
         want is None or want == got for want, got in zip(spec.shape, shape, strict=True)
     )
     if not fits:
-        raise _Misfit(where, expected, _shape_text(shape))
+        raise _Misfit(where, _shape_text(spec.shape), _shape_text(shape))
     if shape and shape[0] == 0:
-        raise _Misfit(where, f"{expected} with at least one row", _shape_text(shape))
+        expected = f"{_shape_text(spec.shape)} with at least one row"
+        raise _Misfit(where, expected, _shape_text(shape))
     return shape
