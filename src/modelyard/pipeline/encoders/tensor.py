@@ -223,7 +223,7 @@ class TensorEncoder:
                 info = np.iinfo(target)
                 if values.size and (values.min() < info.min or values.max() > info.max):
                     expected = f"integers in the {OIP[spec.dtype]} range"
-                    raise _Misfit(where, expected, "larger ones")
+                    raise _Misfit(where, expected, "integers outside that range")
             with np.errstate(over="ignore"):  # beyond float32 becomes inf, refused below
                 values = values.astype(target)
         if target.kind == "f" and not np.isfinite(values).all():
