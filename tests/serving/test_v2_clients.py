@@ -180,3 +180,51 @@ def test_the_kserve_v2_rest_client_gets_the_same_answers(v2_server: RunningServe
         "422 payload does not fit the signature: /inputs/0/data/23: expected finite numbers, "
         "got null or NaN, and the training data had no missing values here"
     )
+
+
+@pytest.fixture
+def demo_client(server: RunningServer) -> Iterator[triton.InferenceServerClient]:
+    connection = triton.InferenceServerClient(server.url.removeprefix("http://"))
+    yield connection
+    connection.close()
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_a_datatype_that_cannot_feed_the_input_is_422(
+    demo_client: triton.InferenceServerClient, binary: bool
+) -> None:
+    tensor = triton.InferInput("input", [1, 30], "BOOL")
+    tensor.set_data_from_numpy(np.ones((1, 30), dtype=bool), binary_data=binary)
+    with pytest.raises(InferenceServerException) as raised:
+        demo_client.infer("breast-cancer", [tensor])
+    assert raised.value.status() == "422"
+    assert raised.value.message() == (
+        "payload does not fit the signature: /inputs/0/datatype: expected FP32, got BOOL"
+    )
+
+
+def _extreme(binary: bool) -> tuple[list[triton.InferInput], list[triton.InferRequestedOutput]]:
+    tensor = triton.InferInput("input", [1, 30], "FP32")
+    tensor.set_data_from_numpy(np.full((1, 30), 3e38, dtype=np.float32), binary_data=binary)
+    return [tensor], [triton.InferRequestedOutput("probabilities", binary_data=binary)]
+
+
+def test_a_non_finite_output_is_422_in_json_never_null(
+    demo_client: triton.InferenceServerClient,
+) -> None:
+    inputs, outputs = _extreme(binary=False)
+    with pytest.raises(InferenceServerException) as raised:
+        demo_client.infer("breast-cancer", inputs, outputs=outputs)
+    assert raised.value.status() == "422"
+    assert raised.value.message() == (
+        "output 'probabilities' is not finite for this input, which JSON cannot carry; "
+        "ask for it with binary_data to receive the IEEE values"
+    )
+
+
+def test_a_non_finite_output_arrives_in_binary(demo_client: triton.InferenceServerClient) -> None:
+    inputs, outputs = _extreme(binary=True)
+    result = demo_client.infer("breast-cancer", inputs, outputs=outputs)
+    probabilities = result.as_numpy("probabilities")
+    assert probabilities is not None and probabilities.shape == (1, 2)
+    assert not np.isfinite(probabilities).any()
