@@ -5,6 +5,7 @@
   tensor. The colour decides the answer, so a colour read wrongly changes the probabilities.
 - **gappy**: breast cancer with ``mean radius`` missing in some training rows, imputed inside
   the model; its profile says that feature may be missing, the 29 others may not.
+- **digits**: the demo's "is it a 3?" model behind the ``image`` encoder (an image endpoint).
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ import pytest
 import yaml
 from servertools import RunningServer, start_server
 from sklearn.compose import ColumnTransformer
-from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import modelyard
-from modelyard.demo import Demo
+from modelyard.demo import DIGITS_PIPELINE, Demo
 from modelyard.registry import Registry
 
 COLOURS = np.array(["red", "green", "blue"])
@@ -74,9 +75,22 @@ def _log_gappy(registry: Registry) -> None:
     registry.set_alias("gappy", "production", version.version, reason="tests")
 
 
+def _log_digits(registry: Registry) -> None:
+    digits = load_digits(as_frame=True)
+    target = (digits.target == 3).astype(np.int64).rename("target")
+    model = LogisticRegression(max_iter=2000).fit(digits.data, target)
+    version = modelyard.log_model(
+        model, "digits", sample=digits.data.head(20),
+        train_data=digits.data.assign(target=target), target="target",
+        pipeline=DIGITS_PIPELINE, registry=registry,
+    )  # fmt: skip
+    registry.set_alias("digits", "production", version.version, reason="tests")
+
+
 @pytest.fixture(scope="module")
 def v2_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """A server for ``flowers`` and ``gappy``, with the body and instance limits of ``tight``."""
+    """A server for ``flowers``, ``gappy`` and ``digits``, and ``tight-flowers`` with small
+    body and instance limits."""
     root = tmp_path_factory.mktemp("v2-models")
     registry = Registry(
         f"sqlite:///{root / 'registry.db'}", str(root / "artifacts"), cache_dir=root / "cache"
@@ -84,6 +98,7 @@ def v2_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServe
     try:
         _log_flowers(registry)
         _log_gappy(registry)
+        _log_digits(registry)
     finally:
         registry.close()
     endpoints = root / "endpoints.yaml"
@@ -91,6 +106,7 @@ def v2_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServe
         "endpoints": [
             {"id": "flowers", "model": "flowers@production"},
             {"id": "gappy", "model": "gappy@production"},
+            {"id": "digits", "model": "digits@production"},
             {
                 "id": "tight-flowers",
                 "model": "flowers@production",
