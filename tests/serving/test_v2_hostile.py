@@ -172,7 +172,7 @@ def _binary(header: dict[str, Any], tail: bytes, length: int | None = None) -> t
 
 
 BINARY_CASES = [
-    (_binary({"inputs": 5}, b"xxxx"),
+    (_binary({"inputs": [_input()]}, b"xxxx"),
      "the binary_data_size of the inputs must add up to the bytes after the JSON header"),
     (_binary({"inputs": [{**_input(), "parameters": {"binary_data_size": 10**6}}]}, b"x" * 4),
      "/inputs/0/parameters/binary_data_size: expected a byte count within the body"),
@@ -202,6 +202,15 @@ def test_a_malformed_binary_request_is_400(
     response = infer(server, body, **{"inference-header-content-length": length})
     assert _error(response) == (400, MALFORMED + message)
     assert SECRET not in response.text
+
+
+def test_binary_data_beside_inputs_that_are_not_an_array_is_422(server: RunningServer) -> None:
+    body, length = _binary({"inputs": 5}, b"xxxx")
+    response = infer(server, body, **{"inference-header-content-length": length})
+    assert _error(response) == (
+        422,
+        MISFIT + "/inputs: expected array of named tensors, got integer",
+    )
 
 
 def test_a_json_header_shorter_than_said_is_400(server: RunningServer) -> None:

@@ -105,7 +105,9 @@ def _attach_binary(request: dict[str, Any], buffer: bytes) -> None:
     """Put each binary input's values in its ``data``, as the tensor encoder reads them."""
     offset = 0
     inputs = request.get("inputs")
-    for i, item in enumerate(inputs if type(inputs) is list else []):
+    if type(inputs) is not list:
+        return  # the tensor encoder names what ``inputs`` must be (422)
+    for i, item in enumerate(inputs):
         if type(item) is not dict:
             continue
         where = f"/inputs/{i}"
