@@ -76,6 +76,20 @@ def test_v2_takes_json_or_binary_tensors(server: RunningServer) -> None:
     )
 
 
+@pytest.mark.parametrize("content_type", ["Application/JSON", "application/vnd.api+json"])
+def test_json_is_recognised_in_any_case_and_as_a_json_suffix(
+    server: RunningServer, demo: Demo, content_type: str
+) -> None:
+    response = _post(server, PATHS[0], _instances(demo), **{"content-type": content_type})
+    assert response.status_code == 200, response.text
+
+
+def test_an_image_type_is_recognised_in_any_case(server: RunningServer, demo: Demo) -> None:
+    png = demo.digit_png.read_bytes()
+    response = _post(server, "/endpoints/digits-is-3/predict", png, **{"content-type": "IMAGE/PNG"})
+    assert response.status_code == 200, response.text
+
+
 def _instances(demo: Demo) -> bytes:
     return json.dumps({"instances": [demo.cancer_record]}).encode()
 

@@ -31,10 +31,14 @@ IMAGE_TYPES = "application/json, image/*, application/octet-stream, multipart/fo
 
 
 def is_json(content_type: bytes) -> bool:
-    """A JSON body (``application/json``, ``+json`` types, or none said)."""
-    return (
-        not content_type or content_type.startswith(b"application/json") or b"+json" in content_type
-    )
+    """A JSON body (``application/json``, ``+json`` types, or none said), in any letter case.
+
+    The lower-case form clients send is matched first, without a copy.
+    """
+    if not content_type or content_type.startswith(b"application/json"):
+        return True
+    lowered = content_type.lower()
+    return lowered.startswith(b"application/json") or b"+json" in lowered
 
 
 def _is_image_body(content_type: bytes) -> bool:
@@ -70,9 +74,9 @@ class NativeCodec:
                 raise malformed_json(error) from None
         if not isinstance(served.pipeline.encoder, ImageEncoder):
             raise unsupported_media_type(JSON_TYPES)
-        if content_type.startswith(b"multipart/form-data"):
+        if content_type.lower().startswith(b"multipart/form-data"):
             return _multipart_parts(body, content_type)
-        if _is_image_body(content_type):
+        if _is_image_body(content_type.lower()):
             return body
         raise unsupported_media_type(IMAGE_TYPES)
 

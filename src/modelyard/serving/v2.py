@@ -141,7 +141,9 @@ class V2Codec:
     def decode(self, served: ServedEndpoint, body: bytes, headers: RequestHeaders) -> Any:
         """The request document, with binary inputs already turned into arrays."""
         content_type = headers.content_type
-        if not (is_json(content_type) or content_type.startswith(b"application/octet-stream")):
+        if not (
+            is_json(content_type) or content_type.lower().startswith(b"application/octet-stream")
+        ):
             raise unsupported_media_type(ACCEPTED_TYPES)
         return v2_request.parse(body, headers.extra)
 
