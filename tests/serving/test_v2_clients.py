@@ -102,6 +102,19 @@ def test_an_unknown_requested_output_is_400_naming_the_known_ones(
     )
 
 
+def test_the_classification_extension_is_refused_not_ignored(
+    client: triton.InferenceServerClient,
+) -> None:
+    outputs = [triton.InferRequestedOutput("probabilities", class_count=1)]
+    with pytest.raises(InferenceServerException) as raised:
+        client.infer("flowers", _flower_inputs(False), outputs=outputs)
+    assert raised.value.status() == "400"
+    assert raised.value.message() == (
+        "malformed inference request: /outputs/0/parameters/classification: the classification "
+        "extension is not supported; ask for the output itself"
+    )
+
+
 def _gappy(client: triton.InferenceServerClient, column: int, binary: bool) -> object:
     rows = np.ones((2, 30), dtype=np.float32)
     rows[1, column] = np.nan

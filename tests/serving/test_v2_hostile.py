@@ -57,6 +57,9 @@ FRAME_CASES = [
     ({"inputs": [_input()], "parameters": {"binary_data_output": SECRET}},
      "/parameters/binary_data_output: expected true or false"),
     ({"inputs": [_input(parameters=5)]}, "/inputs/0/parameters: expected an object"),
+    ({"inputs": [_input(parameters={"shared_memory_region": "r", "shared_memory_byte_size": 8})]},
+     "/inputs/0/parameters/shared_memory_region: the shared memory extension is not supported; "
+     "send the values in data or as binary tensor data"),
     ({"inputs": [_input()], "id": 5}, "/id: expected a string"),
     ([1], "the body must be a JSON object with 'inputs'"),
 ]  # fmt: skip

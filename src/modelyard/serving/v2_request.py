@@ -18,6 +18,13 @@ from modelyard.pipeline.dtypes import OIP_NUMPY
 from modelyard.serving.errors import HttpError, malformed_json
 
 _OUTPUTS_FORM = 'an array of objects {"name": string, "parameters": object}'
+# Tensor parameters of protocol extensions this server does not implement: answering as if
+# they were absent would hand back something else than what the client asked for.
+_UNSUPPORTED = {
+    "shared_memory_region": "the shared memory extension is not supported; send the values "
+    "in data or as binary tensor data",
+    "classification": "the classification extension is not supported; ask for the output itself",
+}
 
 
 def bad_request(message: str) -> HttpError:
@@ -34,6 +41,9 @@ def _parameters(document: dict[str, Any], where: str, flag: str) -> dict[str, An
         raise bad_request(f"{where}/parameters: expected an object")
     if flag in parameters and type(parameters[flag]) is not bool:
         raise bad_request(f"{where}/parameters/{flag}: expected true or false")
+    for name, why in _UNSUPPORTED.items():
+        if name in parameters:
+            raise bad_request(f"{where}/parameters/{name}: {why}")
     return parameters
 
 
