@@ -99,6 +99,19 @@ def test_binary_doubles_beyond_float32_are_refused() -> None:
     }
 
 
+def test_an_integer_beyond_any_float_is_refused() -> None:
+    assert _problem(_encoder("float32"), _tensor("INT64", [1, 2**1024])) == {
+        "pointer": "/inputs/0/data",
+        "expected": "integers in the INT64 range",
+        "got": "an integer beyond the INT64 range",
+    }
+    assert _problem(_encoder("float64"), _tensor("FP64", [1, 2**1024])) == {
+        "pointer": "/inputs/0/data",
+        "expected": "finite numbers",
+        "got": "an integer beyond float64",
+    }
+
+
 def _gappy_profile() -> DataProfile:
     def feature(name: str, missing_rate: float) -> FeatureProfile:
         return FeatureProfile(name=name, dtype="float64", count=10, missing_rate=missing_rate)

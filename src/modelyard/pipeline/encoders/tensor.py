@@ -201,7 +201,10 @@ class TensorEncoder:
             if type(None) in kinds:
                 flat = [math.nan if value is None else value for value in flat]
             code = "f" if spec.dtype == "float32" else "d"  # beyond float32: inf, refused later
-            return np.frombuffer(array.array(code, flat), NUMPY[spec.dtype])
+            try:
+                return np.frombuffer(array.array(code, flat), NUMPY[spec.dtype])
+            except OverflowError:  # an int beyond any float (not from JSON: orjson caps them)
+                raise _Misfit(where, "finite numbers", "an integer beyond float64") from None
         if datatype in OIP_ARRAY_CODE:
             try:
                 typed = array.array(OIP_ARRAY_CODE[datatype], flat)
