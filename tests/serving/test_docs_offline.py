@@ -11,9 +11,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from servertools import RunningServer
-from v2_models import v2_server
-
-__all__ = ["v2_server"]  # the fixture, imported for pytest to find
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [

@@ -13,14 +13,12 @@ import httpx
 import numpy as np
 import pytest
 from servertools import RunningServer
-from v2_models import FLOWER, v2_server
+from v2_models import FLOWER
 
 if not os.environ.get("CI"):  # in CI the real client must be there: an ImportError fails
     pytest.importorskip("tritonclient.http", reason="pip install 'tritonclient[http]'")
 import tritonclient.http as triton
 from tritonclient.utils import InferenceServerException
-
-__all__ = ["v2_server"]  # the fixture, imported for pytest to find
 
 KSERVE_PYTHON = os.environ.get("MODELYARD_KSERVE_PYTHON")
 

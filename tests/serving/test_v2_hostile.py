@@ -9,9 +9,6 @@ from typing import Any
 import httpx
 import pytest
 from servertools import RunningServer
-from v2_models import v2_server
-
-__all__ = ["v2_server"]  # the fixture, imported for pytest to find
 
 SECRET = "zqxjboywrror"
 MISFIT = "payload does not fit the signature: "

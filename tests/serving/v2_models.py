@@ -1,4 +1,5 @@
-"""Models for the Open Inference Protocol tests beyond the demo's, and a server serving them.
+"""Models for the Open Inference Protocol tests beyond the demo's, and a server serving them
+(the ``v2_server`` fixture, shared by the serving tests through ``conftest.py``).
 
 - **flowers**: two number columns and a ``colour`` string column, through a scikit-learn
   ``ColumnTransformer`` (scaler + one-hot encoder): one V2 input per column, ``colour`` a BYTES
@@ -87,7 +88,7 @@ def _log_digits(registry: Registry) -> None:
     registry.set_alias("digits", "production", version.version, reason="tests")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def v2_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """A server for ``flowers``, ``gappy`` and ``digits``, and ``tight-flowers`` with small
     body and instance limits."""
