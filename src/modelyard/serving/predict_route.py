@@ -2,7 +2,8 @@
 
 Bodies: JSON ``{"instances": [...]}`` (records or rows, as TF Serving and Vertex AI take
 them); for image endpoints also a raw ``image/*`` (or ``application/octet-stream``) body, or
-``multipart/form-data`` whose parts are the images, in order. The answer is
+``multipart/form-data`` whose parts are the images, in order; any other body is a 415
+naming these. The answer is
 ``{"predictions": [...], "model": {"name", "version"}, "request_id"}``.
 """
 

@@ -10,6 +10,7 @@ The binary tensor data extension is supported both ways, because ``tritonclient`
 default: a request whose ``Inference-Header-Content-Length`` header is set carries a JSON
 header of that length followed by the raw tensors (``parameters.binary_data_size`` each);
 outputs asked for with ``binary_data`` (or ``binary_data_output``) come back the same way.
+Reading the request's frame and binary part is :mod:`modelyard.serving.v2_request`'s job.
 """
 
 from __future__ import annotations
