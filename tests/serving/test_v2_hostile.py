@@ -256,3 +256,16 @@ def test_null_is_422_where_training_had_no_gaps_and_nan_where_it_had(
         MISFIT + "/inputs/0/data/23: expected finite numbers, "
         "got null or NaN, and the training data had no missing values here"
     )
+
+
+def test_an_output_the_runner_does_not_give_is_400(v2_server: RunningServer) -> None:
+    body = {"inputs": [_input()], "outputs": [{"name": "label"}]}
+    response = infer(v2_server, json.dumps(body).encode(), "remote")
+    assert _error(response) == (
+        400,
+        MALFORMED + "/outputs: 'label' is not produced by this endpoint's runner; "
+        "outputs: probabilities",
+    )
+    everything = infer(v2_server, json.dumps({"inputs": [_input()]}).encode(), "remote")
+    assert everything.status_code == 200
+    assert [output["name"] for output in everything.json()["outputs"]] == ["probabilities"]

@@ -7,11 +7,16 @@
 - **gappy**: breast cancer with ``mean radius`` missing in some training rows, imputed inside
   the model; its profile says that feature may be missing, the 29 others may not.
 - **digits**: the demo's "is it a 3?" model behind the ``image`` encoder (an image endpoint).
+- **remote**: ``gappy``'s signature served by the ``http`` runner from a small HTTP service
+  that answers probabilities only, so the endpoint has one of the signature's two outputs.
 """
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +93,22 @@ def _log_digits(registry: Registry) -> None:
     registry.set_alias("digits", "production", version.version, reason="tests")
 
 
+class _Probabilities(BaseHTTPRequestHandler):
+    """A remote model in the Vertex AI style: the same probabilities for every instance."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        rows = json.loads(self.rfile.read(int(self.headers["content-length"])))["instances"]
+        body = json.dumps({"predictions": [[0.25, 0.75]] * len(rows)}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
 @pytest.fixture(scope="session")
 def v2_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """A server for ``flowers``, ``gappy`` and ``digits``, and ``tight-flowers`` with small
@@ -102,12 +123,26 @@ def v2_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServe
         _log_digits(registry)
     finally:
         registry.close()
+    remote = ThreadingHTTPServer(("127.0.0.1", 0), _Probabilities)
+    threading.Thread(target=remote.serve_forever, daemon=True).start()
+    remote_url = f"http://127.0.0.1:{remote.server_address[1]}"
     endpoints = root / "endpoints.yaml"
     document = {
         "endpoints": [
             {"id": "flowers", "model": "flowers@production"},
             {"id": "gappy", "model": "gappy@production"},
             {"id": "digits", "model": "digits@production"},
+            {
+                "id": "remote",
+                "model": "gappy@production",
+                "pipeline": {
+                    "runner": {
+                        "name": "http",
+                        "args": {"url": remote_url, "output": "probabilities"},
+                    },
+                    "postprocess": [{"name": "argmax"}],
+                },
+            },
             {
                 "id": "tight-flowers",
                 "model": "flowers@production",
@@ -121,3 +156,5 @@ def v2_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServe
     running = start_server(demo, endpoints, root)
     yield running
     running.stop()
+    remote.shutdown()
+    remote.server_close()

@@ -169,7 +169,12 @@ class V2Codec:
         documents = []
         binary = []
         for name in asked or outputs:
-            array = outputs[name]
+            array = outputs.get(name)
+            if array is None:  # in the signature, but this endpoint's runner does not give it
+                raise v2_request.bad_request(
+                    f"/outputs: {name!r} is not produced by this endpoint's runner; "
+                    f"outputs: {', '.join(outputs)}"
+                )
             document: dict[str, Any] = {
                 "name": name,
                 "datatype": oip_datatype(array),
