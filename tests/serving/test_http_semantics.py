@@ -33,6 +33,13 @@ def test_another_method_on_a_predict_path_is_405_with_allow(
     assert response.json()["error"] == "method not allowed; this path takes POST"
 
 
+def test_head_on_a_predict_path_is_405_without_a_body(server: RunningServer) -> None:
+    response = httpx.head(server.url + PATHS[0])
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.content == b""
+
+
 @pytest.mark.parametrize(
     "path", ["/v2/models/breast-cancer/ready", "/v2/health/live", "/metrics", "/endpoints"]
 )
