@@ -58,6 +58,9 @@ FRAME_CASES = [
      "/inputs/0/parameters/shared_memory_region: the shared memory extension is not supported; "
      "send the values in data or as binary tensor data"),
     ({"inputs": [_input()], "id": 5}, "/id: expected a string"),
+    ({"inputs": [_binary_input(120)]},
+     "/inputs/0/parameters/binary_data_size: binary tensor data needs the "
+     "Inference-Header-Content-Length header"),
     ([1], "the body must be a JSON object with 'inputs'"),
 ]  # fmt: skip
 

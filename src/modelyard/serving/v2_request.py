@@ -82,7 +82,12 @@ def parse(body: bytes, header_length: bytes | None) -> dict[str, Any]:
     if type(inputs) is list:
         for i, item in enumerate(inputs):
             if type(item) is dict and "parameters" in item:
-                _parameters(item, f"/inputs/{i}", "binary_data")
+                parameters = _parameters(item, f"/inputs/{i}", "binary_data")
+                if binary is None and "binary_data_size" in parameters:
+                    raise bad_request(
+                        f"/inputs/{i}/parameters/binary_data_size: binary tensor data needs "
+                        "the Inference-Header-Content-Length header"
+                    )
     if binary is not None:
         _attach_binary(request, binary)
     return request
