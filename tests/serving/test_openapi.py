@@ -153,6 +153,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_status(
             "--workers", "1", "--seed", "20261201", "--continue-on-failure",
         ],
         capture_output=True, text=True, timeout=280, check=False,
+        cwd=tmp_path,  # its replay cache goes there, not into the checkout
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-6000:]
     assert re.search(r"\b(\d+) generated, \1 passed\b", run.stdout), run.stdout[-6000:]
