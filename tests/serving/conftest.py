@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 from servertools import RunningServer, free_port, start_server
+from v2_models import v2_server
+
+__all__ = ["v2_server"]  # a session fixture of its module, shared from here
 
 from modelyard.demo import Demo, prepare
 from modelyard.pipeline import Endpoint, load_endpoints

@@ -47,6 +47,38 @@ OIP_NUMPY: dict[str, np.dtype[Any]] = {
 }
 """numpy dtype of every Open Inference Protocol datatype."""
 
+OIP_FLOATS = frozenset({"FP16", "FP32", "FP64"})
+OIP_INTEGERS = frozenset({"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"})
+
+OIP_ARRAY_CODE = {
+    "INT8": "b",
+    "INT16": "h",
+    "INT32": "i",
+    "INT64": "q",
+    "UINT8": "B",
+    "UINT16": "H",
+    "UINT32": "I",
+    "UINT64": "Q",
+}
+"""``array.array`` type code of each integer datatype: building the array checks each JSON value
+is an integer within the datatype's range, in one C pass."""
+
+
+def oip_accepts(dtype: str, datatype: str) -> bool:
+    """Whether a tensor declared as ``datatype`` may feed an input of signature ``dtype``.
+
+    JSON numbers carry no width, so any number feeds a float input and any integer datatype an
+    integer input (values are range-checked); booleans and strings only feed their own kind.
+    """
+    if dtype == "string":
+        return datatype == "BYTES"
+    if dtype == "bool":
+        return datatype == "BOOL"
+    if dtype.startswith("float"):
+        return datatype in OIP_FLOATS or datatype in OIP_INTEGERS
+    return datatype in OIP_INTEGERS
+
+
 JSON_EXPECTED = {
     "float32": "number",
     "float64": "number",

@@ -28,15 +28,29 @@ from modelyard.pipeline import Endpoint
 from modelyard.registry import Registry
 from modelyard.serving import auth, v2
 from modelyard.serving.asgi import Receive, RequestHeaders, Scope, Send, respond_error
-from modelyard.serving.errors import HttpError, unknown_endpoint
+from modelyard.serving.docs import add_docs
+from modelyard.serving.errors import HttpError, method_not_allowed, unknown_endpoint
 from modelyard.serving.flow import handle
 from modelyard.serving.metrics import CONTENT_TYPE, ServerMetrics
-from modelyard.serving.openapi import openapi_builder
+from modelyard.serving.openapi import error_response, openapi_builder
 from modelyard.serving.predict_route import NativeCodec
 from modelyard.serving.reload import EndpointTable
 from modelyard.serving.served import DEFAULT_BODY_TIMEOUT_S, DEFAULT_TIMEOUT_S, ServedEndpoint
 
 log = logging.getLogger("modelyard.serving")
+
+RELOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    503: error_response("the reload failed; the versions already serving stay"),
+}
+"""What a reload may answer besides 200 and the admin router's 401/403 (``auth.RESPONSES``):
+documented in ``/openapi.json``."""
+
+
+class PrometheusText(Response):
+    """Prometheus's text exposition format, so ``/openapi.json`` names its real type."""
+
+    media_type = CONTENT_TYPE
+
 
 _GC_YOUNG_THRESHOLD = 50_000
 _NATIVE = NativeCodec()
@@ -107,7 +121,7 @@ class Server:
             log.info("stopped")
 
     def _build_api(self, admin: auth.Guard) -> FastAPI:
-        api = FastAPI(title="modelyard", lifespan=self._lifespan)
+        api = FastAPI(title="modelyard", lifespan=self._lifespan, docs_url=None, redoc_url=None)
         current = self.table.current
         api.add_exception_handler(auth.AuthError, auth.refusal_response)
         # Every admin and write route goes on this router: none can forget the token check.
@@ -117,21 +131,28 @@ class Server:
 
         @api.exception_handler(StarletteHTTPException)
         async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
-            # The Open Inference Protocol (and tritonclient) read the message under "error".
-            return JSONResponse({"error": error.detail}, status_code=error.status_code)
+            # The Open Inference Protocol (and tritonclient) read the message under "error";
+            # the headers carry e.g. a 405's Allow.
+            return JSONResponse(
+                {"error": error.detail}, status_code=error.status_code, headers=error.headers
+            )
 
         @api.get("/endpoints", tags=["endpoints"], summary="List endpoints and their versions")
         async def endpoints() -> dict[str, Any]:
             return {"endpoints": [_describe(s) for s in current.values()]}
 
-        @api.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+        @api.get(
+            "/metrics", tags=["operations"], summary="Prometheus metrics",
+            response_class=PrometheusText,
+        )  # fmt: skip
         async def metrics() -> Response:
-            return Response(self.metrics.render(), media_type=CONTENT_TYPE)
+            return PrometheusText(self.metrics.render())
 
         @admin_routes.post(
             "/admin/reload",
             tags=["operations"],
             summary="Switch to moved aliases and re-read the tokens now",
+            responses=RELOAD_ERRORS,
         )
         async def reload() -> Any:
             await self.tokens.refresh()
@@ -144,13 +165,17 @@ class Server:
 
         api.include_router(admin_routes)
         v2.add_routes(api, current)
+        add_docs(api)
         api.openapi = openapi_builder(api, lambda: list(current.values()))  # type: ignore[method-assign]
         return api
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
+        if scope["type"] == "http":
             path: str = scope["path"]
             if path.startswith("/endpoints/") and path.endswith("/predict"):
+                if scope["method"] != "POST":
+                    await self._refuse_method(scope, send)
+                    return
                 name = path[11:-8]
                 served = self.table.current.get(name)
                 if served is not None:  # the hot path: one coroutine level to the answer
@@ -159,6 +184,9 @@ class Server:
                 await self._refuse(name, None, scope, send)
                 return
             if path.startswith("/v2/models/") and path.endswith("/infer"):
+                if scope["method"] != "POST":
+                    await self._refuse_method(scope, send)
+                    return
                 name, _, version = path[11:-6].partition("/versions/")
                 served = self.table.current.get(name)
                 if served is not None and (not version or version == served.version):
@@ -171,7 +199,13 @@ class Server:
 
     async def _refuse(self, name: str, version: str | None, scope: Scope, send: Send) -> None:
         """404 for a predict path naming no served endpoint (or another version)."""
-        error = _not_served(name, version, self.table.current)
+        await self._answer_error(_not_served(name, version, self.table.current), scope, send)
+
+    async def _refuse_method(self, scope: Scope, send: Send) -> None:
+        """405 with ``Allow`` for a predict or infer path asked with another method than POST."""
+        await self._answer_error(method_not_allowed("POST"), scope, send)
+
+    async def _answer_error(self, error: HttpError, scope: Scope, send: Send) -> None:
         self._unrouted.request(error.status, 0.0)
         request_id = RequestHeaders(scope).request_id
         assert request_id is not None

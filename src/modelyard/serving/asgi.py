@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from itertools import count
 from typing import Any
 
-from modelyard.serving.errors import HttpError, too_large
+from modelyard.serving.errors import HttpError, too_large, unsupported_encoding
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -23,6 +24,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 JSON = b"application/json"
 _REQUEST_ID_MAX = 128
+# zlib window bits of each Content-Encoding undone before decoding (tritonclient sends both).
+_WBITS = {b"gzip": 16 + zlib.MAX_WBITS, b"deflate": zlib.MAX_WBITS}
 # A random per-process prefix plus a counter: unique across workers and restarts, and about
 # ten times cheaper than uuid4 on the hot path.
 _ID_PREFIX = os.urandom(6).hex()
@@ -36,11 +39,19 @@ class ClientDisconnectedError(Exception):
 class RequestHeaders:
     """The headers the predict path reads, found in one pass over the scope."""
 
-    __slots__ = ("authorization", "content_length", "content_type", "extra", "request_id")
+    __slots__ = (
+        "authorization",
+        "content_encoding",
+        "content_length",
+        "content_type",
+        "extra",
+        "request_id",
+    )
 
     def __init__(self, scope: Scope, *, extra: bytes | None = None) -> None:
         self.content_type = b""
         self.content_length: int | None = None
+        self.content_encoding: bytes | None = None
         self.request_id: str | None = None
         self.authorization: bytes | None = None
         self.extra: bytes | None = None
@@ -56,6 +67,8 @@ class RequestHeaders:
                 self.authorization = value
             elif name == extra:
                 self.extra = value
+            elif name == b"content-encoding" and value.lower() != b"identity":
+                self.content_encoding = value.lower()
         if self.request_id is None:
             self.request_id = f"{_ID_PREFIX}-{next(_ID_COUNTER)}"
 
@@ -111,8 +124,13 @@ class BodyDeadlines:
 
 
 def body_timeout(timeout_s: float) -> HttpError:
-    """408 for a body that did not arrive in time (the connection is closed after it)."""
-    return HttpError(408, f"request body not received within {timeout_s:g} s")
+    """408 for a body that did not arrive in time; the rest of it may still come, or never,
+    so the connection is closed after the answer."""
+    return HttpError(
+        408,
+        f"request body not received within {timeout_s:g} s",
+        headers={"connection": "close"},
+    )
 
 
 async def read_body(
@@ -153,6 +171,26 @@ async def read_body(
         deadlines.stop(task)
 
 
+def inflate(body: bytes, encoding: bytes, limit: int) -> bytes:
+    """``body`` decompressed (gzip or deflate), refused (413) once past ``limit`` bytes.
+
+    ``max_length`` stops zlib at the limit, so a small bomb never grows in memory.
+    """
+    wbits = _WBITS.get(encoding)
+    if wbits is None:
+        raise unsupported_encoding()
+    inflater = zlib.decompressobj(wbits)
+    try:
+        inflated = inflater.decompress(body, limit + 1)
+    except zlib.error:
+        raise HttpError(400, "malformed compressed body: it does not decompress") from None
+    if len(inflated) > limit:
+        raise HttpError(413, f"decompressed request body is over the limit of {limit} bytes")
+    if not inflater.eof:
+        raise HttpError(400, "malformed compressed body: it ends before the compressed stream")
+    return inflated
+
+
 async def respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
     """Send a complete answer; ``headers`` must not hold content-length."""
     headers.append((b"content-length", b"%d" % len(body)))
@@ -161,11 +199,6 @@ async def respond(send: Send, status: int, body: bytes, headers: list[tuple[byte
 
 
 async def respond_error(send: Send, error: HttpError, request_id: str) -> None:
-    """Send ``error`` as its JSON document with the request id header.
-
-    After a 408 the rest of the body may still come, or never: the connection is closed.
-    """
-    headers = [(b"content-type", JSON), (b"x-request-id", request_id.encode())]
-    if error.status == 408:
-        headers.append((b"connection", b"close"))
+    """Send ``error`` as its JSON document with the request id header (and its own)."""
+    headers = [(b"content-type", JSON), (b"x-request-id", request_id.encode()), *error.headers]
     await respond(send, error.status, error.body(request_id), headers)

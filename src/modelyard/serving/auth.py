@@ -27,7 +27,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from modelyard.pipeline.spec import Auth
 from modelyard.registry.tokens import ActiveToken, TokenStore, lookup_of, token_sha256
-from modelyard.serving.asgi import JSON, RequestHeaders, Send, respond
+from modelyard.serving.asgi import RequestHeaders
 from modelyard.serving.errors import HttpError
 
 log = logging.getLogger("modelyard.serving.auth")
@@ -70,16 +70,8 @@ class AuthError(HttpError):
     """A refused request: its status, message and ``WWW-Authenticate`` challenge."""
 
     def __init__(self, status: int, message: str, challenge: str) -> None:
-        super().__init__(status, message)
+        super().__init__(status, message, headers={"www-authenticate": challenge})
         self.challenge = challenge
-
-    def headers(self, request_id: str) -> list[tuple[bytes, bytes]]:
-        """The answer's headers: JSON, the request id and the challenge."""
-        return [
-            (b"content-type", JSON),
-            (b"x-request-id", request_id.encode()),
-            (b"www-authenticate", self.challenge.encode()),
-        ]
 
 
 class TokenCache:
@@ -207,11 +199,6 @@ async def refusal_response(request: Request, error: Exception) -> Response:
     assert request_id is not None
     headers = {"x-request-id": request_id, "www-authenticate": error.challenge}
     return Response(error.body(request_id), error.status, headers, media_type="application/json")
-
-
-async def refuse(send: Send, error: AuthError, request_id: str) -> None:
-    """Answer a refused request on the raw predict path."""
-    await respond(send, error.status, error.body(request_id), error.headers(request_id))
 
 
 def secure(operation: dict[str, Any]) -> dict[str, Any]:

@@ -20,11 +20,14 @@ from modelyard.pipeline.batcher import BatchTimeoutError
 class HttpError(Exception):
     """A failure with the status and message the client gets."""
 
-    def __init__(self, status: int, message: str, **details: Any) -> None:
+    def __init__(
+        self, status: int, message: str, *, headers: dict[str, str] | None = None, **details: Any
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.details = details
+        self.headers = [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
 
     def body(self, request_id: str) -> bytes:
         """The JSON error document for this failure."""
@@ -44,6 +47,26 @@ def too_large(size: int, limit: int) -> HttpError:
 def too_many_instances(count: int, limit: int) -> HttpError:
     """413 for more instances than the endpoint takes in one request."""
     return HttpError(413, f"request has {count} instances, over the limit of {limit}")
+
+
+def method_not_allowed(allowed: str) -> HttpError:
+    """405 with ``Allow``: the path exists, the method does not."""
+    message = f"method not allowed; this path takes {allowed}"
+    return HttpError(405, message, headers={"allow": allowed})
+
+
+def unsupported_media_type(accepted: str) -> HttpError:
+    """415 naming what the route takes (the type that came is not repeated)."""
+    return HttpError(415, f"unsupported Content-Type; this route takes {accepted}")
+
+
+def unsupported_encoding() -> HttpError:
+    """415 with ``Accept-Encoding`` for a compression the server does not undo (RFC 7694)."""
+    return HttpError(
+        415,
+        "unsupported Content-Encoding; send the body uncompressed, gzip or deflate",
+        headers={"accept-encoding": "gzip, deflate"},
+    )
 
 
 def unknown_endpoint(name: str, known: list[str]) -> HttpError:

@@ -18,11 +18,11 @@ from modelyard.serving.asgi import (
     Receive,
     RequestHeaders,
     Send,
+    inflate,
     read_body,
     respond,
     respond_error,
 )
-from modelyard.serving.auth import refuse
 from modelyard.serving.errors import HttpError, from_exception
 from modelyard.serving.served import Answer, Job, ServedEndpoint
 from modelyard.serving.timing import server_timing
@@ -36,8 +36,9 @@ class Codec(Protocol):
     tensors: bool
     """Whether the route wants raw runner outputs (V2) rather than predictions."""
 
-    def decode(self, body: bytes, headers: RequestHeaders) -> Any:
-        """The payload in ``body``; malformed bytes raise :class:`HttpError` (400)."""
+    def decode(self, served: ServedEndpoint, body: bytes, headers: RequestHeaders) -> Any:
+        """The payload in ``body``; malformed bytes raise :class:`HttpError` (400), a content
+        type the route does not take 415."""
         ...
 
     def validate(self, served: ServedEndpoint, payload: Any) -> Job:
@@ -66,7 +67,7 @@ async def handle(
         refused = served.guard.check(headers.authorization)
         if refused is not None:  # before the batcher hears of the request
             _log_error(refused, refused, served, request_id)
-            await refuse(send, refused, request_id)
+            await respond_error(send, refused, request_id)
             served.metrics.request(refused.status, time.perf_counter() - started)
             return
     served.enter()
@@ -78,7 +79,9 @@ async def handle(
         body = await read_body(
             receive, served.max_body_bytes, headers.content_length, served.body_deadlines
         )
-        payload = codec.decode(body, headers)
+        if headers.content_encoding is not None:
+            body = inflate(body, headers.content_encoding, served.max_body_bytes)
+        payload = codec.decode(served, body, headers)
         decoded = time.perf_counter()
         job = codec.validate(served, payload)
         validated = time.perf_counter()

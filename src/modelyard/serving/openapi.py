@@ -25,8 +25,8 @@ from modelyard.serving import auth
 from modelyard.serving.served import ServedEndpoint
 
 _JSON_TYPES: dict[str, dict[str, Any]] = {
-    "float32": {"type": ["number", "null"]},
-    "float64": {"type": ["number", "null"]},
+    "float32": {"type": "number"},
+    "float64": {"type": "number"},
     "int32": {"type": "integer"},
     "int64": {"type": "integer"},
     "uint8": {"type": "integer", "minimum": 0, "maximum": 255},
@@ -35,10 +35,10 @@ _JSON_TYPES: dict[str, dict[str, Any]] = {
 }
 _ERROR = {
     "type": "object",
-    "required": ["error", "request_id"],
+    "required": ["error"],
     "properties": {
         "error": {"type": "string", "description": "what was wrong, in one line"},
-        "request_id": {"type": "string"},
+        "request_id": {"type": "string", "description": "on the predict and infer paths"},
         "problems": {
             "type": "array",
             "description": "422 only: every offending field, never its value",
@@ -55,17 +55,26 @@ _ERROR = {
     },
 }
 _ERRORS = {
-    "400": "malformed JSON or multipart body",
+    "400": "malformed JSON, multipart or compressed body, or a malformed V2 request frame",
     "404": "no such endpoint (the answer lists them)",
-    "413": "body over the byte limit, or too many instances",
-    "422": "payload does not fit the model's signature",
+    "405": "another method than POST (the answer's Allow header says POST)",
+    "413": "body over the byte limit (also once decompressed), or too many instances",
+    "415": "a Content-Type the route does not take, or a Content-Encoding other than gzip "
+    "or deflate (the message names the accepted ones)",
+    "422": "payload does not fit the model's signature, or (V2) an output JSON cannot carry",
     "503": "the model runner failed (see the log for the request id)",
     "504": "no answer within the server's timeout",
 }
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+BINARY_V2 = "application/octet-stream"
+HEADER_LENGTH = "Inference-Header-Content-Length"
 
 
-def _column_schema(column: ColumnSpec) -> dict[str, Any]:
-    return {**_JSON_TYPES[column.dtype], "title": column.name}
+def _column_schema(column: ColumnSpec, missing: frozenset[str]) -> dict[str, Any]:
+    schema = {**_JSON_TYPES[column.dtype], "title": column.name}
+    if column.name in missing:  # the training data had gaps here: null is taken as missing
+        schema["type"] = [schema["type"], "null"]
+    return schema
 
 
 def _instances(items: dict[str, Any], max_instances: int) -> dict[str, Any]:
@@ -78,25 +87,41 @@ def _instances(items: dict[str, Any], max_instances: int) -> dict[str, Any]:
     }
 
 
-def tabular_schema(columns: list[ColumnSpec], max_instances: int) -> dict[str, Any]:
-    """Instances as records (by column name) or rows (in column order)."""
+def tabular_schema(
+    columns: list[ColumnSpec], max_instances: int, missing: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Instances as records (by column name) or rows (in column order); ``null`` only for the
+    ``missing`` features, those the training data had gaps in."""
     record = {
         "type": "object",
         "title": "record",
-        "properties": {column.name: _column_schema(column) for column in columns},
+        "properties": {column.name: _column_schema(column, missing) for column in columns},
         "required": [column.name for column in columns],
     }
     row = {
         "type": "array",
         "title": "row (columns in signature order)",
-        "prefixItems": [_column_schema(column) for column in columns],
+        "prefixItems": [_column_schema(column, missing) for column in columns],
         "minItems": len(columns),
         "maxItems": len(columns),
     }
     return _instances({"oneOf": [record, row]}, max_instances)
 
 
-def _tensor_item(spec: TensorSpec) -> dict[str, Any]:
+_VALUE_TYPES: dict[str, dict[str, Any]] = {
+    "float32": {"type": "number"},
+    "float64": {"type": "number"},
+    "int32": {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1},
+    "int64": {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
+    "uint8": {"type": "integer", "minimum": 0, "maximum": 255},
+    "bool": {"type": "boolean"},
+    "string": {"type": "string"},
+}
+
+
+def _tensor_item(spec: TensorSpec, max_instances: int) -> dict[str, Any]:
+    rows = {"type": "integer", "minimum": 1, "maximum": max_instances}
+    dims = [rows if d is None else {"const": d} for d in spec.shape]
     return {
         "type": "object",
         "required": ["name", "shape", "datatype", "data"],
@@ -105,28 +130,58 @@ def _tensor_item(spec: TensorSpec) -> dict[str, Any]:
             "datatype": {"const": OIP[spec.dtype]},
             "shape": {
                 "type": "array",
-                "items": {"type": "integer", "minimum": 0},
+                "prefixItems": dims,
+                "minItems": len(dims),
+                "maxItems": len(dims),
                 "description": "expected " + str([-1 if d is None else d for d in spec.shape]),
             },
-            "data": {"type": "array", "description": "row-major values, flat or nested"},
+            "data": {
+                "type": "array",
+                "minItems": 1,
+                "items": _VALUE_TYPES[spec.dtype],
+                "description": "row-major values, as many as the shape's product",
+            },
             "parameters": {"type": "object"},
         },
     }
 
 
-def tensors_schema(inputs: Iterable[TensorSpec]) -> dict[str, Any]:
-    """An Open Inference Protocol request naming the signature's input tensors."""
+def tensors_schema(
+    inputs: list[TensorSpec], max_instances: int, outputs: Iterable[TensorSpec] = ()
+) -> dict[str, Any]:
+    """An Open Inference Protocol request naming the signature's input tensors, each once,
+    and (V2) the ``outputs`` it may ask for."""
+    names = [spec.name for spec in outputs]
     return {
         "type": "object",
         "required": ["inputs"],
         "properties": {
             "id": {"type": "string"},
-            "inputs": {"type": "array", "items": {"oneOf": [_tensor_item(s) for s in inputs]}},
+            "inputs": {
+                "type": "array",
+                "minItems": len(inputs),
+                "maxItems": len(inputs),
+                "items": {"oneOf": [_tensor_item(s, max_instances) for s in inputs]},
+                "description": "every input of the model, once each",
+            },
             "outputs": {
                 "type": "array",
-                "items": {"type": "object", "properties": {"name": {"type": "string"}}},
+                "items": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {
+                        "name": {"enum": names} if names else {"type": "string"},
+                        "parameters": {
+                            "type": "object",
+                            "properties": {"binary_data": {"type": "boolean"}},
+                        },
+                    },
+                },
             },
-            "parameters": {"type": "object"},
+            "parameters": {
+                "type": "object",
+                "properties": {"binary_data_output": {"type": "boolean"}},
+            },
         },
     }
 
@@ -134,7 +189,12 @@ def tensors_schema(inputs: Iterable[TensorSpec]) -> dict[str, Any]:
 _IMAGE = {"type": "string", "format": "binary"}
 
 
-def request_content(encoder: Encoder, signature: Signature, max_instances: int) -> dict[str, Any]:
+def request_content(
+    encoder: Encoder,
+    signature: Signature,
+    max_instances: int,
+    missing: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     """The ``requestBody.content`` of an endpoint whose pipeline starts with ``encoder``."""
     if isinstance(encoder, ImageEncoder):
         b64 = {"oneOf": [{"type": "string", "contentEncoding": "base64"}, {
@@ -147,30 +207,49 @@ def request_content(encoder: Encoder, signature: Signature, max_instances: int) 
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
-                    "properties": {"file": {"type": "array", "items": _IMAGE}},
+                    "required": ["file"],
+                    "properties": {"file": {"type": "array", "minItems": 1, "items": _IMAGE}},
                 }
             },
         }
     if isinstance(encoder, TabularEncoder):
-        schema = tabular_schema(signature.columns, max_instances)
+        schema = tabular_schema(signature.columns, max_instances, missing)
     else:
-        schema = tensors_schema(signature.inputs)
+        schema = tensors_schema(signature.inputs, max_instances)
     return {"application/json": {"schema": schema}}
+
+
+_ANSWER_HEADERS = {
+    "x-request-id": {"schema": {"type": "string"}, "description": "the request's id"},
+    "x-model-name": {"schema": {"type": "string"}},
+    "x-model-version": {"schema": {"type": "string"}},
+    "server-timing": {"schema": {"type": "string"}, "description": "time spent per stage"},
+}
+
+
+def error_response(why: str) -> dict[str, Any]:
+    """An error answer: the one JSON shape every status shares."""
+    return {"description": why, "content": {"application/json": {"schema": ERROR_REF}}}
 
 
 def _responses(ok: dict[str, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {
         "200": {
             "description": "the answer; model and request id also in headers",
-            "content": {"application/json": {"schema": ok}},
+            "headers": _ANSWER_HEADERS,
+            "content": ok,
         }
     }
     for status, why in _ERRORS.items():
-        responses[status] = {
-            "description": why,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
+        responses[status] = error_response(why)
     return responses
+
+
+def _missing(served: ServedEndpoint) -> frozenset[str]:
+    profile = served.pipeline.manifest.profile
+    if profile is None:
+        return frozenset()
+    return frozenset(f.name for f in profile.features if f.missing_rate > 0)
 
 
 def _predict_path(served: ServedEndpoint) -> dict[str, Any]:
@@ -194,15 +273,25 @@ def _predict_path(served: ServedEndpoint) -> dict[str, Any]:
             "requestBody": {
                 "required": True,
                 "content": request_content(
-                    served.pipeline.encoder, signature, served.max_instances
+                    served.pipeline.encoder, signature, served.max_instances, _missing(served)
                 ),
             },
-            "responses": _responses(ok),
+            "responses": _responses({"application/json": {"schema": ok}}),
         }
     }
 
 
-def _infer_path(served: ServedEndpoint) -> dict[str, Any]:
+_BINARY = {
+    "schema": {
+        "type": "string",
+        "format": "binary",
+        "description": f"binary tensor extension: a JSON document of {HEADER_LENGTH} bytes, "
+        "then each tensor's raw bytes in order (parameters.binary_data_size each)",
+    }
+}
+
+
+def _infer_path(served: ServedEndpoint, operation_id: str) -> dict[str, Any]:
     signature = served.pipeline.context.signature
     ok = {
         "type": "object",
@@ -213,16 +302,31 @@ def _infer_path(served: ServedEndpoint) -> dict[str, Any]:
             "outputs": {"type": "array", "items": {"type": "object"}},
         },
     }
+    responses = _responses({"application/json": {"schema": ok}, BINARY_V2: _BINARY})
+    responses["200"]["headers"] = {
+        **_ANSWER_HEADERS,
+        HEADER_LENGTH: {
+            "schema": {"type": "integer"},
+            "description": "with binary outputs: the length of the JSON document",
+        },
+    }
     return {
         "post": {
             "tags": ["v2"],
             "summary": f"Open Inference Protocol inference on {served.id}",
-            "operationId": f"v2_infer_{served.id}",
+            "operationId": operation_id,
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": tensors_schema(signature.inputs)}},
+                "content": {
+                    "application/json": {
+                        "schema": tensors_schema(
+                            signature.inputs, served.max_instances, signature.outputs
+                        )
+                    },
+                    BINARY_V2: _BINARY,
+                },
             },
-            "responses": _responses(ok),
+            "responses": responses,
         }
     }
 
@@ -237,6 +341,15 @@ def _mark_guarded(paths: dict[str, Any], served: Iterable[ServedEndpoint]) -> No
             native = path == f"/endpoints/{item.id}/predict"
             if native or (path.startswith(v2_prefix) and path.endswith("/infer")):
                 auth.secure(methods["post"])
+
+
+def _document_405(document: dict[str, Any]) -> None:
+    """Every path answers another method with 405 and ``Allow``: say so on each operation."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            operation["responses"].setdefault(
+                "405", error_response("another method than this path takes (see Allow)")
+            )
 
 
 def openapi_builder(
@@ -257,9 +370,12 @@ def openapi_builder(
             paths = document.setdefault("paths", {})
             for item in served:
                 paths[f"/endpoints/{item.id}/predict"] = _predict_path(item)
-                paths[f"/v2/models/{item.id}/infer"] = _infer_path(item)
-                paths[f"/v2/models/{item.id}/versions/{item.version}/infer"] = _infer_path(item)
+                paths[f"/v2/models/{item.id}/infer"] = _infer_path(item, f"v2_infer_{item.id}")
+                paths[f"/v2/models/{item.id}/versions/{item.version}/infer"] = _infer_path(
+                    item, f"v2_infer_{item.id}_version"
+                )
             _mark_guarded(paths, served)
+            _document_405(document)
             document.setdefault("components", {}).setdefault("schemas", {})["Error"] = _ERROR
             cache[key] = document
         return cache[key]

@@ -2,7 +2,8 @@
 
 Bodies: JSON ``{"instances": [...]}`` (records or rows, as TF Serving and Vertex AI take
 them); for image endpoints also a raw ``image/*`` (or ``application/octet-stream``) body, or
-``multipart/form-data`` whose parts are the images, in order. The answer is
+``multipart/form-data`` whose parts are the images, in order; any other body is a 415
+naming these. The answer is
 ``{"predictions": [...], "model": {"name", "version"}, "request_id"}``.
 """
 
@@ -14,17 +15,35 @@ from typing import Any
 
 import orjson
 
+from modelyard.pipeline.encoders.image import ImageEncoder
 from modelyard.serving.asgi import RequestHeaders
-from modelyard.serving.errors import HttpError, malformed_json, too_many_instances
+from modelyard.serving.errors import (
+    HttpError,
+    malformed_json,
+    too_many_instances,
+    unsupported_media_type,
+)
 from modelyard.serving.served import Answer, Job, ServedEndpoint
 
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+JSON_TYPES = "application/json"
+IMAGE_TYPES = "application/json, image/*, application/octet-stream, multipart/form-data"
+"""The content types the native route takes: JSON, and image bodies for image endpoints."""
 
 
-def _is_json(content_type: bytes) -> bool:
-    return (
-        not content_type or content_type.startswith(b"application/json") or b"+json" in content_type
-    )
+def is_json(content_type: bytes) -> bool:
+    """A JSON body (``application/json``, ``+json`` types, or none said), in any letter case.
+
+    The lower-case form clients send is matched first, without a copy.
+    """
+    if not content_type or content_type.startswith(b"application/json"):
+        return True
+    lowered = content_type.lower()
+    return lowered.startswith(b"application/json") or b"+json" in lowered
+
+
+def _is_image_body(content_type: bytes) -> bool:
+    return content_type.startswith((b"image/", b"application/octet-stream"))
 
 
 def _multipart_parts(body: bytes, content_type: bytes) -> list[bytes]:
@@ -61,17 +80,21 @@ class NativeCodec:
 
     tensors = False
 
-    def decode(self, body: bytes, headers: RequestHeaders) -> Any:
+    def decode(self, served: ServedEndpoint, body: bytes, headers: RequestHeaders) -> Any:
         """JSON parsed with orjson; image bodies passed on as bytes for the image encoder."""
         content_type = headers.content_type
-        if _is_json(content_type):
+        if is_json(content_type):
             try:
                 return orjson.loads(body)
             except orjson.JSONDecodeError as error:
                 raise _malformed(error) from None
-        if content_type.startswith(b"multipart/form-data"):
+        if not isinstance(served.pipeline.encoder, ImageEncoder):
+            raise unsupported_media_type(JSON_TYPES)
+        if content_type.lower().startswith(b"multipart/form-data"):
             return _multipart_parts(body, content_type)
-        return body
+        if _is_image_body(content_type.lower()):
+            return body
+        raise unsupported_media_type(IMAGE_TYPES)
 
     def validate(self, served: ServedEndpoint, payload: Any) -> Job:
         """The endpoint's encoder checks the payload; too many instances is refused first."""

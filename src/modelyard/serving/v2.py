@@ -10,6 +10,7 @@ The binary tensor data extension is supported both ways, because ``tritonclient`
 default: a request whose ``Inference-Header-Content-Length`` header is set carries a JSON
 header of that length followed by the raw tensors (``parameters.binary_data_size`` each);
 outputs asked for with ``binary_data`` (or ``binary_data_output``) come back the same way.
+Reading the request's frame and binary part is :mod:`modelyard.serving.v2_request`'s job.
 """
 
 from __future__ import annotations
@@ -22,14 +23,18 @@ import orjson
 from fastapi import FastAPI, HTTPException
 
 from modelyard import __version__
-from modelyard.pipeline.dtypes import OIP, OIP_NUMPY, oip_datatype
+from modelyard.pipeline.dtypes import OIP, oip_datatype
 from modelyard.pipeline.types import Arrays
+from modelyard.serving import v2_request
 from modelyard.serving.asgi import RequestHeaders
-from modelyard.serving.errors import HttpError, malformed_json
+from modelyard.serving.errors import HttpError, too_many_instances, unsupported_media_type
+from modelyard.serving.openapi import error_response
+from modelyard.serving.predict_route import is_json
 from modelyard.serving.served import Answer, Job, ServedEndpoint
 
 HEADER_LENGTH = b"inference-header-content-length"
 EXTENSIONS = ["binary_tensor_data"]
+ACCEPTED_TYPES = "application/json, or application/octet-stream with binary tensors"
 
 
 def server_metadata() -> dict[str, Any]:
@@ -83,65 +88,33 @@ def add_routes(api: FastAPI, current: dict[str, ServedEndpoint]) -> None:
     async def ready() -> dict[str, bool]:
         return {"ready": bool(current)}
 
-    @api.get("/v2/models/{name}", tags=["v2"], summary="Model metadata")
+    unknown: dict[int | str, dict[str, Any]] = {
+        404: error_response("no such model, or not that version (the answer lists the models)")
+    }
+
+    @api.get("/v2/models/{name}", tags=["v2"], summary="Model metadata", responses=unknown)
     async def model(name: str) -> dict[str, Any]:
         return model_metadata(served(name, None))
 
-    @api.get("/v2/models/{name}/versions/{version}", tags=["v2"], summary="Model metadata")
+    @api.get(
+        "/v2/models/{name}/versions/{version}", tags=["v2"], summary="Model metadata",
+        responses=unknown,
+    )  # fmt: skip
     async def model_version(name: str, version: str) -> dict[str, Any]:
         return model_metadata(served(name, version))
 
-    @api.get("/v2/models/{name}/ready", tags=["v2"], summary="The model is loaded")
+    @api.get(
+        "/v2/models/{name}/ready", tags=["v2"], summary="The model is loaded", responses=unknown
+    )
     async def model_ready(name: str) -> dict[str, Any]:
         return {"name": served(name, None).id, "ready": True}
 
-    @api.get("/v2/models/{name}/versions/{version}/ready", tags=["v2"], summary="Loaded")
+    @api.get(
+        "/v2/models/{name}/versions/{version}/ready", tags=["v2"], summary="Loaded",
+        responses=unknown,
+    )  # fmt: skip
     async def model_version_ready(name: str, version: str) -> dict[str, Any]:
         return {"name": served(name, version).id, "ready": True}
-
-
-def _bad_request(message: str) -> HttpError:
-    return HttpError(400, f"malformed inference request: {message}")
-
-
-def _binary_tensor(item: dict[str, Any], chunk: bytes) -> np.ndarray | list[bytes]:
-    """The values of one binary input: a flat array, or the strings of a BYTES tensor."""
-    datatype = item.get("datatype")
-    if datatype == "BYTES":
-        values: list[bytes] = []
-        offset = 0
-        while offset + 4 <= len(chunk):
-            (size,) = struct.unpack_from("<I", chunk, offset)
-            values.append(chunk[offset + 4 : offset + 4 + size])
-            offset += 4 + size
-        return values
-    dtype = OIP_NUMPY.get(datatype) if isinstance(datatype, str) else None
-    if dtype is None or len(chunk) % dtype.itemsize:
-        raise _bad_request(f"binary data of input {item.get('name')!r} does not fit {datatype}")
-    return np.frombuffer(chunk, dtype=dtype)
-
-
-def _attach_binary(request: dict[str, Any], buffer: bytes) -> None:
-    """Put each binary input's values in its ``data``, as the tensor encoder reads them."""
-    offset = 0
-    for item in request.get("inputs") or []:
-        if not isinstance(item, dict):
-            continue
-        parameters = item.get("parameters") or {}
-        size = parameters.get("binary_data_size") if isinstance(parameters, dict) else None
-        if size is None:
-            continue
-        if not isinstance(size, int) or size < 0 or offset + size > len(buffer):
-            raise _bad_request(f"binary_data_size of input {item.get('name')!r} overruns the body")
-        item["data"] = _binary_tensor(item, buffer[offset : offset + size])
-        offset += size
-
-
-def _wants_binary(request: dict[str, Any], name: str, asked: dict[str, Any]) -> bool:
-    parameters = asked.get(name, {}).get("parameters") or {}
-    if "binary_data" in parameters:
-        return bool(parameters["binary_data"])
-    return bool((request.get("parameters") or {}).get("binary_data_output", False))
 
 
 def _bytes_tensor(array: np.ndarray) -> bytes:
@@ -152,32 +125,39 @@ def _bytes_tensor(array: np.ndarray) -> bytes:
     return b"".join(parts)
 
 
+def non_finite_output(name: str) -> HttpError:
+    """422 for an output JSON cannot carry: never ``null`` in a 200 answer."""
+    return HttpError(
+        422,
+        f"output {name!r} is not finite for this input, which JSON cannot carry; "
+        "ask for it with binary_data to receive the IEEE values",
+    )
+
+
 class V2Codec:
     """V2 inference requests in (JSON, or JSON + binary tensors); V2 responses out."""
 
     tensors = True
 
-    def decode(self, body: bytes, headers: RequestHeaders) -> Any:
+    def decode(self, served: ServedEndpoint, body: bytes, headers: RequestHeaders) -> Any:
         """The request document, with binary inputs already turned into arrays."""
-        length = headers.extra
-        try:
-            if length is None:
-                request = orjson.loads(body)
-            else:
-                if not length.isdigit() or int(length) > len(body):
-                    raise _bad_request("Inference-Header-Content-Length overruns the body")
-                request = orjson.loads(body[: int(length)])
-        except orjson.JSONDecodeError as error:
-            raise malformed_json(error) from None
-        if not isinstance(request, dict):
-            raise _bad_request("the body must be a JSON object with 'inputs'")
-        if length is not None:
-            _attach_binary(request, body[int(length) :])
-        return request
+        content_type = headers.content_type
+        if not (
+            is_json(content_type) or content_type.lower().startswith(b"application/octet-stream")
+        ):
+            raise unsupported_media_type(ACCEPTED_TYPES)
+        return v2_request.parse(body, headers.extra)
 
     def validate(self, served: ServedEndpoint, payload: Any) -> Job:
-        """The ``tensor`` encoder checks names, datatypes and shapes against the signature."""
-        return Job(served.tensor_encoder.encode(payload), tensors=True)
+        """The ``tensor`` encoder checks names, datatypes, shapes and values; requested
+        outputs must exist and the rows stay within the endpoint's instance limit."""
+        if payload.get("outputs"):
+            outputs = [spec.name for spec in served.pipeline.context.signature.outputs]
+            v2_request.requested(payload, outputs)
+        batch = served.tensor_encoder.encode(payload)
+        if batch.rows > served.max_instances:
+            raise too_many_instances(batch.rows, served.max_instances)
+        return Job(batch, tensors=True)
 
     def encode(
         self, served: ServedEndpoint, payload: Any, answer: Answer, request_id: str
@@ -185,33 +165,35 @@ class V2Codec:
         """The V2 response; outputs asked for in binary follow the JSON header."""
         assert isinstance(answer, dict)
         outputs: Arrays = answer
-        asked = {
-            item["name"]: item
-            for item in payload.get("outputs") or []
-            if isinstance(item, dict) and isinstance(item.get("name"), str)
-        }
-        names = [name for name in asked if name in outputs] or list(outputs)
+        asked = {item["name"]: item for item in payload.get("outputs") or ()}
         documents = []
         binary = []
-        for name in names:
-            array = outputs[name]
+        for name in asked or outputs:
+            array = outputs.get(name)
+            if array is None:  # in the signature, but this endpoint's runner does not give it
+                raise v2_request.bad_request(
+                    f"/outputs: {name!r} is not produced by this endpoint's runner; "
+                    f"outputs: {', '.join(outputs)}"
+                )
             document: dict[str, Any] = {
                 "name": name,
                 "datatype": oip_datatype(array),
                 "shape": list(array.shape),
             }
-            if _wants_binary(payload, name, asked):
+            if v2_request.wants_binary(payload, asked.get(name)):
                 raw = _bytes_tensor(array) if array.dtype.kind in "OUS" else array.tobytes()
                 document["parameters"] = {"binary_data_size": len(raw)}
                 binary.append(raw)
             else:
                 data = array.ravel()
+                if data.dtype.kind == "f" and not np.isfinite(data).all():
+                    raise non_finite_output(name)
                 document["data"] = data.tolist() if data.dtype.kind in "OUS" else data
             documents.append(document)
         response = {
             "model_name": served.id,
             "model_version": served.version,
-            "id": payload.get("id") if isinstance(payload.get("id"), str) else request_id,
+            "id": payload.get("id", request_id),
             "outputs": documents,
         }
         header = orjson.dumps(response, option=orjson.OPT_SERIALIZE_NUMPY)
