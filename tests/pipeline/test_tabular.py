@@ -177,3 +177,35 @@ def test_records_read_the_same_before_and_after_key_adoption(bc, breast_cancer):
     assert caught.value.problems == [
         {"pointer": "/0/mean radius", "expected": "number", "got": "string"}
     ]
+
+
+@pytest.mark.parametrize("form", ["one record", "records", "rows"])
+def test_a_json_boolean_in_a_number_column_is_named_not_read_as_one(bc, breast_cancer, form):
+    record = orjson.loads(orjson.dumps(breast_cancer.X_test.iloc[0].to_dict()))
+    record["mean radius"] = True
+    if form == "rows":
+        payload = {"instances": [list(record.values()), list(record.values())]}
+        pointer = "/instances/0/0"
+    else:
+        payload = {"instances": [record] * (1 if form == "one record" else 3)}
+        pointer = "/instances/0/mean radius"
+    with pytest.raises(PayloadError) as refused:
+        bc.encode(payload)
+    assert refused.value.problems[0] == {
+        "pointer": pointer,
+        "expected": "number",
+        "got": "boolean",
+    }
+
+
+def test_a_boolean_frame_column_still_feeds_a_number_column(bc, breast_cancer):
+    frame = breast_cancer.X_test.head(3).copy()
+    frame["mean radius"] = [True, False, True]
+    batch = bc.encoder.encode_frame(frame)
+    np.testing.assert_array_equal(batch.feeds["input"][:, 0], [1.0, 0.0, 1.0])
+
+
+def test_an_int_column_refuses_a_json_boolean():
+    with pytest.raises(PayloadError) as refused:
+        _mixed_encoder().encode({"instances": [{"age": False, "city": "Oslo"}]})
+    assert [p["pointer"] for p in refused.value.problems] == ["/instances/0/age"]

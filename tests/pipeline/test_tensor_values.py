@@ -1,5 +1,5 @@
 """The tensor encoder reads values strictly by datatype and casts only what keeps its value:
-integer ranges, booleans, strings (JSON and binary) and missing values where the profile
+integer ranges, booleans, strings (JSON and binary) and missing values where the signature
 allows them."""
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import pytest
 from modelyard.core.errors import PayloadError
 from modelyard.package.manifest import (
     ColumnSpec,
-    DataProfile,
-    FeatureProfile,
     Signature,
     TensorSpec,
 )
@@ -21,14 +19,15 @@ from modelyard.pipeline.encoders.tensor import TensorArgs, TensorEncoder
 from modelyard.pipeline.types import Context
 
 
-def _encoder(dtype: str, width: int = 2, profile: DataProfile | None = None,
-             columns: list[ColumnSpec] | None = None) -> TensorEncoder:  # fmt: skip
+def _encoder(
+    dtype: str, width: int = 2, columns: list[ColumnSpec] | None = None
+) -> TensorEncoder:
     signature = Signature(
         inputs=[TensorSpec(name="x", dtype=dtype, shape=[None, width])],  # type: ignore[arg-type]
         outputs=[],
         columns=columns or [],
     )
-    return TensorEncoder(TensorArgs(), Context(signature=signature, name="m"), profile=profile)
+    return TensorEncoder(TensorArgs(), Context(signature=signature, name="m"))
 
 
 def _tensor(datatype: str, data: Any, shape: list[int] | None = None) -> dict[str, Any]:
@@ -112,16 +111,12 @@ def test_an_integer_beyond_any_float_is_refused() -> None:
     }
 
 
-def _gappy_profile() -> DataProfile:
-    def feature(name: str, missing_rate: float) -> FeatureProfile:
-        return FeatureProfile(name=name, dtype="float64", count=10, missing_rate=missing_rate)
-
-    return DataProfile(rows=10, features=[feature("a", 0.0), feature("b", 0.2)])
-
-
 def test_null_becomes_nan_only_in_the_column_that_had_gaps() -> None:
-    columns = [ColumnSpec(name="a", dtype="float64"), ColumnSpec(name="b", dtype="float64")]
-    encoder = _encoder("float32", profile=_gappy_profile(), columns=columns)
+    columns = [
+        ColumnSpec(name="a", dtype="float64"),
+        ColumnSpec(name="b", dtype="float64", missing=True),
+    ]
+    encoder = _encoder("float32", columns=columns)
     batch = encoder.encode(_tensor("FP32", [1.0, None]))
     assert np.isnan(batch.feeds["x"][0, 1]) and batch.feeds["x"][0, 0] == 1.0
     assert _problem(encoder, _tensor("FP32", [None, 1.0])) == {
@@ -131,7 +126,7 @@ def test_null_becomes_nan_only_in_the_column_that_had_gaps() -> None:
     }
 
 
-def test_without_a_profile_null_is_refused_everywhere() -> None:
+def test_without_a_missing_column_null_is_refused_everywhere() -> None:
     assert _problem(_encoder("float32"), _tensor("FP32", [1.0, None])) == {
         "pointer": "/inputs/0/data/1", "expected": "numbers", "got": "null"
     }  # fmt: skip

@@ -272,3 +272,12 @@ def test_an_output_the_runner_does_not_give_is_400(v2_server: RunningServer) -> 
     everything = infer(v2_server, json.dumps({"inputs": [_input()]}).encode(), "remote")
     assert everything.status_code == 200
     assert [output["name"] for output in everything.json()["outputs"]] == ["probabilities"]
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_tokens_are_a_400_saying_so(server: RunningServer, token: str) -> None:
+    body = json.dumps({"inputs": [_input(data=[1.0] * 29 + [float("nan")])]})
+    status, error = _error(infer(server, body.replace("NaN", token).encode()))
+    assert status == 400
+    assert error.startswith("malformed JSON: ")
+    assert error.endswith("; NaN and Infinity are not JSON: send a number or null")

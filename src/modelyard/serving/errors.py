@@ -34,9 +34,19 @@ class HttpError(Exception):
         return orjson.dumps({"error": self.message, "request_id": request_id, **self.details})
 
 
-def malformed_json(error: Exception) -> HttpError:
-    """400 for a body that is not JSON; orjson's message names the position, not the data."""
-    return HttpError(400, f"malformed JSON: {error}")
+_NON_JSON_NUMBERS = ("NaN", "Infinity", "-Infinity", "nan", "inf")
+
+
+def malformed_json(error: orjson.JSONDecodeError) -> HttpError:
+    """400 for a body that is not JSON; orjson's message names the position, not the data.
+
+    Python's ``json.dumps`` writes bare ``NaN`` and ``Infinity`` by default, so clients send
+    them in good faith; orjson refuses them (they are not JSON), and the message says so.
+    """
+    message = f"malformed JSON: {error}"
+    if error.doc[error.pos : error.pos + 9].startswith(_NON_JSON_NUMBERS):
+        message += "; NaN and Infinity are not JSON: send a number or null"
+    return HttpError(400, message)
 
 
 def too_large(size: int, limit: int) -> HttpError:

@@ -24,15 +24,24 @@ from modelyard.pipeline.types import Encoder
 from modelyard.serving import auth
 from modelyard.serving.served import ServedEndpoint
 
+# The first double that rounds to infinity as a float32 (2**128 - 2**103): anything below it
+# rounds to at most float32's largest value, which is what the encoders accept.
+_FLOAT32_OVERFLOW = float(2**128 - 2**103)
 _JSON_TYPES: dict[str, dict[str, Any]] = {
-    "float32": {"type": "number"},
+    "float32": {
+        "type": "number",
+        "exclusiveMinimum": -_FLOAT32_OVERFLOW,
+        "exclusiveMaximum": _FLOAT32_OVERFLOW,
+    },
     "float64": {"type": "number"},
-    "int32": {"type": "integer"},
-    "int64": {"type": "integer"},
+    "int32": {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1},
+    "int64": {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
     "uint8": {"type": "integer", "minimum": 0, "maximum": 255},
     "bool": {"type": "boolean"},
     "string": {"type": "string"},
 }
+"""The JSON Schema of one value of each dtype, its range included: the encoders refuse a
+number the input tensor cannot hold, so the document says where that starts."""
 _ERROR = {
     "type": "object",
     "required": ["error"],
@@ -70,8 +79,8 @@ BINARY_V2 = "application/octet-stream"
 HEADER_LENGTH = "Inference-Header-Content-Length"
 
 
-def _column_schema(column: ColumnSpec, missing: frozenset[str]) -> dict[str, Any]:
-    schema = {**_JSON_TYPES[column.dtype], "title": column.name}
+def _column_schema(column: ColumnSpec, missing: frozenset[str], fed: str) -> dict[str, Any]:
+    schema = {**_JSON_TYPES[fed], "title": column.name}
     if column.name in missing:  # the training data had gaps here: null is taken as missing
         schema["type"] = [schema["type"], "null"]
     return schema
@@ -87,36 +96,39 @@ def _instances(items: dict[str, Any], max_instances: int) -> dict[str, Any]:
     }
 
 
+def _fed_dtype(column: ColumnSpec, signature: Signature) -> str:
+    """The dtype whose range a column's numbers must fit: a float column's values end in the
+    float tensor it feeds (its own input, or the one input every column is stacked into), and
+    the encoder refuses a number that tensor cannot hold."""
+    inputs = {spec.name: spec for spec in signature.inputs}
+    fed = inputs.get(column.name, signature.inputs[0] if len(signature.inputs) == 1 else None)
+    floats = ("float32", "float64")
+    if fed is not None and column.dtype in floats and fed.dtype in floats:
+        return fed.dtype
+    return column.dtype
+
+
 def tabular_schema(
-    columns: list[ColumnSpec], max_instances: int, missing: frozenset[str] = frozenset()
+    signature: Signature, max_instances: int, missing: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
     """Instances as records (by column name) or rows (in column order); ``null`` only for the
     ``missing`` features, those the training data had gaps in."""
+    columns = signature.columns
+    schemas = [_column_schema(c, missing, _fed_dtype(c, signature)) for c in columns]
     record = {
         "type": "object",
         "title": "record",
-        "properties": {column.name: _column_schema(column, missing) for column in columns},
+        "properties": {c.name: schema for c, schema in zip(columns, schemas, strict=True)},
         "required": [column.name for column in columns],
     }
     row = {
         "type": "array",
         "title": "row (columns in signature order)",
-        "prefixItems": [_column_schema(column, missing) for column in columns],
+        "prefixItems": schemas,
         "minItems": len(columns),
         "maxItems": len(columns),
     }
     return _instances({"oneOf": [record, row]}, max_instances)
-
-
-_VALUE_TYPES: dict[str, dict[str, Any]] = {
-    "float32": {"type": "number"},
-    "float64": {"type": "number"},
-    "int32": {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1},
-    "int64": {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
-    "uint8": {"type": "integer", "minimum": 0, "maximum": 255},
-    "bool": {"type": "boolean"},
-    "string": {"type": "string"},
-}
 
 
 def _tensor_item(spec: TensorSpec, max_instances: int) -> dict[str, Any]:
@@ -138,7 +150,7 @@ def _tensor_item(spec: TensorSpec, max_instances: int) -> dict[str, Any]:
             "data": {
                 "type": "array",
                 "minItems": 1,
-                "items": _VALUE_TYPES[spec.dtype],
+                "items": _JSON_TYPES[spec.dtype],
                 "description": "row-major values, as many as the shape's product",
             },
             "parameters": {"type": "object"},
@@ -213,7 +225,7 @@ def request_content(
             },
         }
     if isinstance(encoder, TabularEncoder):
-        schema = tabular_schema(signature.columns, max_instances, missing)
+        schema = tabular_schema(signature, max_instances, missing)
     else:
         schema = tensors_schema(signature.inputs, max_instances)
     return {"application/json": {"schema": schema}}
@@ -246,10 +258,8 @@ def _responses(ok: dict[str, Any]) -> dict[str, Any]:
 
 
 def _missing(served: ServedEndpoint) -> frozenset[str]:
-    profile = served.pipeline.manifest.profile
-    if profile is None:
-        return frozenset()
-    return frozenset(f.name for f in profile.features if f.missing_rate > 0)
+    """The columns the signature marks ``missing``: there, and only there, ``null`` is taken."""
+    return frozenset(c.name for c in served.pipeline.context.signature.columns if c.missing)
 
 
 def _predict_path(served: ServedEndpoint) -> dict[str, Any]:

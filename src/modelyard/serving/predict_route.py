@@ -60,21 +60,6 @@ def _multipart_parts(body: bytes, content_type: bytes) -> list[bytes]:
     return images
 
 
-_NON_JSON_NUMBERS = ("NaN", "Infinity", "nan", "inf")
-
-
-def _malformed(error: orjson.JSONDecodeError) -> HttpError:
-    """400 for a body that is not JSON, saying why when it holds NaN or Infinity.
-
-    Python's ``json.dumps`` writes those bare tokens by default, so clients send them in
-    good faith; orjson refuses them (they are not JSON) with a bare position.
-    """
-    found = malformed_json(error)
-    if not error.doc[error.pos : error.pos + 8].startswith(_NON_JSON_NUMBERS):
-        return found
-    return HttpError(400, f"{found.message}; NaN and Infinity are not JSON: send a number or null")
-
-
 class NativeCodec:
     """JSON instances or image bytes in; predictions out."""
 
@@ -87,7 +72,7 @@ class NativeCodec:
             try:
                 return orjson.loads(body)
             except orjson.JSONDecodeError as error:
-                raise _malformed(error) from None
+                raise malformed_json(error) from None
         if not isinstance(served.pipeline.encoder, ImageEncoder):
             raise unsupported_media_type(JSON_TYPES)
         if content_type.lower().startswith(b"multipart/form-data"):

@@ -71,7 +71,7 @@ class ServedEndpoint:
         self.body_deadlines = BodyDeadlines(body_timeout_s)
         self.metrics: EndpointMetrics = metrics.for_endpoint(self.id, self.model_name, self.version)
         self.tensor_encoder = TensorEncoder(
-            TensorArgs(), self.pipeline.context, profile=self.pipeline.manifest.profile
+            TensorArgs(), self.pipeline.context
         )
         self.batcher: MicroBatcher[Job, Answer] = MicroBatcher(
             self._run,

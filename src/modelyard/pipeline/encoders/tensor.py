@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from modelyard.core.errors import PayloadError
-from modelyard.package.manifest import DataProfile, Signature, TensorSpec
+from modelyard.package.manifest import Signature, TensorSpec
 from modelyard.pipeline.components import ComponentArgs
 from modelyard.pipeline.dtypes import (
     NUMPY,
@@ -59,16 +59,15 @@ def _shape_text(shape: list[int | None]) -> str:
     return "[" + ", ".join("*" if dim is None else str(dim) for dim in shape) + "]"
 
 
-def _missing_allowed(signature: Signature, profile: DataProfile | None) -> dict[str, np.ndarray]:
+def _missing_allowed(signature: Signature) -> dict[str, np.ndarray]:
     """For each float input with a feature that may be missing: where NaN is allowed.
 
-    A feature may be missing when the training data had missing values for it
-    (``missing_rate > 0``). The mask broadcasts over the input: one flag per column for the
-    single input that stacks every column, one flag for an input named after its column.
+    A feature may be missing where the signature marks its column ``missing`` (the training
+    data had missing values there), the rule the native route's encoder follows too. The mask
+    broadcasts over the input: one flag per column for the single input that stacks every
+    column, one flag for an input named after its column.
     """
-    if profile is None:
-        return {}
-    missing = {feature.name for feature in profile.features if feature.missing_rate > 0}
+    missing = {column.name for column in signature.columns if column.missing}
     floats = [spec for spec in signature.inputs if spec.dtype.startswith("float")]
     columns = [column.name for column in signature.columns]
     masks: dict[str, np.ndarray] = {}
@@ -108,12 +107,10 @@ def _value_pointer(where: str, index: int, shape: list[int], nested: bool) -> st
 class TensorEncoder:
     """Checks Open Inference Protocol inputs against the signature's tensors."""
 
-    def __init__(
-        self, args: TensorArgs, context: Context, *, profile: DataProfile | None = None
-    ) -> None:
+    def __init__(self, args: TensorArgs, context: Context) -> None:
         self._inputs = {spec.name: spec for spec in context.signature.inputs}
         self._known = ", ".join(self._inputs)
-        self._missing_ok = _missing_allowed(context.signature, profile)
+        self._missing_ok = _missing_allowed(context.signature)
 
     def encode(self, payload: Any) -> Batch:
         """Arrays by input name; the row count is the shared first dimension."""
