@@ -89,12 +89,13 @@ def test_too_many_instances_is_413(server: RunningServer, demo: Demo) -> None:
 
 
 def test_an_unknown_endpoint_is_404_listing_the_endpoints(server: RunningServer) -> None:
-    response = predict(server, "nope", json={"instances": [[1]]})
+    response = predict(server, "zqxjboywrror", json={"instances": [[1]]})
     assert response.status_code == 404
     body = response.json()
     expected = ["breast-cancer", "dead-runner", "digits-is-3", "stuck-runner", "tight"]
     assert body["endpoints"] == expected
-    assert body["error"] == f"no endpoint 'nope'; endpoints: {', '.join(expected)}"
+    assert body["error"] == f"no endpoint of that name; endpoints: {', '.join(expected)}"
+    assert "zqxjboywrror" not in response.text  # the URL's name is never repeated
 
 
 def test_a_runner_failure_is_503_with_the_request_id(server: RunningServer, demo: Demo) -> None:

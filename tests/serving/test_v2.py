@@ -93,10 +93,11 @@ def test_an_unknown_model_or_version_is_reported(client: triton.InferenceServerC
     with pytest.raises(InferenceServerException) as raised:
         client.get_model_metadata("nope")
     assert raised.value.message() == (
-        "no model 'nope'; models: breast-cancer, dead-runner, digits-is-3, stuck-runner, tight"
+        "no model of that name; models: breast-cancer, dead-runner, digits-is-3, stuck-runner, "
+        "tight"
     )
     tensor = triton.InferInput("input", [1, 30], "FP32")
     tensor.set_data_from_numpy(np.zeros((1, 30), dtype=np.float32))
     with pytest.raises(InferenceServerException) as raised:
         client.infer("breast-cancer", [tensor], model_version="7")
-    assert raised.value.message() == "endpoint 'breast-cancer' serves version 1, not 7"
+    assert raised.value.message() == "endpoint 'breast-cancer' serves version 1 only"

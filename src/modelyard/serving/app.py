@@ -221,7 +221,7 @@ def _not_served(name: str, version: str | None, current: dict[str, ServedEndpoin
         served = current[name]
         return HttpError(
             404,
-            f"endpoint {name!r} serves version {served.version}, not {version}",
+            f"endpoint {name!r} serves version {served.version} only",
             endpoints=sorted(current),
         )
-    return unknown_endpoint(name, sorted(current))
+    return unknown_endpoint(sorted(current))

@@ -79,10 +79,11 @@ def unsupported_encoding() -> HttpError:
     )
 
 
-def unknown_endpoint(name: str, known: list[str]) -> HttpError:
-    """404 naming what exists, so the caller can fix the URL."""
+def unknown_endpoint(known: list[str]) -> HttpError:
+    """404 naming what exists, so the caller can fix the URL (never repeating the name that
+    was sent: it is the caller's, and may be anything)."""
     listing = ", ".join(known) or "(none)"
-    return HttpError(404, f"no endpoint {name!r}; endpoints: {listing}", endpoints=known)
+    return HttpError(404, f"no endpoint of that name; endpoints: {listing}", endpoints=known)
 
 
 def from_exception(

@@ -71,9 +71,10 @@ def add_routes(api: FastAPI, current: dict[str, ServedEndpoint]) -> None:
     def served(name: str, version: str | None) -> ServedEndpoint:
         found = current.get(name)
         if found is None:
-            raise HTTPException(404, f"no model {name!r}; models: {', '.join(sorted(current))}")
+            listing = ", ".join(sorted(current)) or "(none)"
+            raise HTTPException(404, f"no model of that name; models: {listing}")
         if version is not None and version != found.version:
-            raise HTTPException(404, f"model {name!r} has version {found.version}, not {version}")
+            raise HTTPException(404, f"model {name!r} serves version {found.version} only")
         return found
 
     @api.get("/v2", tags=["v2"], summary="Server metadata")
