@@ -15,8 +15,8 @@ _TYPES = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "Path": "PATH", "b
 
 
 def _label(param: Any) -> None:
-    if param.metavar is not None or not hasattr(param, "type_descriptor"):
-        return  # a command chose its own label (URL), or an older typer labels like click
+    if param.metavar is not None:
+        return  # a command chose its own label (URL)
     if param.param_type_name == "argument":
         param.metavar = param.name.upper()
         label = _type_label(param)
@@ -39,11 +39,7 @@ def _type_label(param: Any) -> str:
 
 
 def relabel(command: Any) -> None:
-    """Label every parameter of ``command`` and its subcommands, ``--help`` included.
-
-    Typer releases built on click itself label like click already (``TEXT``, ``REF``) and
-    lack the type descriptor read here: their parameters are left as they are.
-    """
+    """Label every parameter of ``command`` and its subcommands, ``--help`` included."""
     for param in [*command.params, command.get_help_option(typer.Context(command))]:
         if param is not None:
             _label(param)

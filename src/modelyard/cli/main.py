@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import typer
+from typer._click.exceptions import ClickException  # typer >= 0.29 carries its own click
 from typer.core import TyperGroup
 
 from modelyard import __version__
@@ -25,11 +26,6 @@ from modelyard.cli.errors import USAGE_ERROR, print_error
 from modelyard.cli.labels import relabel
 from modelyard.core.errors import ModelyardError
 from modelyard.core.extras import missing_extra
-
-try:  # typer 0.2x carries its own copy of click; older releases use click itself
-    from typer._click.exceptions import ClickException
-except ImportError:  # pragma: no cover - depends on the installed typer
-    from click import ClickException  # type: ignore[assignment]
 
 
 class RootGroup(TyperGroup):
