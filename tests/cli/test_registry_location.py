@@ -147,3 +147,18 @@ def test_the_demo_run_from_a_subfolder_uses_the_registry_above(
     assert (workdir / ".modelyard" / "demo" / "endpoints.yaml").is_file()
     assert not (nested / ".modelyard").exists()
     assert logged.aliases("demo_breast_cancer") == {"production": 1}
+
+
+@pytest.mark.parametrize("name", ["evaluate", "promote"])
+def test_python_evaluate_and_promote_create_no_registry(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MODELYARD_REGISTRY_URL", raising=False)
+    call = getattr(modelyard, name)
+    with pytest.raises(RegistryNotFoundError):
+        if name == "evaluate":
+            call("bc:1", data=tmp_path / "test.csv", target="target")
+        else:
+            call("bc:1", "production", tmp_path / "test.csv", "target", [])
+    assert not (tmp_path / ".modelyard").exists()

@@ -202,7 +202,7 @@ def evaluate(
     """
     if bootstrap < 0:
         raise ConfigError(f"bootstrap must be 0 or more resamples, got {bootstrap}")
-    store = registry or Registry()
+    store = registry or Registry(create=False)
     version = ref if isinstance(ref, ModelVersion) else store.get(ref)
     column = target_of(version, target)
     table = read_data(data, column)

@@ -105,7 +105,7 @@ def check_gates(
             if isinstance(gate, MetricGate):
                 MetricNames(every, None).resolve(gate.metric)
         return gate_list
-    store = registry or Registry()
+    store = registry or Registry(create=False)
     version = store.get(ref)
     _resolve(gate_list, version, store, bootstrap)
     return gate_list
@@ -158,7 +158,7 @@ def promote(
     if force and not (reason and reason.strip()):
         raise ConfigError("--force needs --reason: say why the gates are overridden")
     check_name(to, "alias name")
-    store = registry or Registry()
+    store = registry or Registry(create=False)
     version = store.get(ref)
     gate_list = as_gates(gates)
     resolved = _resolve(gate_list, version, store, bootstrap)
