@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import onnxruntime
+import pandas as pd
 import pytest
 from evaltools import STRICT_THRESHOLD
-from sklearn.datasets import load_diabetes
-from sklearn.linear_model import LinearRegression
+from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import recall_score
 
+from modelyard.api import log_model
 from modelyard.core.errors import ConfigError
 from modelyard.evaluation import evaluate
 from modelyard.package.builder import build_package
@@ -153,3 +155,18 @@ def test_without_a_target_or_a_lineage_naming_one_the_error_says_what_to_pass(
     registry.register(tmp_path / "bare")
     with pytest.raises(ConfigError, match=r"does not name one: pass --target COLUMN"):
         evaluate("bare:1", imbalanced.test, registry=registry, bootstrap=0)
+
+
+def test_an_array_model_is_evaluated_on_a_table_made_from_arrays(tmp_path, registry):
+    X, y = load_breast_cancer(return_X_y=True)
+    model = LogisticRegression(max_iter=5000).fit(X[:400], y[:400])
+    version = log_model(model, "from_arrays", sample=X[:20], registry=registry)
+    frame = pd.DataFrame(X[400:]).assign(target=y[400:])
+    frame.to_csv(tmp_path / "test.csv", index=False)
+
+    on_arrays = evaluate(version, (X[400:], y[400:]), "target", registry=registry, bootstrap=0)
+    on_frame = evaluate(version, frame, "target", registry=registry, bootstrap=0)
+    on_csv = evaluate(version, tmp_path / "test.csv", "target", registry=registry, bootstrap=0)
+
+    assert on_frame.metrics == on_arrays.metrics == on_csv.metrics
+    assert on_frame.rows == len(X) - 400

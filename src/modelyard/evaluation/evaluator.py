@@ -10,6 +10,7 @@ when the same data is evaluated again with the same settings.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from modelyard.core.errors import ConfigError
+from modelyard.core.hashing import feature_names
 from modelyard.evaluation.assess import Settings, Subject, assess
 from modelyard.evaluation.metrics import CLASSIFICATION, REGRESSION
 from modelyard.evaluation.names import MetricNames
@@ -53,11 +55,21 @@ def target_of(version: ModelVersion, target: str | None) -> str:
     )
 
 
-def read_data(data: Any, target: str) -> Labeled:
-    """A DataFrame, CSV or Parquet path as features + target + fingerprint."""
+def read_data(data: Any, target: str, version: ModelVersion) -> Labeled:
+    """A DataFrame, CSV or Parquet path as features + target + fingerprint.
+
+    A version trained on an unnamed array knows its columns as ``x0, x1, …``; a table made
+    from such an array (``pd.DataFrame(X)``, or its CSV) names them ``0, 1, …`` instead. When
+    the table has none of the version's columns but exactly as many features, they are read
+    in order, as the array was.
+    """
     table = labeled(data, target, "test")
     if table.X.empty:
         raise ConfigError("the evaluation data has no rows: expected at least one")
+    names = [column.name for column in version.manifest.signature.columns]
+    unnamed = names == feature_names(len(names)) and not set(names) & set(table.X.columns)
+    if unnamed and len(table.X.columns) == len(names):
+        return replace(table, X=table.X.set_axis(names, axis=1))
     return table
 
 
@@ -205,7 +217,7 @@ def evaluate(
     store = registry or Registry(create=False)
     version = ref if isinstance(ref, ModelVersion) else store.get(ref)
     column = target_of(version, target)
-    table = read_data(data, column)
+    table = read_data(data, column, version)
     settings = Settings(column, tuple(slices or ()), bootstrap, seed)
     result = evaluate_version(version, table, settings, store, on_resample=on_resample)
     if baseline is None:

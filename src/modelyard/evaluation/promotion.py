@@ -163,7 +163,7 @@ def promote(
     gate_list = as_gates(gates)
     resolved = _resolve(gate_list, version, store, bootstrap)
     column = target_of(version, target)
-    table = read_data(data, column)
+    table = read_data(data, column, version)
     settings = Settings(column, tuple(slices or ()), bootstrap, seed)
     result = evaluate_version(version, table, settings, store, on_resample=on_resample)
     champion_version = _champion(store, version, to, gate_list)
