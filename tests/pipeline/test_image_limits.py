@@ -131,3 +131,26 @@ def test_the_limit_cannot_promise_more_than_pillow_decodes():
     assert Limits(max_image_pixels=largest).max_image_pixels == largest
     with pytest.raises(ValidationError, match="less than or equal to 178956970"):
         Limits(max_image_pixels=largest + 1)
+
+
+def test_the_images_of_one_request_share_a_pixel_budget(digits_package, digit_images):
+    images, _ = digit_images
+    budget = Pipeline.from_package(
+        digits_package, resources=Resources(max_image_pixels=64, max_request_pixels=128)
+    )
+    assert budget.encode(images[:2]).rows == 2
+    assert _problems(budget, images[:3]) == [
+        {
+            "pointer": "/2",
+            "expected": "images of at most 128 pixels in all per request "
+            "(limits.max_request_pixels)",
+            "got": "an image declaring 8x8 pixels past that total",
+        }
+    ]
+
+
+def test_the_request_budget_defaults_to_four_images_and_holds_at_least_one():
+    assert Limits().request_pixels == 4 * MAX_IMAGE_PIXELS
+    assert Limits(max_image_pixels=100).request_pixels == 400
+    with pytest.raises(ValidationError, match="max_request_pixels must be at least"):
+        Limits(max_image_pixels=100, max_request_pixels=99)

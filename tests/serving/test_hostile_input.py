@@ -304,3 +304,18 @@ def test_a_long_batch_leaves_a_lane_for_the_next_request(server):
 def test_with_one_lane_the_next_request_waits_behind_the_long_batch(server):
     slow, fast = _slow_then_fast(server, "slow-one-lane")
     assert (slow, fast) == (504, 504)
+
+
+def test_many_large_images_in_one_body_are_refused_past_the_request_budget(server):
+    png = blank_png(4096, 4096)  # the largest image allowed; about 50 KB compressed
+    files = [("file", (f"{i}.png", png, "image/png")) for i in range(40)]  # 2 MB, 671 M pixels
+    response = _predict(server, "digits-is-3", files=files)
+    assert response.status_code == 422
+    problems = response.json()["problems"]
+    assert [p["pointer"] for p in problems] == [f"/{i}" for i in range(4, 40)]
+    assert problems[0] == {
+        "pointer": "/4",
+        "expected": f"images of at most {4 * 4096 * 4096} pixels in all per request "
+        "(limits.max_request_pixels)",
+        "got": "an image declaring 4096x4096 pixels past that total",
+    }

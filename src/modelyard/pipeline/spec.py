@@ -38,10 +38,15 @@ class RunnerResources(_Strict):
     )
 
     def as_resources(self, limits: Limits | None = None) -> Resources:
-        """The pipeline-facing value, with the image size limit of ``limits``."""
+        """The pipeline-facing value, with the image size limits of ``limits``."""
         providers = tuple(self.providers) if self.providers is not None else None
-        pixels = limits.max_image_pixels if limits is not None else MAX_IMAGE_PIXELS
-        return Resources(threads=self.threads, providers=providers, max_image_pixels=pixels)
+        limits = limits or Limits()
+        return Resources(
+            threads=self.threads,
+            providers=providers,
+            max_image_pixels=limits.max_image_pixels,
+            max_request_pixels=limits.request_pixels,
+        )
 
 
 class Batching(_Strict):
@@ -67,11 +72,29 @@ class Limits(_Strict):
     ``max_image_pixels`` is checked against the size an image declares in its header, before
     a pixel is decoded: a 67-byte PNG may declare 100000x100000 pixels (30 GB decoded). It
     cannot go past Pillow's own refusal, twice ``PIL.Image.MAX_IMAGE_PIXELS``.
+    ``max_request_pixels`` bounds the pixels all the images of one request declare together,
+    so one body cannot make the server decode hundreds of large images (images are decoded on
+    the event loop); by default four images of the largest size allowed.
     """
 
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     max_instances: int = Field(default=1024, ge=1)
     max_image_pixels: int = Field(default=MAX_IMAGE_PIXELS, ge=1, le=_PILLOW_REFUSES_ABOVE)
+    max_request_pixels: int | None = Field(default=None, ge=1)
+
+    @property
+    def request_pixels(self) -> int:
+        """``max_request_pixels``, or its default: four images of the largest size."""
+        return self.max_request_pixels or 4 * self.max_image_pixels
+
+    @model_validator(mode="after")
+    def _one_image_fits_a_request(self) -> Limits:
+        if self.request_pixels < self.max_image_pixels:
+            raise ValueError(
+                "max_request_pixels must be at least max_image_pixels: one image of the "
+                "largest size allowed must fit in a request"
+            )
+        return self
 
 
 class Validation(_Strict):

@@ -51,15 +51,22 @@ MAX_IMAGE_PIXELS = 4096 * 4096
 """The most pixels an image may declare unless the endpoint says otherwise (16.7 M: a
 4096x4096 RGB image decodes to 50 MB, far above any model's input size)."""
 
+MAX_REQUEST_PIXELS = 4 * MAX_IMAGE_PIXELS
+"""The most pixels the images of one request may declare together unless the endpoint says
+otherwise (67 M): images are decoded on the event loop, so a 10 MiB body of many small,
+highly compressed large images must not hold it for long."""
+
 
 @dataclass(frozen=True)
 class Resources:
     """What an endpoint grants its pipeline: the runner's intra-op threads and execution
-    providers, and the most pixels an image may declare before the encoder decodes it."""
+    providers, and the most pixels an image (and all the images of a request) may declare
+    before the encoder decodes them."""
 
     threads: int | None = None
     providers: tuple[str, ...] | None = None
     max_image_pixels: int = MAX_IMAGE_PIXELS
+    max_request_pixels: int = MAX_REQUEST_PIXELS
 
 
 @dataclass(frozen=True)

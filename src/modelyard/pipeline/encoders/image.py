@@ -95,6 +95,7 @@ class ImageEncoder:
         self._mean = np.asarray(args.mean, dtype=np.float64)
         self._std = np.asarray(args.std, dtype=np.float64)
         self._max_pixels = context.resources.max_image_pixels
+        self._max_request_pixels = context.resources.max_request_pixels
 
     def encode(self, payload: Any) -> Batch:
         """One tensor row per image; undecodable items are reported by pointer."""
@@ -105,8 +106,9 @@ class ImageEncoder:
             located = [(pointer(*prefix, i), item) for i, item in enumerate(items)]
         problems: list[Problem] = []
         arrays = []
+        budget = [self._max_request_pixels]  # what the rest of the request may still declare
         for where, item in located:
-            image = self._decode(item, where, problems)
+            image = self._decode(item, where, problems, budget)
             if image is not None:
                 arrays.append(self._to_array(image))
         if problems:
@@ -117,7 +119,9 @@ class ImageEncoder:
         """Images from the frame's first column (bytes or base64 strings), one per row."""
         return self.encode(frame.iloc[:, 0].tolist())
 
-    def _decode(self, item: Any, where: str, problems: list[Problem]) -> Image.Image | None:
+    def _decode(
+        self, item: Any, where: str, problems: list[Problem], budget: list[int]
+    ) -> Image.Image | None:
         if isinstance(item, dict) and set(item) == {"b64"}:
             item, where = item["b64"], f"{where}/b64"
         if isinstance(item, str):
@@ -129,15 +133,16 @@ class ImageEncoder:
         if not isinstance(item, (bytes, bytearray)):
             problems.append(problem(where, _EXPECTED, json_type(item)))
             return None
-        opened = self._open(bytes(item))
+        opened = self._open(bytes(item), budget)
         if isinstance(opened, tuple):
             problems.append(problem(where, *opened))
             return None
         return opened
 
-    def _open(self, item: bytes) -> Image.Image | tuple[str, str]:
+    def _open(self, item: bytes, budget: list[int]) -> Image.Image | tuple[str, str]:
         """The decoded image, or ``(expected, got)`` saying why it is refused; the header is
-        judged before any pixel is decoded."""
+        judged before any pixel is decoded, against the image's limit and against what is left
+        of the request's ``budget`` (which a decoded image spends)."""
         limit = self._max_pixels
         too_large = f"image of at most {limit} pixels (limits.max_image_pixels)"
         try:
@@ -151,9 +156,16 @@ class ImageEncoder:
         width, height = image.size
         if width * height > limit:
             return too_large, f"an image declaring {width}x{height} pixels"
+        if width * height > budget[0]:
+            total = self._max_request_pixels
+            return (
+                f"images of at most {total} pixels in all per request (limits.max_request_pixels)",
+                f"an image declaring {width}x{height} pixels past that total",
+            )
         frames: int = getattr(image, "n_frames", 1)
         if frames > 1:
             return f"single-frame {_EXPECTED}", f"animated image of {frames} frames"
+        budget[0] -= width * height
         try:
             image.load()
         except Exception:  # Pillow's decoders raise many types on bad bytes
