@@ -72,7 +72,7 @@ def _read(body: bytes, header_length: bytes | None) -> None:
     try:
         request = v2_request.parse(body, header_length)
         if request.get("outputs"):
-            v2_request.requested(request, ["label"])
+            v2_request.check_requested(request, ["label"])
         batch = ENCODER.encode(request)
     except HttpError as error:
         assert error.status == 400

@@ -71,7 +71,6 @@ class AuthError(HttpError):
 
     def __init__(self, status: int, message: str, challenge: str) -> None:
         super().__init__(status, message, headers={"www-authenticate": challenge})
-        self.challenge = challenge
 
 
 class TokenCache:
@@ -197,7 +196,8 @@ async def refusal_response(request: Request, error: Exception) -> Response:
     assert isinstance(error, AuthError)
     request_id = RequestHeaders(request.scope).request_id
     assert request_id is not None
-    headers = {"x-request-id": request_id, "www-authenticate": error.challenge}
+    headers = {"x-request-id": request_id}
+    headers.update((name.decode(), value.decode()) for name, value in error.headers)
     return Response(error.body(request_id), error.status, headers, media_type="application/json")
 
 

@@ -79,9 +79,9 @@ BINARY_V2 = "application/octet-stream"
 HEADER_LENGTH = "Inference-Header-Content-Length"
 
 
-def _column_schema(column: ColumnSpec, missing: frozenset[str], fed: str) -> dict[str, Any]:
+def _column_schema(column: ColumnSpec, fed: str) -> dict[str, Any]:
     schema = {**_JSON_TYPES[fed], "title": column.name}
-    if column.name in missing:  # the training data had gaps here: null is taken as missing
+    if column.missing:  # the training data had gaps here: null is taken as missing
         schema["type"] = [schema["type"], "null"]
     return schema
 
@@ -108,13 +108,11 @@ def _fed_dtype(column: ColumnSpec, signature: Signature) -> str:
     return column.dtype
 
 
-def tabular_schema(
-    signature: Signature, max_instances: int, missing: frozenset[str] = frozenset()
-) -> dict[str, Any]:
+def tabular_schema(signature: Signature, max_instances: int) -> dict[str, Any]:
     """Instances as records (by column name) or rows (in column order); ``null`` only for the
-    ``missing`` features, those the training data had gaps in."""
+    columns the signature marks ``missing``, those the training data had gaps in."""
     columns = signature.columns
-    schemas = [_column_schema(c, missing, _fed_dtype(c, signature)) for c in columns]
+    schemas = [_column_schema(c, _fed_dtype(c, signature)) for c in columns]
     record = {
         "type": "object",
         "title": "record",
@@ -201,12 +199,7 @@ def tensors_schema(
 _IMAGE = {"type": "string", "format": "binary"}
 
 
-def request_content(
-    encoder: Encoder,
-    signature: Signature,
-    max_instances: int,
-    missing: frozenset[str] = frozenset(),
-) -> dict[str, Any]:
+def request_content(encoder: Encoder, signature: Signature, max_instances: int) -> dict[str, Any]:
     """The ``requestBody.content`` of an endpoint whose pipeline starts with ``encoder``."""
     if isinstance(encoder, ImageEncoder):
         b64 = {"oneOf": [{"type": "string", "contentEncoding": "base64"}, {
@@ -225,7 +218,7 @@ def request_content(
             },
         }
     if isinstance(encoder, TabularEncoder):
-        schema = tabular_schema(signature, max_instances, missing)
+        schema = tabular_schema(signature, max_instances)
     else:
         schema = tensors_schema(signature.inputs, max_instances)
     return {"application/json": {"schema": schema}}
@@ -257,11 +250,6 @@ def _responses(ok: dict[str, Any]) -> dict[str, Any]:
     return responses
 
 
-def _missing(served: ServedEndpoint) -> frozenset[str]:
-    """The columns the signature marks ``missing``: there, and only there, ``null`` is taken."""
-    return frozenset(c.name for c in served.pipeline.context.signature.columns if c.missing)
-
-
 def _predict_path(served: ServedEndpoint) -> dict[str, Any]:
     signature = served.pipeline.context.signature
     ok = {
@@ -283,7 +271,7 @@ def _predict_path(served: ServedEndpoint) -> dict[str, Any]:
             "requestBody": {
                 "required": True,
                 "content": request_content(
-                    served.pipeline.encoder, signature, served.max_instances, _missing(served)
+                    served.pipeline.encoder, signature, served.max_instances
                 ),
             },
             "responses": _responses({"application/json": {"schema": ok}}),
@@ -341,18 +329,6 @@ def _infer_path(served: ServedEndpoint, operation_id: str) -> dict[str, Any]:
     }
 
 
-def _mark_guarded(paths: dict[str, Any], served: Iterable[ServedEndpoint]) -> None:
-    """Mark the predict and infer operations of endpoints that need a token as such."""
-    for item in served:
-        if item.guard is None:
-            continue
-        v2_prefix = f"/v2/models/{item.id}/"
-        for path, methods in paths.items():
-            native = path == f"/endpoints/{item.id}/predict"
-            if native or (path.startswith(v2_prefix) and path.endswith("/infer")):
-                auth.secure(methods["post"])
-
-
 def _document_405(document: dict[str, Any]) -> None:
     """Every path answers another method with 405 and ``Allow``: say so on each operation."""
     for item in document.get("paths", {}).values():
@@ -379,12 +355,17 @@ def openapi_builder(
             )  # fmt: skip
             paths = document.setdefault("paths", {})
             for item in served:
-                paths[f"/endpoints/{item.id}/predict"] = _predict_path(item)
-                paths[f"/v2/models/{item.id}/infer"] = _infer_path(item, f"v2_infer_{item.id}")
-                paths[f"/v2/models/{item.id}/versions/{item.version}/infer"] = _infer_path(
-                    item, f"v2_infer_{item.id}_version"
-                )
-            _mark_guarded(paths, served)
+                own = {
+                    f"/endpoints/{item.id}/predict": _predict_path(item),
+                    f"/v2/models/{item.id}/infer": _infer_path(item, f"v2_infer_{item.id}"),
+                    f"/v2/models/{item.id}/versions/{item.version}/infer": _infer_path(
+                        item, f"v2_infer_{item.id}_version"
+                    ),
+                }
+                if item.guard is not None:  # a token is needed on each of them
+                    for path in own.values():
+                        auth.secure(path["post"])
+                paths.update(own)
             _document_405(document)
             document.setdefault("components", {}).setdefault("schemas", {})["Error"] = _ERROR
             cache[key] = document

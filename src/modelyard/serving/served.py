@@ -70,9 +70,7 @@ class ServedEndpoint:
         self.max_instances = spec.limits.max_instances
         self.body_deadlines = BodyDeadlines(body_timeout_s)
         self.metrics: EndpointMetrics = metrics.for_endpoint(self.id, self.model_name, self.version)
-        self.tensor_encoder = TensorEncoder(
-            TensorArgs(), self.pipeline.context
-        )
+        self.tensor_encoder = TensorEncoder(TensorArgs(), self.pipeline.context)
         self.batcher: MicroBatcher[Job, Answer] = MicroBatcher(
             self._run,
             max_batch_size=spec.batching.max_batch_size,

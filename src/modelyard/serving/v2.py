@@ -154,7 +154,7 @@ class V2Codec:
         outputs must exist and the rows stay within the endpoint's instance limit."""
         if payload.get("outputs"):
             outputs = [spec.name for spec in served.pipeline.context.signature.outputs]
-            v2_request.requested(payload, outputs)
+            v2_request.check_requested(payload, outputs)
         batch = served.tensor_encoder.encode(payload)
         if batch.rows > served.max_instances:
             raise too_many_instances(batch.rows, served.max_instances)

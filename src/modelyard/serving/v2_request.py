@@ -143,14 +143,11 @@ def _attach_binary(request: dict[str, Any], buffer: bytes) -> None:
         )
 
 
-def requested(request: dict[str, Any], known: list[str]) -> dict[str, dict[str, Any]]:
-    """The outputs asked for, by name; an unknown name is refused with the known ones."""
-    asked: dict[str, dict[str, Any]] = {}
+def check_requested(request: dict[str, Any], known: list[str]) -> None:
+    """Refuse an output asked for that the model does not have, naming the known ones."""
     for i, item in enumerate(request.get("outputs") or ()):
         if item["name"] not in known:
             raise bad_request(f"/outputs/{i}/name: no such output; outputs: {', '.join(known)}")
-        asked[item["name"]] = item
-    return asked
 
 
 def wants_binary(request: dict[str, Any], asked: dict[str, Any] | None) -> bool:

@@ -72,21 +72,15 @@ class RemoteClient:
             raise RemoteError(f"{response.request.url} did not answer JSON") from None
 
     def _send(self, method: str, path: str, content: bytes | None) -> httpx.Response:
+        import httpx  # already loaded by open(): here only to name its error classes
+
         if self._client is None:
             raise ModelyardError(f"the runner for {self._args.url} is not loaded")
         try:
             return self._client.request(method, path, content=content)
-        except Exception as error:  # httpx's, told apart in _failure (httpx loads in open)
-            raise self._failure(path, error) from None
-
-    def _failure(self, path: str, error: Exception) -> Exception:
-        """The :class:`RemoteError` for a timeout or a transport error; anything else as is."""
-        import httpx  # already imported by open(): this only names its error classes
-
-        if isinstance(error, httpx.TimeoutException):
-            return RemoteError(
+        except httpx.TimeoutException:
+            raise RemoteError(
                 f"{self._args.url}{path} did not answer within {self._args.timeout_s} s"
-            )
-        if isinstance(error, httpx.HTTPError):
-            return RemoteError(f"{self._args.url}{path} is unreachable: {error}")
-        return error
+            ) from None
+        except httpx.HTTPError as error:
+            raise RemoteError(f"{self._args.url}{path} is unreachable: {error}") from None
