@@ -20,16 +20,15 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
+
+from nettools import free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 READY_DEADLINE_S = 180
@@ -88,18 +87,12 @@ def _expectations(text: str) -> Command:
     return Command(text, int(status.group(1)) if status else 0, prints)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class Session:
     """A shell user in one folder: runs commands, keeps servers running in the background."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.ports = {DEFAULT_PORT: _free_port(), 8080: _free_port()}
+        self.ports = {DEFAULT_PORT: free_port(), 8080: free_port()}
         bin_dir = str(Path(sys.executable).parent)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("MODELYARD_")}
         self.env.update(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", COLUMNS="120")
@@ -139,13 +132,8 @@ class Session:
             stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         self.servers.append(server)
-        deadline = time.monotonic() + READY_DEADLINE_S
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/v2/health/ready").status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)  # polling, with a deadline: not listening yet
+        if wait_ready(f"http://127.0.0.1:{port}/v2/health/ready", server, READY_DEADLINE_S):
+            return
         pytest.fail(f"{text} never became ready:\n{Path(log.name).read_text()}")
 
     def stop(self) -> None:
@@ -176,8 +164,10 @@ def test_splitting_keeps_continuations_quotes_and_heredocs_whole() -> None:
 def test_every_readme_command_runs_in_order_on_a_fresh_folder(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     session = Session(tmp_path)
+    blocks = bash_blocks((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert len(blocks) >= 5, "the README's bash blocks were not found"
     try:
-        for block in bash_blocks((ROOT / "README.md").read_text(encoding="utf-8")):
+        for block in blocks:
             for command in commands(block):
                 session.run(command)
     finally:

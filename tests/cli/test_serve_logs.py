@@ -5,18 +5,17 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
 import orjson
 import pytest
 
 from modelyard.registry import Registry
 from modelyard.serving.logs import JsonLinesFormatter, TextFormatter, resolve_format
+from nettools import free_port, wait_ready
 
 START_DEADLINE_S = 60
 
@@ -59,15 +58,9 @@ def test_auto_means_json_when_stderr_is_not_a_terminal(capsys: pytest.CaptureFix
     assert resolve_format("text") == "text"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _serve_and_stop(workdir: Path, *flags: str) -> list[str]:
     """Start a real server, wait until it is ready, stop it; the lines it wrote on stderr."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "modelyard.cli", "serve", "endpoints.yaml", "--port", str(port),
          *flags],
@@ -75,14 +68,7 @@ def _serve_and_stop(workdir: Path, *flags: str) -> list[str]:
         env={k: v for k, v in os.environ.items() if not k.startswith("MODELYARD_")},
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + START_DEADLINE_S
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/v2/health/ready").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)  # polling with a deadline: not yet listening
-        ready = server.poll() is None
+        ready = wait_ready(f"http://127.0.0.1:{port}/v2/health/ready", server, START_DEADLINE_S)
     finally:
         server.send_signal(signal.SIGINT)
         _, err = server.communicate(timeout=30)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from modelyard.package.builder import build_package
 from modelyard.pipeline import Pipeline
 from modelyard.pipeline.runners.remote import RemoteError
 from modelyard.pipeline.spec import PipelineOverride
+from nettools import free_port
 
 MLSERVER = os.environ.get("MODELYARD_MLSERVER_BIN")
 START_DEADLINE_S = 90
@@ -38,12 +38,6 @@ if not MLSERVER:
     if os.environ.get("CI") == "true":
         pytest.fail(reason, pytrace=False)
     pytest.skip(reason, allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -67,14 +61,14 @@ def mlserver(tmp_path_factory: pytest.TempPathFactory, trained) -> Iterator[str]
             }
         )
     )
-    port = _free_port()
+    port = free_port()
     (folder / "settings.json").write_text(
         json.dumps(
             {
                 "host": "127.0.0.1",
                 "http_port": port,
-                "grpc_port": _free_port(),
-                "metrics_port": _free_port(),
+                "grpc_port": free_port(),
+                "metrics_port": free_port(),
                 "parallel_workers": 0,
             }
         )

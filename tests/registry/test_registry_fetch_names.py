@@ -22,9 +22,11 @@ from modelyard.registry import Registry
 
 Build = Callable[..., Path]
 
+# An absolute target of this run's own: a stale file from another run cannot fail the test.
+ABSOLUTE = f"/tmp/modelyard-escape-{uuid.uuid4().hex}.txt"
 HOSTILE = [
     "../../../../escaped.txt",
-    "/tmp/absolute.txt",
+    ABSOLUTE,
     "a/../../../../b.txt",
     "..\\..\\..\\windows.txt",
     "nul\x00byte.txt",
@@ -92,7 +94,7 @@ def test_a_hostile_file_name_is_refused_and_nothing_is_written(
     )
     assert _local_files(tmp_path) == before  # the staging copy is gone, nothing was added
     assert not (tmp_path.parent / "escaped.txt").exists()  # where ../../../../ would land
-    assert not Path("/tmp/absolute.txt").exists()
+    assert not Path(ABSOLUTE).exists()
 
 
 def test_a_file_missing_from_the_store_is_named_without_the_stores_path(

@@ -24,6 +24,7 @@ from modelyard.api import package_model
 from modelyard.core.errors import IntegrityError
 from modelyard.pipeline import Endpoint
 from modelyard.registry import Registry
+from nettools import free_port
 
 Edit = Callable[[dict[str, Any]], None]
 
@@ -120,7 +121,7 @@ def test_modelyard_serve_refuses_an_edited_record_with_one_line(
     command = [
         str(Path(sys.executable).with_name("modelyard")),
         "--registry", pickled.url, "--artifacts", pickled.artifacts_url,
-        "serve", str(endpoints), "--port", "1",
+        "serve", str(endpoints), "--port", str(free_port()),
     ]  # fmt: skip
 
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=os.environ)

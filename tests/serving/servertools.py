@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from modelyard.demo import Demo
+from nettools import free_port, wait_ready
+
+__all__ = ["RunningServer", "free_port", "start_server"]
 
 READY_DEADLINE_S = 90
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -67,15 +60,9 @@ def start_server(
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=out, env=env)
     server = RunningServer(process, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + READY_DEADLINE_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{server.log_text()}")
-        try:
-            if httpx.get(f"{server.url}/v2/health/ready", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
+    if wait_ready(f"{server.url}/v2/health/ready", process, READY_DEADLINE_S):
+        return server
+    if process.poll() is not None:
+        raise RuntimeError(f"server exited with {process.returncode}:\n{server.log_text()}")
     server.stop()
     raise RuntimeError(f"server not ready within {READY_DEADLINE_S} s:\n{server.log_text()}")

@@ -38,6 +38,7 @@ BODY_TIMEOUT_S = 1.0
 KEEP_ALIVE_S = 1
 HOLED = "mean radius"
 LIMIT = f"image of at most {MAX_IMAGE_PIXELS} pixels (limits.max_image_pixels)"
+EXPECTED = 'PNG or JPEG image (bytes, base64 string or {"b64": ...})'
 
 
 class _SlowModel(BaseHTTPRequestHandler):
@@ -229,13 +230,20 @@ def test_a_small_png_declaring_13000_squared_is_refused_without_decoding(server)
 
 def test_corrupt_and_empty_images_are_422_not_500(server, hostile_demo):
     png = hostile_demo.digit_png.read_bytes()
-    for body in (png[: len(png) // 2], b"\x89PNG\r\n\x1a\n", b"GIF89a", declared_png(0, 8)):
+    half = png[: len(png) // 2]
+    cases = [
+        (half, f"{len(half)} bytes of a truncated or corrupt PNG image"),
+        (b"\x89PNG\r\n\x1a\n", "8 bytes that are no image"),
+        (b"GIF89a", "6 bytes that are no image"),
+        (declared_png(0, 8), f"{len(declared_png(0, 8))} bytes that are no image"),
+        (b"", "0 bytes that are no image"),
+    ]
+    for body, got in cases:
         response = _predict(
             server, "digits-is-3", content=body, headers={"content-type": "image/png"}
         )
         assert response.status_code == 422, response.text
-    empty = _predict(server, "digits-is-3", content=b"", headers={"content-type": "image/png"})
-    assert empty.status_code == 422
+        assert response.json()["problems"] == [{"pointer": "", "expected": EXPECTED, "got": got}]
 
 
 def _connect(server: RunningServer, timeout_s: float) -> socket.socket:
@@ -274,7 +282,10 @@ def test_headers_without_any_body_are_answered_408(server):
             b"POST /v2/models/breast-cancer/infer HTTP/1.1\r\nhost: x\r\n"
             b"content-type: application/json\r\ncontent-length: 100\r\n\r\n"
         )
-        assert _read_until_closed(sock).startswith(b"HTTP/1.1 408 ")
+        answer = _read_until_closed(sock)
+    head, _, content = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 ")
+    assert json.loads(content)["error"] == "request body not received within 1 s"
 
 
 def test_an_idle_connection_is_closed_after_the_keep_alive_timeout(server):
