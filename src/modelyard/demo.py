@@ -6,7 +6,8 @@
 - **breast-cancer**: a scaled logistic regression on 30 tabular features, served with the
   ``tabular`` encoder, so clients send JSON records.
 
-Both are packaged like :func:`modelyard.log_model` does (converted to ONNX, parity proved),
+Both are packaged as :func:`modelyard.log_model` packages (converted to ONNX, parity proved,
+admitted through their own pipeline, test metrics measured through it),
 aliased ``@production``, and declared in an ``endpoints.yaml`` the server reads.
 
 Running the demo again changes nothing a user relies on: training is deterministic, so a
@@ -36,8 +37,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from modelyard.api import package_model
 from modelyard.core.errors import NotFoundError
-from modelyard.package.builder import build_package
 from modelyard.package.manifest import Manifest
 from modelyard.registry import Registry
 
@@ -131,7 +132,7 @@ def _log(
     features = train.drop(columns="target")
     model.fit(features, train["target"])
     with tempfile.TemporaryDirectory(prefix="modelyard-demo-") as workdir:
-        manifest = build_package(
+        manifest = package_model(
             model, name, workdir, sample=features.head(20), train_data=train, test_data=test,
             target="target", pipeline=pipeline,
         )  # fmt: skip
@@ -206,29 +207,6 @@ def curl_examples(demo: Demo, base_url: str) -> list[str]:
         f"curl -s {base_url}/metrics | grep modelyard_requests",
         f"open {base_url}/docs",
     ]
-
-
-def run_demo(
-    workdir: str | Path,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    serve: bool = True,
-    registry: Registry | None = None,
-    *,
-    prefix: str = COMMAND_PREFIX,
-    move_aliases: bool = False,
-    on_step: Callable[[str], None] = lambda _: None,
-) -> Demo:
-    """Prepare the demo, print what changed and how to call it, and serve it (unless
-    ``serve`` is false)."""
-    from rich.console import Console
-
-    console = Console()
-    demo = prepare(workdir, registry, prefix=prefix, move_aliases=move_aliases, on_step=on_step)
-    print_demo(console, demo, f"http://{host}:{port}")
-    if serve:
-        serve_demo(demo, host, port)
-    return demo
 
 
 def serve_demo(demo: Demo, host: str, port: int) -> None:

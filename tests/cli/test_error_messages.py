@@ -22,7 +22,7 @@ def test_a_target_the_data_lacks_is_named_by_its_option(
     result = cli("evaluate", "breast_cancer:1", "--data", "test.csv", "--target", "nope")
     assert result.code == 2
     assert result.err == (
-        "error: --target: test.csv has no column 'nope': expected one of its columns "
+        "error: test.csv has no column 'nope' for the target: expected one of its columns "
         "(mean radius, mean texture, mean perimeter, mean area, mean smoothness, "
         "mean compactness, mean concavity, mean concave points, …)\n"
     )

@@ -14,6 +14,7 @@ from sklearn.cluster import KMeans
 from sklearn.linear_model import LogisticRegression
 
 from modelyard.core.errors import ConfigError, UnsupportedModelError
+from modelyard.core.extras import MissingExtraError
 from modelyard.package.builder import build_package
 from modelyard.package.formats.onnx import OnnxFormat
 from modelyard.package.io import write_manifest
@@ -99,7 +100,8 @@ def test_unknown_runtime_option_is_named(model, iris, out: Out) -> None:
 @pytest.mark.usefixtures("without_torch")
 def test_torchscript_without_torch_says_how_to_install_it(model, iris, out: Out) -> None:
     with pytest.raises(
-        UnsupportedModelError, match=r"torch is not installed; pip install 'modelyard\[torch\]'"
+        MissingExtraError,
+        match=r"^the torchscript format needs torch: pip install \"modelyard\[torch\]\"$",
     ):
         build_package(model, "iris", out("p"), sample=iris.X_test.head(2), format="torchscript")
 
@@ -112,7 +114,7 @@ def test_loading_a_torchscript_package_without_torch_says_so(model, iris, out: O
         out("p"), manifest.model_copy(update={"format": "torchscript", "model_file": "model.pt"})
     )
 
-    with pytest.raises(UnsupportedModelError, match=r"torch is not installed"):
+    with pytest.raises(MissingExtraError, match=r"^the torchscript format needs torch: "):
         load_package(out("p"))
 
 
@@ -146,4 +148,15 @@ def test_an_onnx_file_runtime_cannot_parse_is_named_without_its_folder(tmp_path:
     assert str(refused.value) == (
         "ONNX Runtime cannot load model.onnx: [ONNXRuntimeError] : 7 : INVALID_PROTOBUF : "
         "Load model from model.onnx failed:Protobuf parsing failed."
+    )
+
+
+@pytest.mark.usefixtures("without_torch")
+def test_the_torchscript_runner_without_torch_names_the_extra() -> None:
+    from modelyard.pipeline.runners.torchscript import TorchScriptArgs, torchscript_runner
+
+    with pytest.raises(MissingExtraError) as refused:
+        torchscript_runner(TorchScriptArgs(), None)  # type: ignore[arg-type]
+    assert str(refused.value) == (
+        'the torchscript runner needs torch: pip install "modelyard[torch]"'
     )

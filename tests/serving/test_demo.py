@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+import io
 import shlex
 import subprocess
 from pathlib import Path
 
 import orjson
-import pytest
+from rich.console import Console
 from servertools import start_server
 
-from modelyard.demo import Demo, curl_examples, run_demo
+from modelyard.demo import Demo, curl_examples, print_demo
+from modelyard.registry import Registry
 
 
-def test_run_demo_without_serving_prints_the_curl_calls(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], demo: Demo
-) -> None:
-    made = run_demo(tmp_path / "demo", port=8123, serve=False)
-    printed = capsys.readouterr().out
-    assert made.endpoints_file.is_file()
-    for line in curl_examples(made, "http://127.0.0.1:8123"):
+def test_the_demo_prints_its_changes_and_the_curl_calls(demo: Demo) -> None:
+    console = Console(file=io.StringIO(), width=200)
+    print_demo(console, demo, "http://127.0.0.1:8123")
+    printed = console.file.getvalue()
+    assert demo.endpoints_file.is_file()
+    for line in [*demo.changes, *curl_examples(demo, "http://127.0.0.1:8123")]:
         assert line in printed
+
+
+def test_the_demo_versions_carry_test_metrics_measured_through_their_pipeline(
+    demo: Demo,
+) -> None:
+    registry = Registry(demo.registry_url, demo.artifacts, create=False)
+    for name in ("digits_is_3", "breast_cancer"):
+        metrics = registry.get(f"{name}@production").manifest.metrics
+        assert metrics is not None and metrics.values["accuracy"] > 0.9, name
+    registry.close()
 
 
 def test_the_printed_curl_calls_answer(demo: Demo, tmp_path: Path) -> None:

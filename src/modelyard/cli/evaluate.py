@@ -6,7 +6,6 @@ error prints one line and exits 2; a refused promotion prints every gate and exi
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,23 +32,6 @@ BOOTSTRAP = typer.Option(1000, "--bootstrap", min=0, help="bootstrap resamples (
 SEED = typer.Option(0, "--seed", help="seed of the bootstrap")
 REPORT = typer.Option(None, "--report", help="write a self-contained HTML report here")
 JSON = typer.Option(None, "--json", help="write the JSON report here")
-
-
-def _check_target(data: Path, target: str | None) -> None:
-    """Refuse a ``--target`` the CSV header lacks, in the option's own name, before any
-    heavy import (Parquet files are checked later, by the reader)."""
-    if target is None or data.suffix.lower() != ".csv" or not data.is_file():
-        return
-    try:
-        with data.open(newline="", encoding="utf-8-sig") as handle:
-            header = next(csv.reader(handle), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return  # not readable as UTF-8 CSV here: the data reader reports it in its own words
-    if target not in header:
-        shown = ", ".join(header[:8]) + (", …" if len(header) > 8 else "")
-        raise ConfigError(
-            f"--target: {data} has no column {target!r}: expected one of its columns ({shown})"
-        )
 
 
 def _num(value: float | None) -> str:
@@ -162,7 +144,6 @@ def evaluate(
     json_path: Path | None = JSON,
 ) -> None:
     """Evaluate a version through its own serving pipeline on a labelled file."""
-    _check_target(data, target)
     with working(
         f"evaluating {ref}: loading the model and the data", bootstrap * (2 if baseline else 1)
     ) as step:
@@ -199,7 +180,6 @@ def promote(
     json_path: Path | None = JSON,
 ) -> None:
     """Evaluate, check every gate, and move the alias only when all pass."""
-    _check_target(data, target)
     with working(f"evaluating {ref}: loading the model and the data", bootstrap) as step:
         from modelyard.evaluation import GatesRefusedError
         from modelyard.evaluation import promote as run_promotion  # loads scikit-learn

@@ -34,7 +34,7 @@ class Step:
 
 
 @contextmanager
-def working(description: str, steps: int = 0, unit: str = "bootstrap") -> Iterator[Step]:
+def working(description: str, steps: int = 0) -> Iterator[Step]:
     """A spinner saying ``description``; the first ``advance`` turns it into a bar of ``steps``."""
     with Progress(
         SpinnerColumn(),
@@ -52,7 +52,7 @@ def working(description: str, steps: int = 0, unit: str = "bootstrap") -> Iterat
 
         def advance() -> None:
             if progress.tasks[0].total is None:
-                progress.update(task, description=unit, total=steps, completed=0)
+                progress.update(task, description="bootstrap", total=steps, completed=0)
             progress.advance(task)
 
         yield Step(say, advance)

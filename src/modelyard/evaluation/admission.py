@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from modelyard.core.errors import ConfigError, ModelyardError
+from modelyard.core.hashing import as_frame
 from modelyard.evaluation.evaluator import outcomes_of
 from modelyard.evaluation.metrics import finite_headline
 from modelyard.package.datasets import Labeled
@@ -35,27 +36,33 @@ def admit(folder: Path, sample: Any, test: Labeled | None) -> Metrics | None:
     pipeline = _built(folder)
     with pipeline:
         name = pipeline.manifest.name
-        signature = pipeline.manifest.signature
         try:
-            pipeline.finish(pipeline.infer(to_feeds(signature, sample)))
+            pipeline.formatter.format(_outputs(pipeline, sample), pipeline.output_context)
         except ModelyardError as error:
             raise _refused(name, f"it fails on the sample: {error}") from None
-        if test is None or signature.task not in ("classification", "regression"):
+        if test is None or pipeline.manifest.signature.task not in ("classification", "regression"):
             return None
-        values = finite_headline(outcomes_of(pipeline, test, _test_outputs(pipeline, test)))
+        try:
+            outputs = _outputs(pipeline, test.X)
+        except ModelyardError as error:
+            raise ConfigError(
+                f"test_data cannot be scored by the pipeline of {name!r}: {error}"
+            ) from None
+        values = finite_headline(outcomes_of(pipeline, test, outputs))
     return Metrics(dataset_sha256=test.fingerprint.sha256, values=values)
 
 
-def _test_outputs(pipeline: Pipeline, test: Labeled) -> Arrays:
-    """The pipeline's standard outputs for the test rows.
+def _outputs(pipeline: Pipeline, rows: Any) -> Arrays:
+    """The pipeline's standard outputs for training-style rows (the sample, the test set).
 
-    A tabular encoder reads them as ``evaluate`` does. Other encoders take the wire form
-    (images, V2 tensors) while training data is the model's input already: those rows go
-    from the runner on, through the same postprocess steps.
+    A tabular encoder reads them as ``evaluate`` does, so packaging runs the very encoder
+    that serves. Other encoders take the wire form (images, V2 tensors) while training data is
+    the model's input already: those rows go from the runner on, through the same postprocess
+    steps.
     """
     if isinstance(pipeline.encoder, TabularEncoder):
-        return pipeline.postprocessed_frame(test.X)
-    feeds = to_feeds(pipeline.manifest.signature, test.X)
+        return pipeline.postprocessed_frame(as_frame(rows))
+    feeds = to_feeds(pipeline.manifest.signature, rows)
     return pipeline.postprocess(pipeline.infer(feeds))
 
 

@@ -78,7 +78,12 @@ def _split_target(frame: pd.DataFrame, target: str | None, what: str) -> tuple[A
     if target is None:
         raise ConfigError(f"{what} is a table but target= is not set: expected its column name")
     if target not in frame.columns:
-        raise ConfigError(f"{what} has no column {target!r}: expected the target named by target=")
+        columns = [str(column) for column in frame.columns]
+        shown = ", ".join(columns[:8]) + (", …" if len(columns) > 8 else "")
+        raise ConfigError(
+            f"{what} has no column {target!r} for the target: expected one of its columns "
+            f"({shown})"
+        )
     return frame.drop(columns=[target]), frame[target]
 
 
@@ -92,7 +97,7 @@ def labeled(data: Any, target: str | None, role: Literal["train", "test"]) -> La
     source: Path | None = None
     if isinstance(data, str | Path):
         source = Path(data)
-        X, y = _split_target(_read(source), target, what)
+        X, y = _split_target(_read(source), target, source.name)
     elif isinstance(data, pd.DataFrame):
         X, y = _split_target(data, target, what)
     elif isinstance(data, tuple) and len(data) == 2:

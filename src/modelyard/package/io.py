@@ -108,10 +108,10 @@ def _manifest_bytes(directory: str | Path, label: str) -> bytes:
     return path.read_bytes()
 
 
-def read_manifest(directory: str | Path, *, label: str | None = None) -> Manifest:
+def read_manifest(directory: str | Path) -> Manifest:
     """The manifest of a package folder, validated against the schema (files not checked)."""
-    name = label or package_label(directory)
-    return _parse(_manifest_bytes(directory, name), name)
+    label = package_label(directory)
+    return _parse(_manifest_bytes(directory, label), label)
 
 
 def package_digest(source: str | Path | Manifest) -> str:

@@ -22,8 +22,8 @@ from fsspec import AbstractFileSystem
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
-from modelyard.core.errors import IntegrityError, NotFoundError
-from modelyard.package.io import checked_manifest, is_safe_file_name
+from modelyard.core.errors import NotFoundError
+from modelyard.package.io import checked_manifest
 from modelyard.package.manifest import MANIFEST_FILE, Manifest
 
 
@@ -100,14 +100,10 @@ class ArtifactStore:
         return cached
 
     def _download(self, digest: str, relative: str, staging: Path, label: str) -> Path:
-        """One file of a package into ``staging``; the name is checked before any write."""
+        """One file of a package into ``staging``. ``relative`` comes from a manifest already
+        checked against the digest, whose parser refuses any name that could leave the folder
+        (:func:`~modelyard.package.io.is_safe_file_name`)."""
         target = staging.joinpath(*relative.split("/"))
-        if not is_safe_file_name(relative) or not target.resolve().is_relative_to(
-            staging.resolve()
-        ):
-            raise IntegrityError(
-                f"{label} lists an unsafe file name: expected a relative path inside the package"
-            )
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.fs.get_file(f"{self._path(digest)}/{relative}", str(target))

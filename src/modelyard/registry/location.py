@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from modelyard.core.errors import NotFoundError
 
 HOME = ".modelyard"
@@ -36,11 +38,10 @@ class Location:
     home: Path
 
 
-def find_home(start: Path | None = None) -> Path | None:
-    """The nearest ``.modelyard/`` holding a ``registry.db``, in ``start`` (default: the
-    current folder) or above. A ``.modelyard/`` without one (a cache, demo files) is passed
-    over, so it never stands for an empty registry."""
-    here = (start or Path.cwd()).resolve()
+def find_home(here: Path) -> Path | None:
+    """The nearest ``.modelyard/`` holding a ``registry.db``, in ``here`` or above. A
+    ``.modelyard/`` without one (a cache, demo files) is passed over, so it never stands for
+    an empty registry."""
     for folder in (here, *here.parents):
         candidate = folder / HOME
         if (candidate / DATABASE).is_file():
@@ -49,11 +50,12 @@ def find_home(start: Path | None = None) -> Path | None:
 
 
 def _sqlite_file(url: str) -> Path | None:
-    """The file a ``sqlite:///`` URL names (None for other databases and in-memory SQLite)."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or url[len(prefix) :] in ("", ":memory:"):
+    """The file a SQLite URL names, any driver (None for other databases and in-memory
+    SQLite), read by SQLAlchemy's own URL parser."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    return Path(url[len(prefix) :].split("?", 1)[0])
+    return Path(parsed.database)
 
 
 def locate(
@@ -61,7 +63,6 @@ def locate(
     artifacts: str | None = None,
     *,
     create: bool = False,
-    start: Path | None = None,
 ) -> Location:
     """The registry to open; with ``create`` false, an error instead of a new, empty one.
 
@@ -70,7 +71,7 @@ def locate(
     """
     url = url or os.environ.get(URL_VARIABLE)
     artifacts = artifacts or os.environ.get(ARTIFACTS_VARIABLE)
-    here = (start or Path.cwd()).resolve()
+    here = Path.cwd().resolve()
     if url is None:
         home = find_home(here) or _new_home(here, create)
         url = f"sqlite:///{home / DATABASE}"

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from modelyard.core.errors import UnsupportedModelError
+from modelyard.core.extras import missing_extra
 from modelyard.package.formats.base import NoOptions, Prepared, parse_options
 from modelyard.package.manifest import Format, Signature, TensorSpec
 from modelyard.package.signature import build_signature, columns_of, dtype_of
@@ -26,10 +27,8 @@ from modelyard.package.signature import build_signature, columns_of, dtype_of
 def _torch() -> ModuleType:
     try:
         return importlib.import_module("torch")
-    except ImportError:
-        raise UnsupportedModelError(
-            "torch is not installed; pip install 'modelyard[torch]'"
-        ) from None
+    except ImportError as missing:
+        raise missing_extra(missing, "the torchscript format") from None
 
 
 def _as_tuple(result: Any) -> tuple[Any, ...]:

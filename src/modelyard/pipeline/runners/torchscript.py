@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from modelyard.core.errors import ConfigError
+from modelyard.core.extras import MissingExtraError, install_hint
 from modelyard.pipeline.components import ComponentArgs
 from modelyard.pipeline.runners.local import PackageRunner
 from modelyard.pipeline.types import Arrays, Context
@@ -46,5 +46,5 @@ class TorchScriptRunner(PackageRunner):
 def torchscript_runner(args: TorchScriptArgs, context: Context) -> TorchScriptRunner:
     """The module, or a clear error when torch is missing (it is an optional dependency)."""
     if importlib.util.find_spec("torch") is None:
-        raise ConfigError("needs torch, which is not installed: pip install 'modelyard[torch]'")
+        raise MissingExtraError(f"the torchscript runner needs {install_hint('torch')}")
     return TorchScriptRunner(context, "torchscript", {})
