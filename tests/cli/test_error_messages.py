@@ -75,6 +75,24 @@ def test_serve_refuses_a_port_in_use_before_loading_any_model(
 
 
 @pytest.mark.parametrize(
+    ("host", "message"),
+    [
+        ("no-such-host.invalid", "--host no-such-host.invalid: no such host name or address"),
+        # TEST-NET-1 (RFC 5737): an address no interface here has, so binding it fails
+        ("192.0.2.1", "--host 192.0.2.1 --port 8000: cannot listen there: "
+                      "Cannot assign requested address"),
+    ],
+)  # fmt: skip
+def test_serve_refuses_a_host_it_cannot_listen_on_before_loading_any_model(
+    cli: Callable, logged: Registry, workdir: Path, host: str, message: str
+) -> None:
+    (workdir / "endpoints.yaml").write_text("endpoints: [{id: a, model: ghost@production}]\n")
+    result = cli("serve", "endpoints.yaml", "--host", host, "--port", "8000")
+    assert result.code == 2
+    assert result.err == f"error: {message}\n"
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (("nope",), "error: No such command 'nope'; see modelyard --help\n"),

@@ -156,9 +156,10 @@ def test_python_evaluate_and_promote_create_no_registry(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MODELYARD_REGISTRY_URL", raising=False)
     call = getattr(modelyard, name)
-    with pytest.raises(RegistryNotFoundError):
+    with pytest.raises(RegistryNotFoundError) as raised:
         if name == "evaluate":
             call("bc:1", data=tmp_path / "test.csv", target="target")
         else:
             call("bc:1", "production", tmp_path / "test.csv", "target", [])
+    assert f"error: {raised.value}\n" == _not_found(tmp_path)
     assert not (tmp_path / ".modelyard").exists()

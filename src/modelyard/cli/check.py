@@ -17,9 +17,9 @@ import typer
 from rich.table import Table
 
 from modelyard.cli.context import console, registry_from
-from modelyard.cli.errors import USAGE_ERROR, fail, print_error
+from modelyard.cli.errors import USAGE_ERROR, print_error
 from modelyard.cli.progress import working
-from modelyard.core.errors import ModelyardError
+from modelyard.core.errors import ConfigError, ModelyardError
 
 if TYPE_CHECKING:
     from modelyard.pipeline.components import Origin
@@ -117,7 +117,7 @@ def check(
     Meant for CI: every problem is printed as ``error: file:line: message`` and the exit code is 2.
     """
     if endpoints_file is None and gates is None:
-        fail("nothing to check: expected an endpoints file, --gates FILE, or both")
+        raise ConfigError("nothing to check: expected an endpoints file, --gates FILE, or both")
     ok = True
     if endpoints_file is not None:
         ok = _check_endpoints(ctx, endpoints_file, registry) and ok

@@ -6,10 +6,6 @@ root group, so commands raise rather than print; a traceback means a bug.
 
 from __future__ import annotations
 
-from typing import NoReturn
-
-import typer
-
 from modelyard.cli.context import err_console
 
 USAGE_ERROR = 2
@@ -19,9 +15,3 @@ def print_error(message: str) -> None:
     """Each line of ``message`` as ``error: line`` on stderr, never read as rich markup."""
     for line in message.splitlines() or ["unknown error"]:
         err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
-
-
-def fail(message: str) -> NoReturn:
-    """Print ``message`` as a user error and stop with exit status 2."""
-    print_error(message)
-    raise typer.Exit(USAGE_ERROR)

@@ -63,7 +63,8 @@ def dvc_md5(path: Path) -> str | None:
     raise ConfigError(f"{dvc_file} has no outs[].md5: expected a DVC .dvc file")
 
 
-def _read(path: Path) -> pd.DataFrame:
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV or Parquet file as a DataFrame; any other file is refused naming the suffixes."""
     if not path.is_file():
         raise NotFoundError(f"dataset {path} does not exist: expected a CSV or Parquet file")
     reader = _READERS.get(path.suffix.lower())
@@ -97,7 +98,7 @@ def labeled(data: Any, target: str | None, role: Literal["train", "test"]) -> La
     source: Path | None = None
     if isinstance(data, str | Path):
         source = Path(data)
-        X, y = _split_target(_read(source), target, source.name)
+        X, y = _split_target(read_table(source), target, source.name)
     elif isinstance(data, pd.DataFrame):
         X, y = _split_target(data, target, what)
     elif isinstance(data, tuple) and len(data) == 2:

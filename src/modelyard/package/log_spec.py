@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from modelyard.core.config import load_config
 from modelyard.core.errors import ConfigError, NotFoundError
-from modelyard.package.datasets import read_parquet
+from modelyard.package.datasets import read_table
 from modelyard.package.manifest import PipelineSpec
 
 _FORMAT_BY_SUFFIX = {
@@ -110,7 +110,7 @@ def _read_sample(path: Path) -> pd.DataFrame | np.ndarray:
                 f"sample {path.name} is not a plain numeric .npy array: expected np.save of "
                 "feature rows"
             ) from None
-    return read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+    return read_table(path)
 
 
 def log_arguments(spec_path: Path, spec: LogSpec) -> dict[str, Any]:

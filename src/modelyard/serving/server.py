@@ -116,7 +116,7 @@ def check_port(host: str, port: int) -> None:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(address)
     except socket.gaierror:
-        raise ConfigError(f"--host {host}: not an address of this machine") from None
+        raise ConfigError(f"--host {host}: no such host name or address") from None
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             raise ConfigError(
