@@ -93,3 +93,13 @@ def listening_port() -> Iterator[int]:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         yield holder.getsockname()[1]
+
+
+@pytest.fixture
+def served(logged: Registry, workdir: Path) -> Path:
+    """``workdir`` with an ``endpoints.yaml`` serving ``breast_cancer@production`` (= v1)."""
+    logged.set_alias("breast_cancer", "production", 1, reason="serve")
+    (workdir / "endpoints.yaml").write_text(
+        "endpoints: [{id: bc, model: breast_cancer@production}]\n"
+    )
+    return workdir

@@ -10,10 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
-from modelyard.registry import Registry
-
 DEADLINE_S = 120
 
 
@@ -46,17 +42,8 @@ def _terminal_output(args: list[str], cwd: Path) -> tuple[list[tuple[float, str]
     return chunks, process.wait(timeout=DEADLINE_S)
 
 
-@pytest.fixture
-def endpoints(logged: Registry, workdir: Path) -> Path:
-    logged.set_alias("breast_cancer", "production", 1, reason="check")
-    (workdir / "endpoints.yaml").write_text(
-        "endpoints: [{id: bc, model: breast_cancer@production}]\n"
-    )
-    return workdir
-
-
-def test_check_shows_what_it_is_doing_before_its_result(endpoints: Path) -> None:
-    chunks, status = _terminal_output(["check", "endpoints.yaml"], endpoints)
+def test_check_shows_what_it_is_doing_before_its_result(served: Path) -> None:
+    chunks, status = _terminal_output(["check", "endpoints.yaml"], served)
     assert status == 0, chunks
     text = "".join(part for _, part in chunks)
     assert "checking endpoints.yaml" in text
@@ -64,11 +51,11 @@ def test_check_shows_what_it_is_doing_before_its_result(endpoints: Path) -> None
 
 
 def test_evaluate_shows_progress_before_the_model_and_data_are_loaded(
-    endpoints: Path, breast_cancer
+    served: Path, breast_cancer
 ) -> None:
-    breast_cancer.frame("test").to_csv(endpoints / "test.csv", index=False)
+    breast_cancer.frame("test").to_csv(served / "test.csv", index=False)
     args = ["evaluate", "breast_cancer:1", "--data", "test.csv", "--bootstrap", "50"]
-    chunks, status = _terminal_output(args, endpoints)
+    chunks, status = _terminal_output(args, served)
     assert status == 0, chunks
     text = "".join(part for _, part in chunks)
     first = text.index("evaluating breast_cancer:1: loading the model and the data")

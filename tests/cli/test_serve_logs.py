@@ -13,7 +13,6 @@ from pathlib import Path
 import orjson
 import pytest
 
-from modelyard.registry import Registry
 from modelyard.serving.logs import JsonLinesFormatter, TextFormatter, resolve_format
 from nettools import free_port, wait_ready
 
@@ -74,15 +73,6 @@ def _serve_and_stop(workdir: Path, *flags: str) -> list[str]:
         _, err = server.communicate(timeout=30)
     assert ready, err
     return err.splitlines()
-
-
-@pytest.fixture
-def served(logged: Registry, workdir: Path) -> Path:
-    logged.set_alias("breast_cancer", "production", 1, reason="serve")
-    (workdir / "endpoints.yaml").write_text(
-        "endpoints: [{id: bc, model: breast_cancer@production}]\n"
-    )
-    return workdir
 
 
 def test_a_served_log_is_json_lines_by_default_off_a_terminal(served: Path) -> None:

@@ -5,7 +5,6 @@ the CLI."""
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,35 +13,9 @@ import yaml
 from modelyard.cli.main import main
 from modelyard.core.errors import ConfigError
 from modelyard.core.refs import MAX_NAME_LENGTH, check_name, parse_ref
-from modelyard.package.io import write_manifest
-from modelyard.package.manifest import Lineage, Manifest, Signature, TensorSpec
 from modelyard.pipeline.endpoint import read_endpoints_file
 from modelyard.registry import Registry
-
-
-def tiny_package(root: Path, name: str) -> Path:
-    """A real package folder named ``name`` (one small model file and its manifest)."""
-    folder = root / "package"
-    folder.mkdir()
-    (folder / "model.onnx").write_bytes(b"weights")
-    manifest = Manifest(
-        name=name,
-        format="onnx",
-        flavor="test",
-        files={},
-        model_file="model.onnx",
-        signature=Signature(
-            inputs=[TensorSpec(name="x", dtype="float32", shape=[None, 2])],
-            outputs=[TensorSpec(name="y", dtype="float32", shape=[None, 1])],
-        ),
-        lineage=Lineage(
-            python="3.11", platform="test", created_at=datetime(2026, 1, 1, tzinfo=UTC),
-            created_by="tests",
-        ),
-    )  # fmt: skip
-    write_manifest(folder, manifest)
-    return folder
-
+from tinypackage import make_package
 
 UNSAFE = [
     "bc\n",
@@ -90,7 +63,7 @@ def test_the_registry_refuses_a_package_named_unsafely(
     registry: Registry, tmp_path: Path, name: str
 ) -> None:
     with pytest.raises(ConfigError) as refused:
-        registry.register(tiny_package(tmp_path, name))
+        registry.register(make_package(tmp_path, name))
     assert str(refused.value) == f"bad model name {name!r}: expected {EXPECTED}"
     assert registry.list_models() == []
 
@@ -98,7 +71,7 @@ def test_the_registry_refuses_a_package_named_unsafely(
 def test_the_registry_refuses_unsafe_alias_and_tag_names(
     registry: Registry, tmp_path: Path
 ) -> None:
-    registry.register(tiny_package(tmp_path, "bc"))
+    registry.register(make_package(tmp_path, "bc"))
     with pytest.raises(ConfigError) as alias:
         registry.set_alias("bc", "prod\n", 1, reason="test")
     with pytest.raises(ConfigError) as tag:

@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from regtools import make_package
 from sqlalchemy import create_engine, make_url, text
 
 from modelyard.registry import Registry
+from tinypackage import make_package
 
 POSTGRES_ENV = "MODELYARD_TEST_POSTGRES_URL"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
@@ -11,37 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-from modelyard.package.io import write_manifest
-from modelyard.package.manifest import Lineage, Manifest, Signature, TensorSpec
 from modelyard.registry import Registry
-
-
-def make_package(root: Path, name: str, payload: bytes) -> Path:
-    """A real package folder: one model file holding ``payload`` and its manifest."""
-    folder = root / f"{name}-{payload.hex()[:24]}"
-    folder.mkdir(parents=True)
-    (folder / "model.onnx").write_bytes(payload)
-    (folder / "preprocess").mkdir()
-    (folder / "preprocess" / "vocab.txt").write_text("a\nb\n", encoding="utf-8")
-    manifest = Manifest(
-        name=name,
-        format="onnx",
-        flavor="test",
-        files={},
-        model_file="model.onnx",
-        signature=Signature(
-            inputs=[TensorSpec(name="x", dtype="float32", shape=[None, 2])],
-            outputs=[TensorSpec(name="y", dtype="float32", shape=[None, 1])],
-        ),
-        lineage=Lineage(
-            python="3.11",
-            platform="test",
-            created_at=datetime(2026, 1, 1, tzinfo=UTC),
-            created_by="tests",
-        ),
-    )
-    write_manifest(folder, manifest)
-    return folder
 
 
 def register_all(
