@@ -187,7 +187,7 @@ def test_guarded_predict_without_a_token_is_401_and_never_reaches_the_model(
     assert len(counted) == 1 and float(counted[0].rsplit(" ", 1)[1]) >= 1
 
 
-def test_guarded_predict_with_a_revoked_or_unknown_token_is_401_invalid_token(
+def test_guarded_predict_with_an_unknown_token_is_401_invalid_token(
     guarded: RunningServer, demo: Demo
 ) -> None:
     response = _predict(guarded, demo, "breast-cancer", headers=_bearer("my_" + "x" * 43))

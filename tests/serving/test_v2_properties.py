@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from modelyard.core.errors import PayloadError
@@ -76,8 +76,8 @@ def _read(body: bytes, header_length: bytes | None) -> None:
         batch = ENCODER.encode(request)
     except HttpError as error:
         assert error.status == 400
-    except PayloadError:
-        pass
+    except PayloadError as error:
+        assert error.problems, "a 422 names at least one field"
     else:
         assert batch.rows >= 1
         assert {name: array.dtype for name, array in batch.feeds.items()} == {
@@ -86,7 +86,25 @@ def _read(body: bytes, header_length: bytes | None) -> None:
         assert np.isfinite(batch.feeds["numbers"]).all()
 
 
+VALID = {
+    "inputs": [
+        {"name": "numbers", "shape": [2, 3], "datatype": "FP32", "data": [1, 2, 3, 4, 5, 6]},
+        {"name": "counts", "shape": [2, 1], "datatype": "UINT8", "data": [0, 255]},
+        {"name": "colour", "shape": [2, 1], "datatype": "BYTES", "data": ["red", "grün"]},
+    ],
+    "outputs": [{"name": "label"}],
+}
+
+
+def test_a_well_formed_request_reads_to_a_batch() -> None:
+    """The success branch the properties below check is reachable, not only the refusals."""
+    batch = ENCODER.encode(v2_request.parse(json.dumps(VALID).encode(), None))
+    assert batch.rows == 2
+    assert batch.feeds["colour"].tolist() == [["red"], ["grün"]]
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(VALID)
 @given(requests | documents)
 def test_any_json_document_is_a_batch_a_400_or_a_422(document: Any) -> None:
     _read(json.dumps(document, allow_nan=False).encode(), None)
