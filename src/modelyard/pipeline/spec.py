@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from modelyard.core.errors import ConfigError
 from modelyard.core.refs import ModelRef, check_name, parse_ref
 from modelyard.package.manifest import ComponentSpec
+from modelyard.pipeline.traffic import SingleTraffic, Traffic
 from modelyard.pipeline.types import MAX_IMAGE_PIXELS, Resources
 
 T = TypeVar("T")
@@ -115,13 +116,6 @@ class Logging(_Strict):
     sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
 
 
-class SingleTraffic(_Strict):
-    """All traffic to the one model. Other strategies (shadow, canary, A/B, bandit) will join
-    this as members of a union discriminated by ``strategy``."""
-
-    strategy: Literal["single"] = "single"
-
-
 class Auth(_Strict):
     """Who may call an endpoint's predict routes: anyone (``open``), or holders of a token of
     role ``predict`` or ``admin`` (``required``). Admin routes always need an admin token."""
@@ -153,7 +147,7 @@ class EndpointSpec(_Strict):
     limits: Limits = Field(default_factory=Limits)
     validation: Validation = Field(default_factory=Validation)
     logging: Logging = Field(default_factory=Logging)
-    traffic: SingleTraffic = Field(default_factory=SingleTraffic)
+    traffic: Traffic = Field(default_factory=SingleTraffic)
     pipeline: PipelineOverride | None = None
     auth: Auth | None = Field(
         default=None, description="overrides the file's top-level auth for this endpoint"
