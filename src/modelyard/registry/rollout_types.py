@@ -50,8 +50,10 @@ class ArmCounters:
     ``latency`` counts requests per :data:`LATENCY_BOUNDS_S` bucket (one more slot for
     slower ones), or is empty when none were counted. Rewards come from feedback: a label
     counts as reward 1 when it matches the prediction, 0 otherwise (``labelled`` says how many
-    rewards were labels). The mirror fields count requests copied to this arm (a shadow, or
-    the primary checking a canary's candidate) and how their answers compared.
+    rewards were labels). The mirror fields count the requests whose answers from this arm
+    were compared with the primary's (a shadow's copies; a canary candidate's requests also
+    run on the primary), how many copies were dropped or failed, and how the answers agreed:
+    labels for classifiers, absolute differences of scores or values otherwise.
     """
 
     requests: int = 0
@@ -132,11 +134,13 @@ class RolloutState:
     versions it resolved to at start): a server started with another configuration starts a
     new rollout; one started with the same configuration resumes this one. ``revision``
     grows at every transition, so a replica notices a change with one comparison.
+    ``primary`` names the arm that answers by default (and after an abort).
     """
 
     endpoint: str
     strategy: str
     digest: str
+    primary: str
     state: RolloutStateName
     step: int | None
     started_at: datetime
@@ -173,7 +177,8 @@ class Transition:
     """What a tick or a person decided: the new state, and optionally step and weights.
 
     ``None`` for ``step`` or ``weights`` keeps them. ``reset_step`` clears every arm's step
-    counters and restarts the step's clock (a canary's new step, a resume).
+    counters and restarts the step's clock (a canary's new step, a resume). ``record=False``
+    changes weights without a history event (a bandit re-weighing its arms every tick).
     """
 
     action: str
@@ -185,3 +190,4 @@ class Transition:
     figures: dict[str, Any] = field(default_factory=dict)
     reset_step: bool = False
     alias_move: AliasMove | None = None
+    record: bool = True
