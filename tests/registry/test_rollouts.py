@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, text
 
 from modelyard.core.errors import ConflictError, NotFoundError
 from modelyard.registry import Registry
@@ -28,6 +28,14 @@ from modelyard.registry.rollout_types import (
 )
 
 Build = Callable[..., Path]
+
+ROLLOUT_TABLES = (  # children first, so each drop leaves no dangling reference
+    "rollout_feedback",
+    "rollout_requests",
+    "rollout_events",
+    "rollout_arms",
+    "rollouts",
+)
 
 CANARY_ARMS = (
     ArmState("primary", "fraud@production", 1, "variant", 95.0),
@@ -53,19 +61,23 @@ def _refuse(state: RolloutState) -> Transition:
     raise ConflictError(f"cannot resume: the rollout is {state.state}")
 
 
-def test_the_rollout_tables_are_created_with_the_registry(
-    registry: Registry, registry_url: str
+def test_a_registry_made_before_rollouts_gains_their_tables_and_keeps_its_data(
+    registry: Registry, registry_url: str, artifacts: str, package: Build
 ) -> None:
+    registry.register(package("fraud"))
+    registry.close()
     engine = create_engine(registry_url)
-    tables = set(inspect(engine).get_table_names())
+    with engine.begin() as connection:
+        for table in ROLLOUT_TABLES:
+            connection.execute(text(f"DROP TABLE {table}"))
     engine.dispose()
-    assert {
-        "rollouts",
-        "rollout_arms",
-        "rollout_events",
-        "rollout_requests",
-        "rollout_feedback",
-    } <= tables
+
+    reopened = Registry(registry_url, artifacts)
+    try:
+        assert _start_canary(reopened).revision == 1
+        assert reopened.get("fraud").version == 1
+    finally:
+        reopened.close()
 
 
 def test_start_writes_a_running_canary_at_step_zero_and_a_start_event(
