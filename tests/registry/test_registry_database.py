@@ -23,6 +23,11 @@ TABLES = {
     "alias_events",
     "evaluations",
     "tokens",
+    "rollouts",
+    "rollout_arms",
+    "rollout_events",
+    "rollout_requests",
+    "rollout_feedback",
 }
 
 

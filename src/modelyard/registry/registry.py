@@ -24,6 +24,7 @@ from modelyard.registry.artifacts import ArtifactStore
 from modelyard.registry.database import Database, lock_model
 from modelyard.registry.location import locate
 from modelyard.registry.records import check_record
+from modelyard.registry.rollouts import RolloutStore
 from modelyard.registry.schema import AliasRow, ModelRow, VersionRow, utcnow
 from modelyard.registry.tokens import TokenStore
 from modelyard.registry.types import AliasEvent, ModelSummary, ModelVersion, VerifiedPackage
@@ -89,6 +90,11 @@ class Registry:
     def tokens(self) -> TokenStore:
         """The server's API tokens (admin, predict), kept as hashes in this database."""
         return TokenStore(self._db, default_actor)
+
+    @property
+    def rollouts(self) -> RolloutStore:
+        """Every endpoint's rollout (canary, A/B, bandit, shadow): state, history, feedback."""
+        return RolloutStore(self._db, default_actor)
 
     # -- versions ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -27,10 +28,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SCHEMA_VERSION = 1
-"""Bumped on any incompatible change to the tables below."""
+"""Bumped on any incompatible change to the tables below (new tables are created on open)."""
 
 _NAME = 200
 _DIGEST = 64
+_STATE = 32
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -204,3 +206,89 @@ class TokenRow(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_by: Mapped[str | None] = mapped_column(String(_NAME))
+
+
+class RolloutRow(Base):
+    """An endpoint's rollout: which configuration (``digest``), where it stands, and
+    ``revision``, which grows at every recorded transition.
+
+    The row is also the lock that serialises every write to the rollout (counters folded in
+    by several replicas, feedback, transitions): each of them locks it first.
+    """
+
+    __tablename__ = "rollouts"
+
+    endpoint: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    strategy: Mapped[str] = mapped_column(String(_STATE))
+    digest: Mapped[str] = mapped_column(String(_DIGEST))
+    primary: Mapped[str] = mapped_column(String(_NAME))
+    state: Mapped[str] = mapped_column(String(_STATE))
+    step: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    step_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revision: Mapped[int] = mapped_column(Integer)
+
+
+class RolloutArmRow(Base):
+    """One arm of a rollout, with its counters as JSON: the rollout's totals and the current
+    step's (``latency`` is a list of bucket counts). Counters only add up."""
+
+    __tablename__ = "rollout_arms"
+
+    endpoint: Mapped[str] = mapped_column(
+        String(_NAME), ForeignKey("rollouts.endpoint"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    ref: Mapped[str] = mapped_column(String(_NAME))
+    version: Mapped[int | None] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(_STATE))
+    weight: Mapped[float] = mapped_column(Float)
+    total_json: Mapped[str] = mapped_column(Text)
+    step_json: Mapped[str] = mapped_column(Text)
+
+
+class RolloutEventRow(Base):
+    """One transition of a rollout, kept forever (also across configurations)."""
+
+    __tablename__ = "rollout_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    endpoint: Mapped[str] = mapped_column(String(_NAME), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(_NAME))
+    action: Mapped[str] = mapped_column(String(_STATE))
+    from_state: Mapped[str | None] = mapped_column(String(_STATE))
+    to_state: Mapped[str] = mapped_column(String(_STATE))
+    step: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    figures_json: Mapped[str] = mapped_column(Text)
+
+
+class RolloutRequestRow(Base):
+    """Which arm answered a request (and the labels it predicted), kept for the feedback
+    window so feedback credits that arm only."""
+
+    __tablename__ = "rollout_requests"
+    __table_args__ = (Index("ix_rollout_requests_endpoint_at", "endpoint", "at"),)
+
+    endpoint: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    arm: Mapped[str] = mapped_column(String(_NAME))
+    labels_json: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RolloutFeedbackRow(Base):
+    """The one feedback a request may get: its reward (and label), and who sent it."""
+
+    __tablename__ = "rollout_feedback"
+
+    endpoint: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    arm: Mapped[str] = mapped_column(String(_NAME))
+    reward: Mapped[float] = mapped_column(Float)
+    label: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(_NAME))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
