@@ -114,8 +114,8 @@ def test_reload_follows_an_alias_move(tmp_path, bc_registry, diabetes_package, b
         ({"id": "a", "model": "m"}, "model 'm' names no version: write m@ALIAS or m:VERSION"),
         ({"id": "a", "model": "m:x"}, "bad model reference 'm:x'"),
         (
-            {"id": "a", "model": "m:1", "traffic": {"strategy": "canary"}},
-            "Input should be 'single'",
+            {"id": "a", "model": "m:1", "traffic": {"strategy": "blue-green"}},
+            "expected one of single, shadow, canary, ab, bandit",
         ),
     ],
 )

@@ -1,6 +1,7 @@
 """``modelyard check [endpoints.yaml] [--gates FILE]``: catch a bad file before it is used.
 
-An endpoints file is validated, every ref resolved and every model loaded once; a gates file
+An endpoints file is validated, and every arm of every endpoint (its model, and the other
+versions its ``traffic:`` rollout serves or mirrors to) resolved and loaded once; a gates file
 is validated against the metrics modelyard computes (and a model's classes with ``--model``).
 
 Meant for CI: a file that would not serve fails here, with one ``error: file:line: message``
@@ -24,13 +25,15 @@ from modelyard.core.errors import ConfigError, ModelyardError
 if TYPE_CHECKING:
     from modelyard.pipeline.components import Origin
     from modelyard.pipeline.spec import EndpointSpec
+    from modelyard.pipeline.traffic import ArmPlan
     from modelyard.registry import Registry
 
 
 def _check_endpoints(ctx: typer.Context, endpoints_file: Path, store_url: str | None) -> bool:
-    """Check every endpoint of the file; print its problems; True when all are fine."""
+    """Check every arm of every endpoint of the file; print its problems; True when all are
+    fine."""
     table = Table(title=str(endpoints_file), title_justify="left")
-    for column in ("endpoint", "model", "version", "pipeline", "status"):
+    for column in ("endpoint", "arm", "ref", "version", "pipeline", "status"):
         table.add_column(column)
     with working(f"checking {endpoints_file}") as step:
         from modelyard.pipeline.components import Origin
@@ -44,31 +47,35 @@ def _check_endpoints(ctx: typer.Context, endpoints_file: Path, store_url: str | 
             return False
         failed = False
         for i, spec in enumerate(endpoints.endpoints):
-            step.say(f"checking {endpoints_file}: loading {spec.model}")
             origin = Origin(str(endpoints_file), root, ("endpoints", i))
-            failed = not _check_endpoint(table, spec, store, origin) or failed
+            for arm in spec.traffic.plan(spec.model):
+                step.say(f"checking {endpoints_file}: loading {arm.ref}")
+                failed = not _check_arm(table, spec, arm, store, origin) or failed
     console.print(table)
     return not failed
 
 
-def _check_endpoint(table: Table, spec: EndpointSpec, store: Registry, origin: Origin) -> bool:
-    """Load one endpoint as the server would; add its row; print its problem if it fails."""
+def _check_arm(
+    table: Table, spec: EndpointSpec, arm: ArmPlan, store: Registry, origin: Origin
+) -> bool:
+    """Load one arm as the server would; add its row; print its problem if it fails."""
     from modelyard.pipeline.endpoint import Endpoint
 
     try:
-        endpoint = Endpoint(spec, store, origin)
+        endpoint = Endpoint.for_arm(spec, arm, store, origin)
     except ModelyardError as error:
         message = str(error)
         if not message.startswith(f"{origin.source}:"):
             # raised by the model's package or runner: point at the ref that chose it
-            message = str(origin.at("model").error(f"{spec.model}: {message}"))
+            message = str(origin.at(*arm.loc).error(f"{arm.ref}: {message}"))
         print_error(message)
-        table.add_row(spec.id, spec.model, "-", "-", "[red]failed[/red]")
+        table.add_row(spec.id, arm.name, arm.ref, "-", "-", "[red]failed[/red]")
         return False
     overridden = ", ".join(endpoint.pipeline.overridden)
     table.add_row(
         spec.id,
-        spec.model,
+        arm.name,
+        arm.ref,
         str(endpoint.model.version),
         f"override: {overridden}" if overridden else "manifest",
         "[green]OK[/green]",

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from modelyard.core.errors import ConfigError
 
@@ -61,13 +62,49 @@ def load_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
     return data, root
 
 
+def _file_loc(item: ErrorDetails, data: Any) -> tuple[Any, ...]:
+    """The error's location as the file writes it.
+
+    A discriminated union adds the member's tag to the location (``traffic.canary.steps``
+    for ``traffic: {strategy: canary, steps: ...}``): a key the mapping does not have but one
+    of its values names. It is dropped, unless it ends the path of a "missing" error (there,
+    the last key is the missing field). An error about the tag itself (``ctx`` names the
+    ``discriminator`` key) points at that key.
+    """
+    loc: list[Any] = []
+    node = data
+    for i, key in enumerate(item["loc"]):
+        if isinstance(node, dict):
+            last_missing = i == len(item["loc"]) - 1 and item["type"] == "missing"
+            tag = isinstance(key, str) and key not in node and key in node.values()
+            if tag and not last_missing:
+                continue
+            node = node.get(key)
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+        else:
+            node = None
+        loc.append(key)
+    discriminator = item.get("ctx", {}).get("discriminator")
+    if isinstance(discriminator, str):
+        loc.append(discriminator.strip("'"))
+    return tuple(loc)
+
+
 def format_validation_error(
-    error: ValidationError, source: str, root: yaml.Node | None, prefix: tuple[Any, ...] = ()
+    error: ValidationError,
+    source: str,
+    root: yaml.Node | None,
+    prefix: tuple[Any, ...] = (),
+    data: Any = None,
 ) -> str:
-    """One line per problem, each as ``file:line: path.to.field: message``."""
+    """One line per problem, each as ``file:line: path.to.field: message``.
+
+    ``data`` is what was validated: with it, locations are mapped to the file's own keys.
+    """
     lines = []
     for item in error.errors():
-        loc = prefix + tuple(item["loc"])
+        loc = prefix + _file_loc(item, data)
         line = line_of(root, loc)
         where = f"{source}:{line}" if line is not None else source
         dotted = ".".join(str(part) for part in loc) or "(top level)"
@@ -87,7 +124,7 @@ def validate_node(
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(format_validation_error(error, source, root, loc)) from None
+        raise ConfigError(format_validation_error(error, source, root, loc, data)) from None
 
 
 def load_config(path: str | Path, model: type[ModelT]) -> ModelT:

@@ -19,6 +19,7 @@ from modelyard.core.errors import ConfigError, NotFoundError
 from modelyard.pipeline.components import Origin
 from modelyard.pipeline.pipeline import ModelInfo, Pipeline
 from modelyard.pipeline.spec import EndpointsFile, EndpointSpec
+from modelyard.pipeline.traffic import ArmPlan, SingleTraffic
 
 if TYPE_CHECKING:
     from modelyard.registry import Registry
@@ -27,10 +28,18 @@ if TYPE_CHECKING:
 class Endpoint:
     """One endpoint, its model resolved and loaded; ``predict`` answers as the server does."""
 
-    def __init__(self, spec: EndpointSpec, registry: Registry, origin: Origin | None = None):
+    def __init__(
+        self,
+        spec: EndpointSpec,
+        registry: Registry,
+        origin: Origin | None = None,
+        *,
+        ref_loc: tuple[str | int, ...] = ("model",),
+    ):
         self.spec = spec
         self._registry = registry
         self._origin = origin or Origin(f"endpoint {spec.id}")
+        self._ref_loc = ref_loc
         self.pipeline = self._resolve()
 
     @property
@@ -70,6 +79,19 @@ class Endpoint:
         ids = ", ".join(spec.id for spec in specs)
         raise NotFoundError(f"{path} has no endpoint {endpoint_id!r}; it declares: {ids}")
 
+    @classmethod
+    def for_arm(
+        cls, spec: EndpointSpec, arm: ArmPlan, registry: Registry, origin: Origin
+    ) -> Endpoint:
+        """The endpoint serving one arm of ``spec``'s rollout: ``arm.ref`` with every other
+        setting of ``spec`` (pipeline override, runner, limits, validation), alone.
+
+        ``origin`` is the endpoint spec's; errors resolving or loading the version name the
+        line where ``arm.ref`` is written (``arm.loc``), not the endpoint's ``model:``.
+        """
+        alone = spec.model_copy(update={"model": arm.ref, "traffic": SingleTraffic()})
+        return cls(alone, registry, origin, ref_loc=arm.loc)
+
     def predict(self, payload: Any) -> dict[str, Any]:
         """Answer one request: ``{"predictions": [...], "model": {"name", "version"}}``."""
         return self.pipeline.predict(payload)
@@ -107,7 +129,7 @@ class Endpoint:
         try:
             version = self._registry.get(self.spec.ref)
         except NotFoundError as error:
-            raise self._origin.at("model").error(str(error)) from None
+            raise self._origin.at(*self._ref_loc).error(str(error)) from None
         return Pipeline.from_version(
             version,
             self._registry,

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from modelyard.core.errors import ConfigError
 from modelyard.core.refs import ModelRef, check_name, parse_ref
 from modelyard.package.manifest import ComponentSpec
-from modelyard.pipeline.traffic import SingleTraffic, Traffic
+from modelyard.pipeline.traffic import Ref, SingleTraffic, Traffic, raise_at
 from modelyard.pipeline.types import MAX_IMAGE_PIXELS, Resources
 
 T = TypeVar("T")
@@ -140,7 +140,7 @@ class EndpointSpec(_Strict):
     """One endpoint: what clients call, which model answers, and how it is served."""
 
     id: str
-    model: str = Field(description="name@alias or name:VERSION")
+    model: Ref = Field(description="name@alias or name:VERSION; the primary of any rollout")
     description: str | None = None
     runner: RunnerResources = Field(default_factory=RunnerResources)
     batching: Batching = Field(default_factory=Batching)
@@ -158,16 +158,13 @@ class EndpointSpec(_Strict):
     def _id_is_a_name(cls, value: str) -> str:
         return _as_value_error(lambda: check_name(value, "endpoint id"))
 
-    @field_validator("model")
-    @classmethod
-    def _model_is_a_ref(cls, value: str) -> str:
-        ref = _as_value_error(lambda: parse_ref(value))
-        if ref.version is None and ref.alias is None:
-            raise ValueError(
-                f"model {value!r} names no version: write {value}@ALIAS or {value}:VERSION, "
-                "so an endpoint never moves without a recorded alias change"
-            )
-        return value
+    @model_validator(mode="after")
+    def _traffic_fits_the_model(self) -> EndpointSpec:
+        """The ``traffic:`` checks that need ``model:`` (a canary's candidate is a version of
+        it; A/B and bandit arms include it), each at the field to edit."""
+        if problems := self.traffic.problems(self.model):
+            raise_at("EndpointSpec", problems, self.model)
+        return self
 
     @property
     def ref(self) -> ModelRef:
