@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from modelyard.registry.rollout_types import ArmCounters
 from modelyard.routing.agreement import compare
@@ -117,3 +119,40 @@ def test_empty_answers_compare_nothing_without_failing() -> None:
         ArmCounters()
     )
     assert compare([], []) == ArmCounters()
+
+
+_LEAF = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=3)
+_JSON = st.recursive(
+    _LEAF,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=12,
+)
+
+
+@given(_JSON, _JSON)
+def test_any_two_json_answers_compare_without_raising(primary: object, other: object) -> None:
+    counters = compare(primary, other)
+    assert counters.labels_agreed <= counters.labels_compared
+    assert counters.absdiff_max <= counters.absdiff_sum or counters.values_compared == 0
+
+
+def test_numbers_beyond_a_float_are_left_out() -> None:
+    counters = compare([{"value": [10**400, 1.0]}], [{"value": [1, 3.0]}])
+    assert counters == ArmCounters(values_compared=1, absdiff_sum=2.0, absdiff_max=2.0)
+
+
+def test_ragged_arrays_compare_nothing() -> None:
+    assert compare({"a": [[1, 2], [3]]}, {"a": [[1, 2], [3]]}) == ArmCounters()
+
+
+_ARRAY = st.lists(st.integers(-3, 3) | st.floats() | st.text(max_size=2), max_size=4).map(
+    lambda values: np.array(values, dtype=object if values else float)
+) | st.lists(st.floats(), max_size=4).map(np.array)
+
+
+@given(
+    st.dictionaries(st.sampled_from("ab"), _ARRAY), st.dictionaries(st.sampled_from("ab"), _ARRAY)
+)
+def test_any_two_sets_of_arrays_compare_without_raising(primary: object, other: object) -> None:
+    counters = compare(primary, other)
+    assert counters.labels_agreed <= counters.labels_compared

@@ -67,7 +67,8 @@ def compare(primary: Any, other: Any) -> ArmCounters:
             _arrays(primary, other, tally)
         else:
             raise _Mismatch
-    except _Mismatch:
+    except (_Mismatch, ValueError, TypeError):
+        # numpy refuses arrays of uneven or mixed form with these: nothing to compare either.
         return ArmCounters()
     return tally.counters()
 
@@ -95,10 +96,11 @@ def _numbers(mine: Any, theirs: Any, tally: _Tally) -> None:
     left, right = list(_leaves(mine)), list(_leaves(theirs))
     if len(left) != len(right):
         raise _Mismatch
-    pairs = [(a, b) for a, b in zip(left, right, strict=True) if _is_number(a) and _is_number(b)]
+    numbers = [(_number(a), _number(b)) for a, b in zip(left, right, strict=True)]
+    pairs = [pair for pair in numbers if None not in pair]
     if pairs:
-        numbers = np.array(pairs, dtype=float)
-        tally.values(np.abs(numbers[:, 0] - numbers[:, 1]))
+        array = np.array(pairs, dtype=float)
+        tally.values(np.abs(array[:, 0] - array[:, 1]))
 
 
 def _leaves(value: Any) -> Iterator[Any]:
@@ -109,8 +111,15 @@ def _leaves(value: Any) -> Iterator[Any]:
         yield value
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+def _number(value: Any) -> float | None:
+    """``value`` as a finite float, or ``None`` for anything else (labels, null, 10**400)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _arrays(primary: dict[str, Any], other: dict[str, Any], tally: _Tally) -> None:
