@@ -163,6 +163,14 @@ def judge(config: CanaryTraffic, state: RolloutState, now: datetime) -> Transiti
             f"(min_agreement {config.min_agreement:g})",
             figures,
         )
+    return _passed(config, state, checks, figures)
+
+
+def _passed(
+    config: CanaryTraffic, state: RolloutState, checks: list[_Check], figures: dict[str, Any]
+) -> Transition:
+    """A passed step: on to the next one with its evidence, or after the last, promote."""
+    step = state.step or 0
     evidence = "; ".join(check.text for check in checks) or "no checks set"
     passed = f"step {step + 1} of {len(config.steps)} at {config.steps[step]:g}% passed: "
     if step + 1 == len(config.steps):
