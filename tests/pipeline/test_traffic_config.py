@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -193,3 +194,19 @@ def test_an_arm_whose_ref_does_not_resolve_names_the_line_of_that_ref(tmp_path, 
         f"{path}:12: endpoints.0.traffic.candidate: no alias 'staging' on 'breast_cancer'; "
         "aliases: production"
     )
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/architecture.md"])
+def test_the_documented_examples_are_valid_and_show_every_strategy(page, tmp_path):
+    text = (ROOT / page).read_text(encoding="utf-8")
+    blocks = [
+        b for b in re.findall(r"^```yaml\n(.*?)^```", text, flags=re.M | re.S) if "traffic:" in b
+    ]
+    strategies = set()
+    for block in blocks:
+        endpoints, _ = read_endpoints_file(write(tmp_path, block))
+        strategies |= {spec.traffic.strategy for spec in endpoints.endpoints}
+    assert strategies == {"shadow", "canary", "ab", "bandit"}
