@@ -139,7 +139,7 @@ def test_every_bad_endpoint_of_a_file_is_reported(run):
     errors = _errors(result)
     assert errors[0].startswith(f"{path}:2: endpoints.0.model: no model 'nope'")
     assert errors[1].startswith(
-        f"{path}:3: endpoints.1.model: model 'breast_cancer' has no version 7"
+        f"{path}:3: endpoints.1.model: model 'breast_cancer' has no version 7; versions: 1"
     )
     assert "OK" in result.output  # endpoint c
 
@@ -162,3 +162,272 @@ def test_a_model_that_fails_to_load_points_at_its_ref(run, registry):
     line = _errors(result)[0]
     assert line.startswith(f"{path}:1: endpoints.0.model: breast_cancer@production: ")
     assert "model.onnx" in line
+
+
+_NO_VERSION = "names no version: write {0}@ALIAS or {0}:VERSION"
+
+
+@pytest.mark.parametrize(
+    ("traffic", "expected"),
+    [
+        (
+            "{strategy: shadow, shadows: [breast_cancer:1, breast_cancer]}",
+            ":4: endpoints.0.traffic.shadows.1: Value error, model 'breast_cancer' "
+            + _NO_VERSION.format("breast_cancer"),
+        ),
+        (
+            "{strategy: shadow, shadows: [breast_cancer:1, breast_cancer:1]}",
+            ":4: endpoints.0.traffic.shadows.1: Value error, 'breast_cancer:1' is listed twice: "
+            "expected each ref once",
+        ),
+        (
+            "\n  strategy: canary\n  candidate: breast_cancer:two",
+            ":6: endpoints.0.traffic.candidate: Value error, bad model reference "
+            "'breast_cancer:two': expected 'name', 'name:VERSION' or 'name@alias'",
+        ),
+        (
+            "\n  strategy: canary\n  candidate: iris:2",
+            ":6: endpoints.0.traffic.candidate: Value error, expected a version of "
+            "'breast_cancer', the model the canary replaces",
+        ),
+        (
+            "\n  strategy: canary\n  candidate: breast_cancer@production",
+            ":6: endpoints.0.traffic.candidate: Value error, the candidate is the primary "
+            "itself: expected another version",
+        ),
+        (
+            "\n  strategy: canary\n  candidate: breast_cancer:2\n  steps:\n    - 5\n    - 0",
+            ":9: endpoints.0.traffic.steps.1: Value error, 0 is not a percent in (0, 100]",
+        ),
+        (
+            "\n  strategy: canary\n  candidate: breast_cancer:2\n  steps: [5, 150]",
+            ":7: endpoints.0.traffic.steps.1: Value error, 150 is not a percent in (0, 100]",
+        ),
+        (
+            "\n  strategy: canary\n  candidate: breast_cancer:2\n  steps: [25, 5]",
+            ":7: endpoints.0.traffic.steps.1: Value error, 5 follows 25: steps must increase "
+            "strictly",
+        ),
+        (
+            "\n  strategy: canary\n  candidate: breast_cancer:2\n  interval: 2h\n  deadline: 30m",
+            ":8: endpoints.0.traffic.deadline: Value error, interval must be at most deadline: "
+            "a step is judged after one interval, and a rollout still undecided at the "
+            "deadline stops as inconclusive",
+        ),
+        (
+            "\n  strategy: canary\n  candidate: breast_cancer:2\n  interval: 2h",
+            ":7: endpoints.0.traffic.interval: Value error, interval must be at most deadline",
+        ),
+        (
+            "\n  strategy: canary\n  candidate: breast_cancer:2\n  interval: soon",
+            ":7: endpoints.0.traffic.interval: Value error, 'soon' is not a duration: expected "
+            "e.g. 250ms, 60s, 5m, 1h or 30d",
+        ),
+        (
+            "{strategy: ab, variants: {a: breast_cancer@production}}",
+            ":4: endpoints.0.traffic.variants: Dictionary should have at least 2 items after "
+            "validation, not 1",
+        ),
+        (
+            "\n  strategy: ab\n  variants:\n    a: breast_cancer@production\n"
+            "    b/2: breast_cancer:2",
+            ":8: endpoints.0.traffic.variants.b/2: Value error, bad variant name 'b/2': expected "
+            "letters, digits, '_', '-' or '.'",
+        ),
+        (
+            "\n  strategy: ab\n  variants: {a: breast_cancer@production, b: breast_cancer}",
+            ":6: endpoints.0.traffic.variants.b: Value error, model 'breast_cancer' "
+            + _NO_VERSION.format("breast_cancer"),
+        ),
+        (
+            "\n  strategy: ab\n  variants: {a: breast_cancer@production, b: breast_cancer:2}\n"
+            "  weights: {a: 50, c: 50}",
+            ":7: endpoints.0.traffic.weights: Value error, expected a percent for each variant "
+            "and nothing else; missing b; not a variant: c",
+        ),
+        (
+            "\n  strategy: ab\n  variants: {a: breast_cancer@production, b: breast_cancer:2}\n"
+            "  weights:\n    a: 120\n    b: 0",
+            ":8: endpoints.0.traffic.weights.a: Value error, 120 is not a percent in [0, 100]",
+        ),
+        (
+            "\n  strategy: ab\n  variants: {a: breast_cancer@production, b: breast_cancer:2}\n"
+            "  weights: {a: 60, b: 30}",
+            ":7: endpoints.0.traffic.weights: Value error, weights sum to 90, expected 100",
+        ),
+        (
+            "\n  strategy: ab\n  variants: {a: breast_cancer@production, b: breast_cancer:2}\n"
+            "  sticky: cookie:user",
+            ":7: endpoints.0.traffic.sticky: Value error, expected header:NAME (an HTTP header) "
+            "or field:NAME (a field of each instance)",
+        ),
+        (
+            "\n  strategy: ab\n  variants: {a: breast_cancer@production, b: breast_cancer:2}\n"
+            "  sticky: 'header:X User'",
+            ":7: endpoints.0.traffic.sticky: Value error, bad header name 'X User': expected "
+            "letters, digits and !#$%&'*+-.^_`|~ (an HTTP header name)",
+        ),
+        (
+            "\n  strategy: ab\n  variants: {a: breast_cancer@production, b: breast_cancer:2}\n"
+            "  sticky: 'field:'",
+            ":7: endpoints.0.traffic.sticky: Value error, bad field name '': expected letters",
+        ),
+        (
+            "\n  strategy: ab\n  variants: {a: breast_cancer:1, b: breast_cancer:2}",
+            ":6: endpoints.0.traffic.variants: Value error, expected the endpoint's model among "
+            "the variants: it is the primary, the variant that answers when the experiment stops",
+        ),
+        (
+            "{strategy: bandit, variants: [breast_cancer@production]}",
+            ":4: endpoints.0.traffic.variants: List should have at least 2 items after "
+            "validation, not 1",
+        ),
+        (
+            "\n  strategy: bandit\n  variants:\n    - breast_cancer@production\n"
+            "    - breast_cancer:2\n    - breast_cancer:2",
+            ":9: endpoints.0.traffic.variants.2: Value error, 'breast_cancer:2' is listed "
+            "twice: expected each ref once",
+        ),
+        (
+            "\n  strategy: bandit\n  variants: [breast_cancer:1, breast_cancer:2]",
+            ":6: endpoints.0.traffic.variants: Value error, expected the endpoint's model among "
+            "the variants: it is the primary, the arm that answers when the rollout stops",
+        ),
+        (
+            "\n  percent: 50",
+            ":5: endpoints.0.traffic.strategy: expected one of single, shadow, canary, ab, bandit",
+        ),
+        (
+            "\n  strategy: blue-green",
+            ":5: endpoints.0.traffic.strategy: expected one of single, shadow, canary, ab, bandit",
+        ),
+        (
+            "\n  strategy: canary\n  candidate: breast_cancer:2\n  weights: {a: 100}",
+            ":7: endpoints.0.traffic.weights: Extra inputs are not permitted",
+        ),
+        (
+            "\n  strategy: shadow\n  shadows: [breast_cancer:2]\n  percent: 101",
+            ":7: endpoints.0.traffic.percent: Input should be less than or equal to 100",
+        ),
+    ],
+)
+def test_a_bad_traffic_block_is_reported_at_the_line_to_edit(run, traffic, expected):
+    result, path = run(
+        f"""
+        endpoints:
+          - id: a
+            model: breast_cancer@production
+            traffic: {textwrap.indent(traffic, " " * 12).lstrip(" ")}
+        """
+    )
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    errors = _errors(result)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"{path}{expected}")
+
+
+def test_a_canary_needs_an_aliased_primary(run):
+    result, path = run(
+        """
+        endpoints:
+          - id: a
+            model: breast_cancer:1
+            traffic: {strategy: canary, candidate: breast_cancer:2}
+        """
+    )
+    assert result.exit_code == 2
+    assert _errors(result) == [
+        f"{path}:3: endpoints.0.model: Value error, a canary promotes its candidate by moving "
+        "the primary's alias: expected model: NAME@ALIAS, not a version number"
+    ]
+
+
+def _rows(result) -> list[list[str]]:
+    """The table's body rows (the header is drawn with other lines), cells stripped."""
+    return [
+        [cell.strip() for cell in line.strip("│").split("│")]
+        for line in result.output.splitlines()
+        if line.startswith("│")
+    ]
+
+
+def test_every_arm_of_every_rollout_is_loaded_and_listed(
+    run, registry, bc_sklearn_package, monkeypatch
+):
+    monkeypatch.setenv("COLUMNS", "200")  # one table line per row
+    registry.register(bc_sklearn_package)
+    result, _ = run(
+        """
+        endpoints:
+          - id: cc
+            model: breast_cancer@production
+            traffic: {strategy: canary, candidate: breast_cancer:2, steps: [10, 50]}
+          - id: ab
+            model: breast_cancer@production
+            traffic:
+              strategy: ab
+              variants: {a: breast_cancer@production, b: breast_cancer:2}
+              weights: {a: 70, b: 30}
+              sticky: header:X-User-Id
+          - id: bandit
+            model: breast_cancer@production
+            traffic: {strategy: bandit, variants: [breast_cancer:2, breast_cancer@production]}
+          - id: shadow
+            model: breast_cancer@production
+            traffic: {strategy: shadow, shadows: [breast_cancer:2], percent: 25}
+        """
+    )
+    assert result.exit_code == 0, result.output
+    assert _rows(result) == [
+        ["cc", "primary", "breast_cancer@production", "1", "manifest", "OK"],
+        ["cc", "candidate", "breast_cancer:2", "2", "manifest", "OK"],
+        ["ab", "a", "breast_cancer@production", "1", "manifest", "OK"],
+        ["ab", "b", "breast_cancer:2", "2", "manifest", "OK"],
+        ["bandit", "breast_cancer@production", "breast_cancer@production", "1", "manifest", "OK"],
+        ["bandit", "breast_cancer:2", "breast_cancer:2", "2", "manifest", "OK"],
+        ["shadow", "primary", "breast_cancer@production", "1", "manifest", "OK"],
+        ["shadow", "breast_cancer:2", "breast_cancer:2", "2", "manifest", "OK"],
+    ]
+
+
+def test_an_arm_that_does_not_resolve_points_at_its_ref(run):
+    result, path = run(
+        """
+        endpoints:
+          - id: a
+            model: breast_cancer@production
+            traffic:
+              strategy: ab
+              variants:
+                a: breast_cancer@production
+                b: breast_cancer:7
+        """
+    )
+    assert result.exit_code == 2
+    assert _errors(result) == [
+        f"{path}:8: endpoints.0.traffic.variants.b: model 'breast_cancer' has no version 7; "
+        "versions: 1"
+    ]
+    assert "OK" in result.output  # arm a
+
+
+def test_an_arm_that_fails_to_load_points_at_its_ref(run, registry, bc_sklearn_package):
+    candidate = registry.register(bc_sklearn_package)
+    model_file = registry.fetch(candidate) / candidate.manifest.model_file
+    model_file.write_bytes(b"tampered")
+    result, path = run(
+        """
+        endpoints:
+          - id: a
+            model: breast_cancer@production
+            traffic:
+              strategy: shadow
+              shadows:
+                - breast_cancer:2
+        """
+    )
+    assert result.exit_code == 2
+    [line] = _errors(result)
+    assert line.startswith(f"{path}:7: endpoints.0.traffic.shadows.0: breast_cancer:2: ")
+    assert "does not match its manifest: model.joblib changed" in line

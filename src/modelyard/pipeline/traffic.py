@@ -343,7 +343,7 @@ class ABTraffic(_Traffic):
         ]
         total = sum(self.weights.values())
         if not problems and abs(total - 100) > 1e-6:
-            problems.append((("weights",), f"weights sum to {total:g}, expected 100"))
+            problems.append((("weights",), f"weights sum to {total:.10g}, expected 100"))
         if problems:
             raise_at("ab", problems, self.weights)
         return self
