@@ -105,3 +105,23 @@ def in_process(demo: Demo) -> Iterator[dict[str, Endpoint]]:
     for endpoint in endpoints.values():
         endpoint.close()
     registry.close()
+
+
+@pytest.fixture(scope="session")
+def rollout_demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """A demo registry of its own for the rollout tests (their state lives in it), with a
+    second version of the breast-cancer model (the same package registered again)."""
+    demo = prepare(tmp_path_factory.mktemp("rollout-demo"))
+    registry = Registry(demo.registry_url, demo.artifacts)
+    registry.register(registry.fetch("breast_cancer@production"))
+    registry.close()
+    return demo
+
+
+@pytest.fixture(scope="session")
+def rollout_admin(rollout_demo: Demo) -> dict[str, str]:
+    """An admin token's header in the rollout registry (made before any rollout server)."""
+    registry = Registry(rollout_demo.registry_url, rollout_demo.artifacts)
+    token, _ = registry.tokens.create("rollout-tests-admin", "admin")
+    registry.close()
+    return {"Authorization": f"Bearer {token}"}

@@ -48,6 +48,11 @@ class Endpoint:
         return self.spec.id
 
     @property
+    def origin(self) -> Origin:
+        """Where the endpoint's spec was written (errors point at its lines)."""
+        return self._origin
+
+    @property
     def model(self) -> ModelInfo:
         """The model version answering now."""
         return self.pipeline.model

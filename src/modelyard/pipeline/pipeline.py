@@ -21,6 +21,7 @@ import numpy as np
 from modelyard.package.io import package_digest, read_manifest
 from modelyard.package.manifest import ComponentSpec, Manifest, PipelineSpec
 from modelyard.pipeline.components import ComponentRegistry, Origin, default_registry
+from modelyard.pipeline.dtypes import NUMPY
 from modelyard.pipeline.encoders.tabular import TabularEncoder
 from modelyard.pipeline.postprocess import standardize
 from modelyard.pipeline.profile_check import Policy, ProfileCheck, ProfileGuard
@@ -245,6 +246,21 @@ class Pipeline:
     def infer(self, feeds: Arrays) -> Arrays:
         """The runner's raw outputs for all rows of ``feeds``."""
         return self.runner.run(feeds)
+
+    def warm(self) -> None:
+        """Run the runner once on one row of zeros (empty strings for text inputs).
+
+        A runner's first call pays for lazy set-up (memory arenas, kernel choice); a variant
+        that is about to take traffic pays it here instead of in a client's request.
+        """
+        feeds = {}
+        for spec in self.context.signature.inputs:
+            shape = (1, *(dim or 1 for dim in spec.shape[1:]))
+            dtype = NUMPY[spec.dtype]
+            feeds[spec.name] = (
+                np.full(shape, "", dtype=dtype) if dtype.kind == "O" else np.zeros(shape, dtype)
+            )
+        self.infer(feeds)
 
     def postprocess(self, outputs: Arrays) -> Arrays:
         """Raw outputs → standard keys (``label``, ``probabilities``, ``score``, ``value``)."""

@@ -49,7 +49,8 @@ def reward_summary(c: ArmCounters) -> tuple[float, tuple[float, float]] | None:
         z2 = Z_95 * Z_95
         centre = (mean + z2 / (2 * n)) / (1 + z2 / n)
         half = Z_95 / (1 + z2 / n) * math.sqrt(mean * (1 - mean) / n + z2 / (4 * n * n))
-        return mean, (max(0.0, centre - half), min(1.0, centre + half))
+        # at 0% or 100% one bound is the mean itself, which rounding may put a hair inside
+        return mean, (min(mean, max(0.0, centre - half)), max(mean, min(1.0, centre + half)))
     variance = _variance(c)
     if variance is None:
         return mean, (0.0, 1.0)

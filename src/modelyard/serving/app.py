@@ -20,11 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from modelyard.core.errors import ModelyardError
 from modelyard.pipeline import Endpoint
+from modelyard.pipeline.encoders.payload import pointer
 from modelyard.registry import Registry
 from modelyard.serving import auth, v2
 from modelyard.serving.asgi import Receive, RequestHeaders, Scope, Send, respond_error
@@ -34,8 +36,14 @@ from modelyard.serving.flow import handle
 from modelyard.serving.metrics import CONTENT_TYPE, ServerMetrics
 from modelyard.serving.openapi import error_response, openapi_builder
 from modelyard.serving.predict_route import NativeCodec
-from modelyard.serving.reload import EndpointTable
-from modelyard.serving.served import DEFAULT_BODY_TIMEOUT_S, DEFAULT_TIMEOUT_S, ServedEndpoint
+from modelyard.serving.reload import EndpointTable, warm
+from modelyard.serving.rollout_metrics import RolloutCollector
+from modelyard.serving.rollout_routes import add_rollout_routes
+from modelyard.serving.rollouts import RolloutSync
+from modelyard.serving.served import DEFAULT_BODY_TIMEOUT_S, ServedEndpoint
+from modelyard.serving.tally import Tally
+from modelyard.serving.v2 import not_that_version
+from modelyard.serving.variant import DEFAULT_TIMEOUT_S, Variant
 
 log = logging.getLogger("modelyard.serving")
 
@@ -69,28 +77,55 @@ class Server:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
         runner_threads: int = 4,
+        rollout_interval_s: float = 1.0,
     ) -> None:
         self.metrics = ServerMetrics()
-        self._unrouted = self.metrics.for_endpoint("", "", "")
+        self._unrouted = self.metrics.for_endpoint("", "", "", "")
         self._executor = ThreadPoolExecutor(runner_threads, thread_name_prefix="runner")
+        self._registry = registry
+        self._timeout_s = timeout_s
+        self._body_timeout_s = body_timeout_s
         self.tokens = auth.TokenCache(registry.tokens)
         self.tokens.load()
-        guards = auth.Guards(self.tokens)
-        self.table = EndpointTable(
-            lambda endpoint: ServedEndpoint(
-                endpoint,
-                self.metrics,
-                self._executor,
-                timeout_s=timeout_s,
-                guard=guards.for_predict(endpoint.spec.auth),
-                body_timeout_s=body_timeout_s,
-            ),
-            registry,
-        )
+        self._guards = auth.Guards(self.tokens)
+        self.rollouts = RolloutSync(registry.rollouts, rollout_interval_s)
+        self.metrics.registry.register(RolloutCollector(self.rollouts.states))
+        self.table = EndpointTable(self._serve, registry)
         for endpoint in endpoints.values():
             self.table.add(endpoint)
         self._reload_interval_s = reload_interval_s
-        self.api = self._build_api(guards.admin)
+        self.api = self._build_api(self._guards.admin)
+
+    def _serve(self, endpoint: Endpoint) -> ServedEndpoint:
+        """``endpoint`` with every arm of its traffic loaded and warmed, its rollout resumed
+        (or started) from the registry database."""
+        spec = endpoint.spec
+        plans = spec.traffic.plan(spec.model)
+        primary = spec.traffic.primary_arm(spec.model)
+        arms = []
+        for plan in plans:
+            loaded = (
+                endpoint
+                if plan.name == primary
+                else Endpoint.for_arm(spec, plan, self._registry, endpoint.origin)
+            )
+            warm(loaded)
+            arms.append((loaded, plan.name, plan.role))
+        served = ServedEndpoint(
+            spec.traffic,
+            arms,
+            self._variant,
+            primary=primary,
+            guard=self._guards.for_predict(spec.auth),
+            body_timeout_s=self._body_timeout_s,
+        )
+        self.rollouts.start(served, {plan.name: plan.weight for plan in plans})
+        return served
+
+    def _variant(self, endpoint: Endpoint, name: str, tally: Tally) -> Variant:
+        return Variant(
+            endpoint, name, self.metrics, self._executor, tally, timeout_s=self._timeout_s
+        )
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
@@ -99,6 +134,7 @@ class Server:
             watcher = asyncio.create_task(
                 self.table.watch(self._reload_interval_s, self.tokens.refresh)
             )
+        syncer = asyncio.create_task(self.rollouts.run(lambda: list(self.table.current.values())))
         # Everything loaded so far (modules, models) lives as long as the server: freezing it
         # keeps the garbage collector from walking it again and again on the request path.
         gc.collect()
@@ -115,7 +151,11 @@ class Server:
         finally:
             if watcher is not None:
                 watcher.cancel()
+            syncer.cancel()
             await self.table.close()
+            for served in list(self.table.current.values()):  # the last counts and requests
+                with contextlib.suppress(Exception):
+                    await self.rollouts.tick(served)
             self._executor.shutdown(wait=True)
             gc.set_threshold(*thresholds)
             log.info("stopped")
@@ -136,6 +176,19 @@ class Server:
             return JSONResponse(
                 {"error": error.detail}, status_code=error.status_code, headers=error.headers
             )
+
+        @api.exception_handler(RequestValidationError)
+        async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+            # A body that does not fit a route's model: one line naming the fields, as the
+            # predict routes answer, instead of FastAPI's own document.
+            problems = [
+                {"pointer": pointer(*item["loc"][1:]), "problem": item["msg"]}
+                for item in error.errors()
+            ]
+            first = problems[0]
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            message = f"{first['pointer'] or 'body'}: {first['problem']}{more}"
+            return JSONResponse({"error": message, "problems": problems}, status_code=422)
 
         @api.get("/endpoints", tags=["endpoints"], summary="List endpoints and their versions")
         async def endpoints() -> dict[str, Any]:
@@ -163,6 +216,7 @@ class Server:
                 # versions already serving stay, and the caller learns why.
                 return JSONResponse({"error": f"reload failed: {error}"}, status_code=503)
 
+        add_rollout_routes(api, admin_routes, current, self.rollouts, self.tokens)
         api.include_router(admin_routes)
         v2.add_routes(api, current)
         add_docs(api)
@@ -179,7 +233,8 @@ class Server:
                 name = path[11:-8]
                 served = self.table.current.get(name)
                 if served is not None:  # the hot path: one coroutine level to the answer
-                    await handle(_NATIVE, served, RequestHeaders(scope), receive, send)
+                    headers = RequestHeaders(scope, sticky=served.sticky_header)
+                    await handle(_NATIVE, served, headers, receive, send)
                     return
                 await self._refuse(name, None, scope, send)
                 return
@@ -189,10 +244,14 @@ class Server:
                     return
                 name, _, version = path[11:-6].partition("/versions/")
                 served = self.table.current.get(name)
-                if served is not None and (not version or version == served.version):
-                    headers = RequestHeaders(scope, extra=v2.HEADER_LENGTH)
-                    await handle(_V2, served, headers, receive, send)
-                    return
+                if served is not None:
+                    variant = served.with_version(version) if version else None
+                    if not version or variant is not None:
+                        headers = RequestHeaders(
+                            scope, extra=v2.HEADER_LENGTH, sticky=served.sticky_header
+                        )
+                        await handle(_V2, served, headers, receive, send, variant)
+                        return
                 await self._refuse(name, version or None, scope, send)
                 return
         await self.api(scope, receive, send)
@@ -213,15 +272,23 @@ class Server:
 
 
 def _describe(served: ServedEndpoint) -> dict[str, Any]:
-    return {"id": served.id, "model": served.model_doc, "reference": served.endpoint.spec.model}
+    return {
+        "id": served.id,
+        "model": served.primary.model_doc,
+        "reference": served.spec.model,
+        "strategy": served.traffic.strategy,
+        "variants": [
+            {"name": v.name, "reference": v.endpoint.spec.model, "model": v.model_doc}
+            for v in served.variants
+        ],
+        "shadows": [
+            {"name": v.name, "reference": v.endpoint.spec.model, "model": v.model_doc}
+            for v in served.shadows
+        ],
+    }
 
 
 def _not_served(name: str, version: str | None, current: dict[str, ServedEndpoint]) -> HttpError:
     if name in current and version is not None:
-        served = current[name]
-        return HttpError(
-            404,
-            f"endpoint {name!r} serves version {served.version} only",
-            endpoints=sorted(current),
-        )
+        return HttpError(404, not_that_version(current[name]), endpoints=sorted(current))
     return unknown_endpoint(sorted(current))

@@ -10,7 +10,7 @@ import asyncio
 import os
 import time
 import zlib
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from itertools import count
 from typing import Any
 
@@ -46,15 +46,20 @@ class RequestHeaders:
         "content_type",
         "extra",
         "request_id",
+        "sticky",
     )
 
-    def __init__(self, scope: Scope, *, extra: bytes | None = None) -> None:
+    def __init__(
+        self, scope: Scope, *, extra: bytes | None = None, sticky: bytes | None = None
+    ) -> None:
         self.content_type = b""
         self.content_length: int | None = None
         self.content_encoding: bytes | None = None
         self.request_id: str | None = None
         self.authorization: bytes | None = None
         self.extra: bytes | None = None
+        self.sticky: bytes | None = None
+        """The value of the endpoint's sticky-routing header (an A/B test's user key)."""
         for name, value in scope["headers"]:
             if name == b"content-type":
                 self.content_type = value
@@ -69,6 +74,8 @@ class RequestHeaders:
                 self.extra = value
             elif name == b"content-encoding" and value.lower() != b"identity":
                 self.content_encoding = value.lower()
+            elif name == sticky:
+                self.sticky = value
         if self.request_id is None:
             self.request_id = f"{_ID_PREFIX}-{next(_ID_COUNTER)}"
 
@@ -198,7 +205,15 @@ async def respond(send: Send, status: int, body: bytes, headers: list[tuple[byte
     await send({"type": "http.response.body", "body": body})
 
 
-async def respond_error(send: Send, error: HttpError, request_id: str) -> None:
-    """Send ``error`` as its JSON document with the request id header (and its own)."""
-    headers = [(b"content-type", JSON), (b"x-request-id", request_id.encode()), *error.headers]
+async def respond_error(
+    send: Send, error: HttpError, request_id: str, also: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    """Send ``error`` as its JSON document with the request id header, its own headers, and
+    ``also`` (the model and variant that refused, once the request was routed)."""
+    headers = [
+        (b"content-type", JSON),
+        (b"x-request-id", request_id.encode()),
+        *error.headers,
+        *also,
+    ]
     await respond(send, error.status, error.body(request_id), headers)

@@ -24,8 +24,9 @@ from modelyard.serving.asgi import (
     respond_error,
 )
 from modelyard.serving.errors import HttpError, from_exception
-from modelyard.serving.served import Answer, Job, ServedEndpoint
+from modelyard.serving.served import ServedEndpoint
 from modelyard.serving.timing import server_timing
+from modelyard.serving.variant import Answer, Job, Variant
 
 log = logging.getLogger("modelyard.serving")
 
@@ -36,17 +37,17 @@ class Codec(Protocol):
     tensors: bool
     """Whether the route wants raw runner outputs (V2) rather than predictions."""
 
-    def decode(self, served: ServedEndpoint, body: bytes, headers: RequestHeaders) -> Any:
+    def decode(self, served: Variant, body: bytes, headers: RequestHeaders) -> Any:
         """The payload in ``body``; malformed bytes raise :class:`HttpError` (400), a content
         type the route does not take 415."""
         ...
 
-    def validate(self, served: ServedEndpoint, payload: Any) -> Job:
+    def validate(self, served: Variant, payload: Any) -> Job:
         """The payload as arrays checked against the signature (``PayloadError`` if not)."""
         ...
 
     def encode(
-        self, served: ServedEndpoint, payload: Any, answer: Answer, request_id: str
+        self, served: Variant, payload: Any, answer: Answer, request_id: str
     ) -> tuple[bytes, list[tuple[bytes, bytes]]]:
         """The answer's body and its content headers."""
         ...
@@ -58,22 +59,30 @@ async def handle(
     headers: RequestHeaders,
     receive: Receive,
     send: Send,
+    variant: Variant | None = None,
 ) -> None:
-    """Answer one request to ``served``, whatever happens; never raises (but for cancel)."""
+    """Answer one request to ``served``, whatever happens; never raises (but for cancel).
+
+    The request goes to ``variant`` when the route names one (a V2 versioned path), else to
+    the variant the endpoint's traffic picks: from the headers before the body is read, or
+    from the decoded payload when the sticky key is a field of it.
+    """
     started = time.perf_counter()
     request_id = headers.request_id
     assert request_id is not None
     if served.guard is not None:
         refused = served.guard.check(headers.authorization)
         if refused is not None:  # before the batcher hears of the request
-            _log_error(refused, refused, served, request_id)
+            _log_error(refused, refused, served.primary, request_id)
             await respond_error(send, refused, request_id)
-            served.metrics.request(refused.status, time.perf_counter() - started)
+            served.primary.metrics.request(refused.status, time.perf_counter() - started)
             return
-    served.enter()
-    batcher = served.batcher
-    batcher.arriving()
-    announced = True
+    if variant is None:
+        variant = served.pick(headers)
+    announced = variant is not None
+    if variant is not None:
+        variant.enter()
+        variant.batcher.arriving()
     inferring = False
     try:
         body = await read_body(
@@ -81,21 +90,26 @@ async def handle(
         )
         if headers.content_encoding is not None:
             body = inflate(body, headers.content_encoding, served.max_body_bytes)
-        payload = codec.decode(served, body, headers)
+        payload = codec.decode(variant or served.primary, body, headers)
         decoded = time.perf_counter()
-        job = codec.validate(served, payload)
+        if variant is None:
+            variant = served.pick_for(payload)
+            variant.enter()
+        job = codec.validate(variant, payload)
         validated = time.perf_counter()
-        batcher.arrived()
-        announced = False
+        batcher = variant.batcher
+        if announced:
+            batcher.arrived()
+            announced = False
         inferring = True
         answer, ride = await batcher.submit(job, job.batch.rows)
         answered = time.perf_counter()
         inferring = False
-        content, response_headers = codec.encode(served, payload, answer, request_id)
+        content, response_headers = codec.encode(variant, payload, answer, request_id)
         encoded = time.perf_counter()
         decode_s, validate_s, encode_s = decoded - started, validated - decoded, encoded - answered
         timing = server_timing(decode_s, validate_s, encode_s, ride)
-        response_headers += served.headers
+        response_headers += variant.headers
         response_headers.append((b"x-request-id", request_id.encode()))
         response_headers.append((b"server-timing", timing))
         await respond(send, 200, content, response_headers)
@@ -105,16 +119,22 @@ async def handle(
     except Exception as raised:
         error = from_exception(raised, served.id, request_id, inferring=inferring)
         status = error.status
-        _log_error(error, raised, served, request_id)
-        await respond_error(send, error, request_id)
+        _log_error(error, raised, variant or served.primary, request_id)
+        await respond_error(send, error, request_id, variant.headers if variant else ())
     finally:
-        if announced:
-            batcher.arrived()
-        served.leave()
+        if variant is not None:
+            if announced:
+                variant.batcher.arrived()
+            variant.leave()
     elapsed = time.perf_counter() - started
+    if variant is None:  # refused before any variant was chosen
+        served.primary.metrics.request(status, elapsed)
+        return
+    variant.tally.answered(status, elapsed)
     if status == 200:
+        served.answered(variant, codec, payload, answer, request_id)
         batch_stages = ride.stages
-        served.metrics.answered(
+        variant.metrics.answered(
             (decode_s, validate_s, ride.queue_s, batch_stages.get("infer", 0.0),
              batch_stages.get("postprocess", 0.0), encode_s, elapsed)
         )  # fmt: skip
@@ -122,15 +142,14 @@ async def handle(
             fields = {"request_id": request_id, "endpoint": served.id, "status": 200}
             log.debug("answered", extra={**fields, "ms": round(elapsed * 1000, 3)})
     else:
-        served.metrics.request(status, elapsed)
+        variant.metrics.request(status, elapsed)
 
 
-def _log_error(
-    error: HttpError, raised: Exception, served: ServedEndpoint, request_id: str
-) -> None:
+def _log_error(error: HttpError, raised: Exception, served: Variant, request_id: str) -> None:
     fields = {
         "request_id": request_id,
         "endpoint": served.id,
+        "variant": served.name,
         "model": served.model_name,
         "version": served.version,
         "status": error.status,

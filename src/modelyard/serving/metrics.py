@@ -68,12 +68,12 @@ class FastHistogram:
 
 
 class EndpointMetrics:
-    """Everything recorded for one endpoint serving one model version."""
+    """Everything recorded for one variant of an endpoint serving one model version."""
 
     __slots__ = ("_answered", "batches", "labels", "latency", "stages", "statuses")
 
-    def __init__(self, endpoint: str, model: str, version: str) -> None:
-        self.labels = (endpoint, model, version)
+    def __init__(self, endpoint: str, variant: str, model: str, version: str) -> None:
+        self.labels = (endpoint, variant, model, version)
         self.latency = FastHistogram(LATENCY_BUCKETS)
         self.stages = [FastHistogram(STAGE_BUCKETS) for _ in STAGES]
         self.batches = FastHistogram(BATCH_BUCKETS)
@@ -105,23 +105,27 @@ class EndpointMetrics:
         self._answered = array("d")
 
 
-_LABELS = ["endpoint", "model", "version"]
+_LABELS = ["endpoint", "variant", "model", "version"]
 
 
 class ServerMetrics(Collector):
-    """The metrics of every endpoint version this process has served, as a collector.
+    """The metrics of every endpoint variant and version this process has served, as a
+    collector.
 
     A version that was swapped out keeps its series, so counters never go backwards.
     """
 
     def __init__(self) -> None:
-        self._endpoints: dict[tuple[str, str, str], EndpointMetrics] = {}
+        self._endpoints: dict[tuple[str, str, str, str], EndpointMetrics] = {}
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self)
 
-    def for_endpoint(self, endpoint: str, model: str, version: str) -> EndpointMetrics:
-        """The (shared) metrics object of ``endpoint`` serving ``model`` at ``version``."""
-        key = (endpoint, model, version)
+    def for_endpoint(
+        self, endpoint: str, variant: str, model: str, version: str
+    ) -> EndpointMetrics:
+        """The (shared) metrics object of ``endpoint``'s ``variant`` serving ``model`` at
+        ``version``."""
+        key = (endpoint, variant, model, version)
         found = self._endpoints.get(key)
         if found is None:
             found = self._endpoints[key] = EndpointMetrics(*key)

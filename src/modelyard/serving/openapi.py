@@ -23,6 +23,7 @@ from modelyard.pipeline.encoders.tabular import TabularEncoder
 from modelyard.pipeline.types import Encoder
 from modelyard.serving import auth
 from modelyard.serving.served import ServedEndpoint
+from modelyard.serving.variant import Variant
 
 # The first double that rounds to infinity as a float32 (2**128 - 2**103): anything below it
 # rounds to at most float32's largest value, which is what the encoders accept.
@@ -250,7 +251,7 @@ def _responses(ok: dict[str, Any]) -> dict[str, Any]:
     return responses
 
 
-def _predict_path(served: ServedEndpoint) -> dict[str, Any]:
+def _predict_path(served: Variant) -> dict[str, Any]:
     signature = served.pipeline.context.signature
     ok = {
         "type": "object",
@@ -289,7 +290,7 @@ _BINARY = {
 }
 
 
-def _infer_path(served: ServedEndpoint, operation_id: str) -> dict[str, Any]:
+def _infer_path(served: Variant, operation_id: str) -> dict[str, Any]:
     signature = served.pipeline.context.signature
     ok = {
         "type": "object",
@@ -346,7 +347,7 @@ def openapi_builder(
 
     def build() -> dict[str, Any]:
         served = sorted(endpoints(), key=lambda s: s.id)
-        key = tuple((s.id, s.version) for s in served)
+        key = tuple((s.id, v.version) for s in served for v in s.variants)
         if key not in cache:
             cache.clear()
             document = get_openapi(
@@ -354,7 +355,8 @@ def openapi_builder(
                 description="Model endpoints served by modelyard.",
             )  # fmt: skip
             paths = document.setdefault("paths", {})
-            for item in served:
+            for endpoint in served:
+                item = endpoint.primary
                 own = {
                     f"/endpoints/{item.id}/predict": _predict_path(item),
                     f"/v2/models/{item.id}/infer": _infer_path(item, f"v2_infer_{item.id}"),
@@ -362,7 +364,12 @@ def openapi_builder(
                         item, f"v2_infer_{item.id}_version"
                     ),
                 }
-                if item.guard is not None:  # a token is needed on each of them
+                for other in endpoint.variants:  # every version the endpoint serves
+                    if other is not item:
+                        own[f"/v2/models/{item.id}/versions/{other.version}/infer"] = _infer_path(
+                            other, f"v2_infer_{item.id}_version_{other.version}"
+                        )
+                if endpoint.guard is not None:  # a token is needed on each of them
                     for path in own.values():
                         auth.secure(path["post"])
                 paths.update(own)

@@ -23,7 +23,7 @@ from modelyard.serving.errors import (
     too_many_instances,
     unsupported_media_type,
 )
-from modelyard.serving.served import Answer, Job, ServedEndpoint
+from modelyard.serving.variant import Answer, Job, Variant
 
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 JSON_TYPES = "application/json"
@@ -65,7 +65,7 @@ class NativeCodec:
 
     tensors = False
 
-    def decode(self, served: ServedEndpoint, body: bytes, headers: RequestHeaders) -> Any:
+    def decode(self, served: Variant, body: bytes, headers: RequestHeaders) -> Any:
         """JSON parsed with orjson; image bodies passed on as bytes for the image encoder."""
         content_type = headers.content_type
         if is_json(content_type):
@@ -81,7 +81,7 @@ class NativeCodec:
             return body
         raise unsupported_media_type(IMAGE_TYPES)
 
-    def validate(self, served: ServedEndpoint, payload: Any) -> Job:
+    def validate(self, served: Variant, payload: Any) -> Job:
         """The endpoint's encoder checks the payload; too many instances is refused first."""
         instances = payload.get("instances") if type(payload) is dict else payload
         if type(instances) is list and len(instances) > served.max_instances:
@@ -89,7 +89,7 @@ class NativeCodec:
         return Job(served.pipeline.encode(payload), tensors=False)
 
     def encode(
-        self, served: ServedEndpoint, payload: Any, answer: Answer, request_id: str
+        self, served: Variant, payload: Any, answer: Answer, request_id: str
     ) -> tuple[bytes, list[tuple[bytes, bytes]]]:
         """``{"predictions", "model", "request_id"}`` as orjson bytes."""
         body = orjson.dumps(

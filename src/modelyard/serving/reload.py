@@ -1,8 +1,9 @@
 """Hot reload: when an alias moves, serve the new version without failing a request.
 
-The new version is loaded beside the old (in a thread, so requests keep flowing), the table
-entry is swapped in one assignment on the event loop (atomic for every request that starts
-after it), and the old version is closed once the requests that hold it have answered and
+Each variant of an endpoint follows its own reference. The new version is loaded and warmed
+beside the old (in a thread, so requests keep flowing), the variant is swapped in one
+assignment on the event loop (atomic for every request that starts after it), and the old
+version is closed once the requests that hold it have answered and
 its batcher is empty. A background task checks the registry every ``interval_s`` seconds;
 ``POST /admin/reload`` checks at once.
 """
@@ -17,6 +18,7 @@ from typing import Any
 from modelyard.pipeline import Endpoint
 from modelyard.registry import Registry
 from modelyard.serving.served import ServedEndpoint
+from modelyard.serving.variant import Variant
 
 log = logging.getLogger("modelyard.serving.reload")
 
@@ -32,49 +34,60 @@ class EndpointTable:
         self._retiring: set[asyncio.Task[None]] = set()
 
     def add(self, endpoint: Endpoint) -> None:
-        """Serve ``endpoint`` (at start-up)."""
+        """Serve ``endpoint`` and the other variants of its traffic (at start-up)."""
         self.current[endpoint.id] = self._make(endpoint)
 
     async def reload(self) -> list[dict[str, Any]]:
-        """Check every endpoint's model reference now; switch those whose version moved.
+        """Check every variant's model reference now; switch those whose version moved.
 
-        Returns one ``{"endpoint", "from", "to"}`` per switch. Checks never overlap.
+        Returns one ``{"endpoint", "variant", "from", "to"}`` per switch. Checks never
+        overlap.
         """
         async with self._lock:
             switches = []
             for served in list(self.current.values()):
-                fresh = await asyncio.to_thread(self._moved, served)
-                if fresh is None:
-                    continue
-                switches.append(await self._switch(served, fresh))
+                for variant in served.arms():
+                    fresh = await asyncio.to_thread(self._moved, variant)
+                    if fresh is not None:
+                        switches.append(self._switch(served, variant, fresh))
             return switches
 
-    def _moved(self, served: ServedEndpoint) -> Endpoint | None:
-        """A new endpoint loaded beside ``served`` if its reference now names another version.
+    def _moved(self, variant: Variant) -> Endpoint | None:
+        """A new endpoint loaded (and warmed) beside ``variant`` if its reference now names
+        another version.
 
         Versions, not only digests: the same bytes registered again are another version,
         and clients must see the number they were promised in ``x-model-version``.
         ``Endpoint.reload`` would close the old pipeline at once, under requests in flight;
         a second ``Endpoint`` for the same spec keeps both loaded until the old one drains.
         """
-        if not served.endpoint.moved():
+        if not variant.endpoint.moved():
             return None
-        return Endpoint(served.endpoint.spec, self._registry)
+        fresh = Endpoint(variant.endpoint.spec, self._registry)
+        warm(fresh)
+        return fresh
 
-    async def _switch(self, old: ServedEndpoint, fresh: Endpoint) -> dict[str, Any]:
-        new = self._make(fresh)
-        self.current[old.id] = new
-        change = {"endpoint": old.id, "from": old.version, "to": new.version}
-        log.info("switched endpoint to a new version", extra=change)
+    def _switch(self, served: ServedEndpoint, old: Variant, fresh: Endpoint) -> dict[str, Any]:
+        new = served.renew(old, fresh)
+        change = {
+            "endpoint": served.id,
+            "variant": old.name,
+            "from": old.version,
+            "to": new.version,
+        }
+        log.info("switched variant to a new version", extra=change)
         task = asyncio.get_running_loop().create_task(self._retire(old))
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)
         return change
 
-    async def _retire(self, old: ServedEndpoint) -> None:
+    async def _retire(self, old: Variant) -> None:
         await old.drain()
         await asyncio.to_thread(old.endpoint.close)
-        log.info("closed old version", extra={"endpoint": old.id, "version": old.version})
+        log.info(
+            "closed old version",
+            extra={"endpoint": old.id, "variant": old.name, "version": old.version},
+        )
 
     async def watch(self, interval_s: float, *also: Callable[[], Awaitable[None]]) -> None:
         """Check for alias moves every ``interval_s`` seconds until cancelled; run each of
@@ -89,8 +102,22 @@ class EndpointTable:
                 log.exception("reload check failed; serving the versions already loaded")
 
     async def close(self) -> None:
-        """Drain and close every endpoint (graceful shutdown)."""
+        """Drain and close every variant (graceful shutdown)."""
         await asyncio.gather(*self._retiring)
         for served in list(self.current.values()):
-            await served.drain()
-            await asyncio.to_thread(served.endpoint.close)
+            await served.drained_mirrors()
+            for variant in served.arms():
+                await variant.drain()
+                await asyncio.to_thread(variant.endpoint.close)
+
+
+def warm(endpoint: Endpoint) -> None:
+    """Run the endpoint's model once before it takes traffic; a failure is logged, not
+    fatal (a remote runner may be down for a moment; its requests will say so)."""
+    try:
+        endpoint.pipeline.warm()
+    except Exception as error:
+        log.warning(
+            "warm-up inference failed",
+            extra={"endpoint": endpoint.id, "model": endpoint.spec.model, "error": str(error)},
+        )

@@ -1,139 +1,217 @@
-"""One endpoint as the server runs it: the loaded model, its batcher, metrics and drain state.
+"""One endpoint as the server runs it: its limits and auth, its variants, and its routing.
 
-A request takes a reference to the :class:`ServedEndpoint` current when it starts and keeps
-it to the end, so a hot reload that swaps the table entry never changes the model under a
-request. The old one is closed only once every request that holds it has answered.
+The endpoint owns what is the same whatever version answers (id, body limits, who may call
+it, the traffic strategy); each :class:`Variant` owns one loaded version. A request is routed
+to a variant by a weighted pick (a random number and a bisect), or by the bucket its sticky
+key hashes to; no I/O and no lock on the request path. Weights come from the rollout state,
+which the rollout syncer reads and applies once a tick (:meth:`ServedEndpoint.set_weights`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Sequence
-from concurrent.futures import Executor
-from typing import Any, NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from modelyard.pipeline import Endpoint
-from modelyard.pipeline.batcher import INLINE_BELOW_S, BatchOutcome, MicroBatcher
-from modelyard.pipeline.encoders.tensor import TensorArgs, TensorEncoder
-from modelyard.pipeline.pipeline import concat_batches
-from modelyard.pipeline.runners.local import PackageRunner
-from modelyard.pipeline.types import Arrays, Batch
-from modelyard.serving.asgi import BodyDeadlines
+from modelyard.pipeline.traffic import CanaryTraffic, ShadowTraffic, Traffic
+from modelyard.routing.picker import WeightedPicker, sticky_bucket
+from modelyard.serving.asgi import BodyDeadlines, RequestHeaders
 from modelyard.serving.auth import Guard
-from modelyard.serving.metrics import EndpointMetrics, ServerMetrics
-from modelyard.serving.timing import batch_part
+from modelyard.serving.ledger import Ledger
+from modelyard.serving.mirror import Mirror, Validator
+from modelyard.serving.tally import Tally
+from modelyard.serving.variant import Answer, Variant
 
-DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_BODY_TIMEOUT_S = 30.0
 
-
-class Job(NamedTuple):
-    """A request's validated arrays; ``tensors`` asks for raw runner outputs (V2) instead of
-    the pipeline's formatted predictions (native route)."""
-
-    batch: Batch
-    tensors: bool
-
-
-Answer = list[Any] | Arrays
-"""A job's answer: its predictions (native) or its rows of every runner output (V2)."""
+MakeVariant = Callable[[Endpoint, str, Tally], Variant]
+"""Builds the variant of an arm: its loaded endpoint, its name, and the arm's tally."""
 
 
 class ServedEndpoint:
-    """An :class:`Endpoint` with what serving it needs, built once per loaded version."""
+    """An endpoint's variants (answering), shadows (never answering) and routing."""
 
     def __init__(
         self,
-        endpoint: Endpoint,
-        metrics: ServerMetrics,
-        executor: Executor,
+        traffic: Traffic,
+        arms: Sequence[tuple[Endpoint, str, str]],
+        make_variant: MakeVariant,
         *,
-        timeout_s: float = DEFAULT_TIMEOUT_S,
+        primary: str,
         guard: Guard | None = None,
         body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
     ) -> None:
-        self.endpoint = endpoint
+        """``arms`` are (loaded endpoint, arm name, role) in the traffic plan's order."""
+        spec = arms[0][0].spec
+        self.spec = spec
+        self.id = spec.id
+        self.traffic = traffic
         self.guard = guard
         """Who may call the predict routes; ``None``: anyone."""
-        self.id = endpoint.id
-        self.pipeline = endpoint.pipeline
-        self.model_name = endpoint.model.name
-        self.version = str(endpoint.model.version)
-        self.model_doc = {"name": self.model_name, "version": endpoint.model.version}
-        self.headers = [
-            (b"x-model-name", self.model_name.encode()),
-            (b"x-model-version", self.version.encode()),
-        ]
-        spec = endpoint.spec
         self.max_body_bytes = spec.limits.max_body_bytes
-        self.max_instances = spec.limits.max_instances
         self.body_deadlines = BodyDeadlines(body_timeout_s)
-        self.metrics: EndpointMetrics = metrics.for_endpoint(self.id, self.model_name, self.version)
-        self.tensor_encoder = TensorEncoder(TensorArgs(), self.pipeline.context)
-        self.batcher: MicroBatcher[Job, Answer] = MicroBatcher(
-            self._run,
-            max_batch_size=spec.batching.max_batch_size,
-            max_wait_ms=spec.batching.max_wait_ms,
-            max_concurrent_batches=spec.batching.max_concurrent_batches,
-            executor=executor,
-            timeout_s=timeout_s,
-            # A remote runner waits on the network, not the CPU: never on the event loop.
-            inline_below_s=INLINE_BELOW_S if isinstance(self.pipeline.runner, PackageRunner) else 0,
-            on_batch=self.metrics.batches.observe,
-        )
-        self.in_flight = 0
-        self._draining = False
-        self._quiet = asyncio.Event()
+        self._make_variant = make_variant
+        self.tallies = {name: Tally() for _, name, _ in arms}
+        self.variants = [make_variant(e, n, self.tallies[n]) for e, n, r in arms if r == "variant"]
+        self.shadows = [make_variant(e, n, self.tallies[n]) for e, n, r in arms if r == "shadow"]
+        self.primary_index = next(i for i, v in enumerate(self.variants) if v.name == primary)
+        self.ledger = Ledger(persist=traffic.strategy != "single")
+        self.feedback_window_s = traffic.feedback_window
+        self.sticky_header: bytes | None = None
+        self._sticky_field: str | None = None
+        self._seed = b""
+        sticky = getattr(traffic, "sticky", None)
+        if sticky is not None:
+            kind, _, key = sticky.partition(":")
+            if kind == "header":
+                self.sticky_header = key.lower().encode()
+            else:
+                self._sticky_field = key
+            self._seed = (getattr(traffic, "seed", None) or self.id).encode()
+        self._only: Variant | None = None
+        self._picker: WeightedPicker | None = None
+        self._mirrors = self._build_mirrors(traffic)
+        self.set_weights({self.primary.name: 100.0})
 
-    def _run(self, jobs: Sequence[Job]) -> BatchOutcome[Answer]:
-        """Run one batch: concatenate, infer once, finish once, split back by rows.
+    def _build_mirrors(self, traffic: Traffic) -> dict[str, list[Mirror]]:
+        """The copies made after an answer, by the name of the arm that answered."""
+        if isinstance(traffic, ShadowTraffic):
+            return {
+                self.primary.name: [
+                    Mirror(
+                        self._arm_getter(shadow.name),
+                        self.tallies[shadow.name],
+                        share=traffic.percent / 100,
+                        capacity=traffic.queue,
+                        target_is_primary=False,
+                    )
+                    for shadow in self.shadows
+                ]
+            }
+        if isinstance(traffic, CanaryTraffic) and traffic.min_agreement is not None:
+            mirror = Mirror(
+                self._arm_getter(self.primary.name),
+                self.tallies["candidate"],
+                share=traffic.agreement_percent / 100,
+                capacity=1000,
+                target_is_primary=True,
+            )
+            return {"candidate": [mirror]}
+        return {}
 
-        Postprocessors and formatters work row by row, so finishing the whole batch at once
-        gives each request the predictions it would get alone, for one call instead of many.
-        """
-        pipeline = self.pipeline
-        batch = concat_batches([job.batch for job in jobs])
-        started = time.perf_counter()
-        outputs = pipeline.infer(batch.feeds)
-        inferred = time.perf_counter()
-        predictions = None
-        tensor_jobs = sum(job.tensors for job in jobs)  # V2 requests want raw outputs
-        if tensor_jobs < len(jobs):
-            predictions = pipeline.finish(outputs)
-        finished = time.perf_counter()
-        answers: list[Answer]
-        if predictions is not None and batch.rows == len(jobs) and not tensor_jobs:
-            answers = [[prediction] for prediction in predictions]  # one row each: no slicing
+    def _arm_getter(self, name: str) -> Callable[[], Variant]:
+        """The current variant of arm ``name`` (a reload may have replaced it)."""
+        return lambda: self.arm(name)
+
+    @property
+    def primary(self) -> Variant:
+        """The variant that answers by default."""
+        return self.variants[self.primary_index]
+
+    def arms(self) -> list[Variant]:
+        """Every loaded variant, answering ones first."""
+        return [*self.variants, *self.shadows]
+
+    def arm(self, name: str) -> Variant:
+        """The variant of arm ``name``; ``KeyError`` if none."""
+        for variant in self.arms():
+            if variant.name == name:
+                return variant
+        raise KeyError(name)
+
+    def with_version(self, version: str) -> Variant | None:
+        """The answering variant serving ``version``, if any (V2's versioned routes)."""
+        for variant in self.variants:
+            if variant.version == version:
+                return variant
+        return None
+
+    def set_weights(self, weights: Mapping[str, float]) -> None:
+        """Route by ``weights`` (percent by arm name; arms left out get 0); shadows' weights
+        are the percent of requests they are sent."""
+        shares = [weights.get(variant.name, 0.0) for variant in self.variants]
+        live = [i for i, share in enumerate(shares) if share > 0]
+        if not live:
+            self._only, self._picker = self.primary, None
+        elif len(live) == 1:
+            self._only, self._picker = self.variants[live[0]], None
         else:
-            answers = []
-            start = 0
-            for job in jobs:
-                end = start + job.batch.rows
-                if job.tensors:
-                    answers.append({name: array[start:end] for name, array in outputs.items()})
-                else:
-                    assert predictions is not None
-                    answers.append(predictions[start:end])
-                start = end
-        stages = {"infer": inferred - started, "postprocess": finished - inferred}
-        shared = batch_part(stages["infer"], stages["postprocess"], batch.rows, len(jobs))
-        return BatchOutcome(answers, stages, shared)
+            self._only, self._picker = None, WeightedPicker(shares)
+        for mirrors in self._mirrors.values():
+            for mirror, shadow in zip(mirrors, self.shadows, strict=False):
+                if shadow.name in weights:
+                    mirror.share = weights[shadow.name] / 100
 
-    def enter(self) -> None:
-        """A request starts using this version."""
-        self.in_flight += 1
+    def pick(self, headers: RequestHeaders) -> Variant | None:
+        """The variant answering this request; ``None`` when the key is in the payload."""
+        if self._only is not None:
+            return self._only
+        picker = self._picker
+        assert picker is not None
+        if self._sticky_field is not None:
+            return None
+        key = headers.sticky
+        if key is not None:
+            return self.variants[picker.pick_bucket(sticky_bucket(key, self._seed))]
+        return self.variants[picker.pick()]
 
-    def leave(self) -> None:
-        """A request that used this version has answered."""
-        self.in_flight -= 1
-        if self._draining and self.in_flight == 0:
-            self._quiet.set()
+    def pick_for(self, payload: Any) -> Variant:
+        """The variant for a request keyed by a field of its payload (first instance)."""
+        picker = self._picker
+        if picker is None:
+            return self._only or self.primary
+        key = _field_key(payload, self._sticky_field or "")
+        if key is None:
+            return self.variants[picker.pick()]
+        return self.variants[picker.pick_bucket(sticky_bucket(key, self._seed))]
 
-    async def drain(self) -> None:
-        """Wait for every request holding this version to answer (no new one may start)."""
-        self._draining = True
-        if self.in_flight == 0:
-            self._quiet.set()
-        await self._quiet.wait()
-        await self.batcher.drained()
+    def answered(
+        self, variant: Variant, codec: Validator, payload: Any, answer: Answer, request_id: str
+    ) -> None:
+        """After a successful answer: remember who answered, start the copies."""
+        self.ledger.add(request_id, variant.name, _labels(answer) if variant.labelled else None)
+        mirrors = self._mirrors.get(variant.name)
+        if mirrors:
+            for mirror in mirrors:
+                mirror.offer(codec, payload, answer)
+
+    def renew(self, old: Variant, fresh: Endpoint) -> Variant:
+        """Serve ``fresh`` in ``old``'s place (a hot reload); returns the new variant."""
+        new = self._make_variant(fresh, old.name, old.tally)
+        for table in (self.variants, self.shadows):
+            for i, variant in enumerate(table):
+                if variant is old:
+                    table[i] = new
+        if self._only is old:
+            self._only = new
+        return new
+
+    async def drained_mirrors(self) -> None:
+        """Wait for copies in flight."""
+        for mirrors in self._mirrors.values():
+            for mirror in mirrors:
+                await mirror.drained()
+
+
+def _labels(answer: Answer) -> list[Any] | None:
+    """The labels a classifier's answer predicted, one per instance."""
+    if isinstance(answer, list):
+        return [item.get("label") if isinstance(item, dict) else None for item in answer]
+    label = answer.get("label")
+    return None if label is None else label.tolist()
+
+
+def _field_key(payload: Any, field: str) -> bytes | None:
+    """The sticky key in a native payload's first instance (a record), or in a V2 input of
+    that name; ``None`` when absent."""
+    if type(payload) is dict:
+        instances = payload.get("instances")
+        if type(instances) is list and instances and type(instances[0]) is dict:
+            value = instances[0].get(field)
+            return None if value is None else str(value).encode()
+        for tensor in payload.get("inputs") or ():
+            if type(tensor) is dict and tensor.get("name") == field:
+                data = tensor.get("data")
+                first = data[0] if isinstance(data, list) and data else None
+                return None if first is None else str(first).encode()
+    return None

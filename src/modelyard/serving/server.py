@@ -33,6 +33,7 @@ _TIMEOUT = "MODELYARD_SERVE_TIMEOUT_S"
 _BODY_TIMEOUT = "MODELYARD_SERVE_BODY_TIMEOUT_S"
 _REGISTRY = "MODELYARD_REGISTRY_URL"
 _LOG_FORMAT = "MODELYARD_LOG_FORMAT"
+_ROLLOUT_TICK = "MODELYARD_SERVE_ROLLOUT_TICK_S"
 
 
 def app_from_environment() -> Server:
@@ -49,6 +50,7 @@ def app_from_environment() -> Server:
         reload_interval_s=reload_s or None,
         timeout_s=float(os.environ.get(_TIMEOUT, "30")),
         body_timeout_s=float(os.environ.get(_BODY_TIMEOUT, "30")),
+        rollout_interval_s=float(os.environ.get(_ROLLOUT_TICK, "1")),
     )
 
 
@@ -65,11 +67,13 @@ def run(
     body_timeout_s: float = 30.0,
     keep_alive_s: int = 5,
     log_format: logs.LogFormat = "auto",
+    rollout_tick_s: float = 1.0,
 ) -> None:
     """Serve the endpoints of ``endpoints_file`` until interrupted.
 
     ``body_timeout_s``: a request body not complete by then is answered 408;
-    ``keep_alive_s``: an idle connection is closed after it (uvicorn's keep-alive timeout).
+    ``keep_alive_s``: an idle connection is closed after it (uvicorn's keep-alive timeout);
+    ``rollout_tick_s``: how often rollout counts are written and strategies judged.
     """
     # Fail here, in one line, before uvicorn starts workers and loads any model: a bad file
     # (file:line), no registry where one was looked for, a port another process holds.
@@ -80,6 +84,7 @@ def run(
     os.environ[_RELOAD] = str(reload_interval_s)
     os.environ[_TIMEOUT] = str(timeout_s)
     os.environ[_BODY_TIMEOUT] = str(body_timeout_s)
+    os.environ[_ROLLOUT_TICK] = str(rollout_tick_s)
     os.environ[_REGISTRY] = where.url
     os.environ["MODELYARD_ARTIFACTS"] = where.artifacts
     os.environ[_LOG_FORMAT] = logs.resolve_format(log_format)  # workers' stderr is ours

@@ -30,7 +30,8 @@ from modelyard.serving.asgi import RequestHeaders
 from modelyard.serving.errors import HttpError, too_many_instances, unsupported_media_type
 from modelyard.serving.openapi import error_response
 from modelyard.serving.predict_route import is_json
-from modelyard.serving.served import Answer, Job, ServedEndpoint
+from modelyard.serving.served import ServedEndpoint
+from modelyard.serving.variant import Answer, Job, Variant
 
 HEADER_LENGTH = b"inference-header-content-length"
 EXTENSIONS = ["binary_tensor_data"]
@@ -42,8 +43,9 @@ def server_metadata() -> dict[str, Any]:
     return {"name": "modelyard", "version": __version__, "extensions": EXTENSIONS}
 
 
-def model_metadata(served: ServedEndpoint) -> dict[str, Any]:
-    """``GET /v2/models/{name}``: the runner's tensors as V2 datatypes and shapes."""
+def model_metadata(endpoint: ServedEndpoint, served: Variant) -> dict[str, Any]:
+    """``GET /v2/models/{name}[/versions/{v}]``: the variant's runner tensors as V2 datatypes
+    and shapes, and every version the endpoint serves."""
     signature = served.pipeline.context.signature
 
     def tensors(specs: Any) -> list[dict[str, Any]]:
@@ -58,7 +60,7 @@ def model_metadata(served: ServedEndpoint) -> dict[str, Any]:
 
     return {
         "name": served.id,
-        "versions": [served.version],
+        "versions": [variant.version for variant in endpoint.variants],
         "platform": f"modelyard_{served.pipeline.manifest.format}",
         "inputs": tensors(signature.inputs),
         "outputs": tensors(signature.outputs),
@@ -68,14 +70,17 @@ def model_metadata(served: ServedEndpoint) -> dict[str, Any]:
 def add_routes(api: FastAPI, current: dict[str, ServedEndpoint]) -> None:
     """Health, readiness and metadata routes (inference is on the raw ASGI path)."""
 
-    def served(name: str, version: str | None) -> ServedEndpoint:
+    def served(name: str, version: str | None) -> tuple[ServedEndpoint, Variant]:
         found = current.get(name)
         if found is None:
             listing = ", ".join(sorted(current)) or "(none)"
             raise HTTPException(404, f"no model of that name; models: {listing}")
-        if version is not None and version != found.version:
-            raise HTTPException(404, f"model {name!r} serves version {found.version} only")
-        return found
+        if version is None:
+            return found, found.primary
+        variant = found.with_version(version)
+        if variant is None:
+            raise HTTPException(404, not_that_version(found))
+        return found, variant
 
     @api.get("/v2", tags=["v2"], summary="Server metadata")
     async def metadata() -> dict[str, Any]:
@@ -95,27 +100,35 @@ def add_routes(api: FastAPI, current: dict[str, ServedEndpoint]) -> None:
 
     @api.get("/v2/models/{name}", tags=["v2"], summary="Model metadata", responses=unknown)
     async def model(name: str) -> dict[str, Any]:
-        return model_metadata(served(name, None))
+        return model_metadata(*served(name, None))
 
     @api.get(
         "/v2/models/{name}/versions/{version}", tags=["v2"], summary="Model metadata",
         responses=unknown,
     )  # fmt: skip
     async def model_version(name: str, version: str) -> dict[str, Any]:
-        return model_metadata(served(name, version))
+        return model_metadata(*served(name, version))
 
     @api.get(
         "/v2/models/{name}/ready", tags=["v2"], summary="The model is loaded", responses=unknown
     )
     async def model_ready(name: str) -> dict[str, Any]:
-        return {"name": served(name, None).id, "ready": True}
+        return {"name": served(name, None)[0].id, "ready": True}
 
     @api.get(
         "/v2/models/{name}/versions/{version}/ready", tags=["v2"], summary="Loaded",
         responses=unknown,
     )  # fmt: skip
     async def model_version_ready(name: str, version: str) -> dict[str, Any]:
-        return {"name": served(name, version).id, "ready": True}
+        return {"name": served(name, version)[0].id, "ready": True}
+
+
+def not_that_version(served: ServedEndpoint) -> str:
+    """The 404 message for a version the endpoint does not serve."""
+    versions = [variant.version for variant in served.variants]
+    listed = " and ".join(", ".join(versions).rsplit(", ", 1))
+    only = " only" if len(versions) == 1 else ""
+    return f"endpoint {served.id!r} serves version{'s' if len(versions) > 1 else ''} {listed}{only}"
 
 
 def _bytes_tensor(array: np.ndarray) -> bytes:
@@ -140,7 +153,7 @@ class V2Codec:
 
     tensors = True
 
-    def decode(self, served: ServedEndpoint, body: bytes, headers: RequestHeaders) -> Any:
+    def decode(self, served: Variant, body: bytes, headers: RequestHeaders) -> Any:
         """The request document, with binary inputs already turned into arrays."""
         content_type = headers.content_type
         if not (
@@ -149,7 +162,7 @@ class V2Codec:
             raise unsupported_media_type(ACCEPTED_TYPES)
         return v2_request.parse(body, headers.extra)
 
-    def validate(self, served: ServedEndpoint, payload: Any) -> Job:
+    def validate(self, served: Variant, payload: Any) -> Job:
         """The ``tensor`` encoder checks names, datatypes, shapes and values; requested
         outputs must exist and the rows stay within the endpoint's instance limit."""
         if payload.get("outputs"):
@@ -161,7 +174,7 @@ class V2Codec:
         return Job(batch, tensors=True)
 
     def encode(
-        self, served: ServedEndpoint, payload: Any, answer: Answer, request_id: str
+        self, served: Variant, payload: Any, answer: Answer, request_id: str
     ) -> tuple[bytes, list[tuple[bytes, bytes]]]:
         """The V2 response; outputs asked for in binary follow the JSON header."""
         assert isinstance(answer, dict)

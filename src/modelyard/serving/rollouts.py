@@ -1,0 +1,177 @@
+"""Every endpoint's rollout state, kept in the registry database and applied to routing.
+
+Once a tick (a second by default) and off the request path, for each endpoint: the arms'
+tallies are taken as deltas, added in one write transaction to what every replica wrote
+(:meth:`RolloutStore.sync`), the strategy judges the sums (a canary's step, a bandit's
+weights) in that same transaction, and the weights that come back are applied to routing.
+So replicas on one database agree within a tick, and a restarted server resumes the
+rollout where the database says it is. Requests answered by a rollout's variants are written
+in the same tick, so feedback reaching any replica finds them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import orjson
+
+from modelyard.pipeline.traffic import BanditTraffic, CanaryTraffic
+from modelyard.registry.rollout_types import ArmCounters, ArmState, RolloutState, Transition
+from modelyard.registry.rollouts import RolloutStore
+from modelyard.routing.bandit import bandit_transition
+from modelyard.routing.canary import judge
+from modelyard.serving.served import ServedEndpoint
+
+log = logging.getLogger("modelyard.serving.rollouts")
+
+Decide = Callable[[RolloutState], Transition | None]
+
+_PRUNE_EVERY_S = 60.0
+
+
+def rollout_digest(served: ServedEndpoint) -> str:
+    """What identifies a rollout: the traffic block as written, the endpoint's model
+    reference, and the versions its arms resolved to (but a canary's primary, whose alias the
+    promotion itself moves: a restart after a promotion must not start the canary again)."""
+    skip = "primary" if isinstance(served.traffic, CanaryTraffic) else None
+    document = {
+        "model": served.spec.model,
+        "traffic": served.traffic.model_dump(mode="json"),
+        "versions": {v.name: v.version for v in served.arms() if v.name != skip},
+    }
+    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+class RolloutSync:
+    """Writes the endpoints' counts to the registry, runs their strategies, applies weights."""
+
+    def __init__(self, store: RolloutStore, interval_s: float = 1.0) -> None:
+        self.store = store
+        self.interval_s = interval_s
+        self._revisions: dict[str, int] = {}
+        self._weights: dict[str, dict[str, float]] = {}
+        self._unsent: dict[str, dict[str, ArmCounters]] = {}
+        self._lock = asyncio.Lock()
+        self._pruned_at = 0.0
+        self._rng = np.random.default_rng()
+        self.states: dict[str, RolloutState] = {}
+        """The last state read of each endpoint (what ``/metrics`` reports)."""
+
+    def start(self, served: ServedEndpoint, plan_weights: dict[str, float]) -> RolloutState:
+        """Resume the endpoint's rollout of the same configuration, or start a new one."""
+        arms = [
+            ArmState(
+                name=variant.name,
+                ref=variant.endpoint.spec.model,
+                version=int(variant.version),
+                role="variant" if variant in served.variants else "shadow",
+                weight=plan_weights[variant.name],
+            )
+            for variant in served.arms()
+        ]
+        state = self.store.start(
+            served.id, served.traffic.strategy, rollout_digest(served), served.primary.name, arms
+        )
+        self._apply(served, state, None)
+        return state
+
+    async def run(self, endpoints: Callable[[], list[ServedEndpoint]]) -> None:
+        """Tick every ``interval_s`` seconds until cancelled."""
+        while True:
+            await asyncio.sleep(self.interval_s)
+            for served in endpoints():
+                try:
+                    await self.tick(served)
+                except Exception:
+                    log.exception("rollout sync failed", extra={"endpoint": served.id})
+
+    async def tick(self, served: ServedEndpoint, decide: Decide | None = None) -> RolloutState:
+        """Write the endpoint's counts and requests, judge, apply; ``decide`` replaces the
+        strategy's own judgement (a person's action)."""
+        async with self._lock:
+            deltas = self._unsent.pop(served.id, {})
+            for name, tally in served.tallies.items():
+                taken = tally.take()
+                deltas[name] = deltas[name].plus(taken) if name in deltas else taken
+            rows = served.ledger.take_pending()
+            versions = {variant.name: int(variant.version) for variant in served.arms()}
+            decided: list[Transition] = []
+            judged = decide or self._strategy(served)
+
+            def deciding(state: RolloutState) -> Transition | None:
+                transition = judged(state) if judged is not None else None
+                if transition is not None:
+                    decided.append(transition)
+                return transition
+
+            try:
+                state = await asyncio.to_thread(
+                    self._write, served, deltas, deciding, versions, rows
+                )
+            except Exception:
+                self._unsent[served.id] = deltas  # counted again at the next tick
+                served.ledger.pending[:0] = rows
+                raise
+            self._apply(served, state, decided[0] if decided else None)
+            return state
+
+    def _write(
+        self,
+        served: ServedEndpoint,
+        deltas: dict[str, ArmCounters],
+        decide: Decide,
+        versions: dict[str, int],
+        rows: list[tuple[str, str, list[Any] | None]],
+    ) -> RolloutState:
+        now = datetime.now(UTC)
+        sent = {name: delta for name, delta in deltas.items() if not delta.is_empty()}
+        state = self.store.sync(served.id, sent, decide, versions)
+        if rows:
+            self.store.record_requests(served.id, [(*row, now) for row in rows])
+        if time.monotonic() - self._pruned_at > _PRUNE_EVERY_S:
+            self._pruned_at = time.monotonic()
+            self.store.prune(served.id, now - timedelta(seconds=served.feedback_window_s))
+        return state
+
+    def _strategy(self, served: ServedEndpoint) -> Decide | None:
+        """What the endpoint's strategy decides at each tick, if anything."""
+        traffic = served.traffic
+        if isinstance(traffic, CanaryTraffic):
+            return lambda state: judge(traffic, state, datetime.now(UTC))
+        if isinstance(traffic, BanditTraffic):
+            return lambda state: bandit_transition(traffic, state, self._rng)
+        return None
+
+    def _apply(
+        self, served: ServedEndpoint, state: RolloutState, transition: Transition | None
+    ) -> None:
+        """Route by the state's weights; log what changed."""
+        self.states[served.id] = state
+        weights = {arm.name: arm.weight for arm in state.arms}
+        if weights != self._weights.get(served.id):
+            served.set_weights(weights)
+            self._weights[served.id] = weights
+        known = self._revisions.get(served.id)
+        self._revisions[served.id] = state.revision
+        if known is None or known == state.revision:
+            return
+        fields = {
+            "endpoint": served.id,
+            "strategy": state.strategy,
+            "state": state.state,
+            "step": state.step,
+            "weights": state.weights,
+        }
+        if transition is not None and transition.record:
+            fields |= {"action": transition.action, "reason": transition.reason}
+            fields["figures"] = transition.figures
+            log.info("rollout transition", extra=fields)
+        else:
+            log.info("rollout state changed", extra=fields)
