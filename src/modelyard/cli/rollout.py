@@ -19,6 +19,7 @@ from modelyard.core.errors import ConfigError, ModelyardError
 
 if TYPE_CHECKING:  # the registry (SQLAlchemy) loads when a command runs, not for --help
     from modelyard.registry.rollouts import RolloutStore
+    from modelyard.routing.actions import Action
 
 app = typer.Typer(
     help="Watch and steer an endpoint's rollout (canary, A/B test, bandit, shadow): its "
@@ -124,7 +125,7 @@ def status(
 def _act(
     ctx: typer.Context,
     endpoint: str,
-    action: str,
+    action: Action,
     reason: str,
     variant: str | None,
     server: str | None,

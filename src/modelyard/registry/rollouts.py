@@ -332,7 +332,8 @@ class RolloutStore:
         counters; ``versions`` records the version an arm now serves (a replica reloaded).
         ``decide`` sees the state with this replica's deltas and every other replica's
         already in, and may return a :class:`Transition` to apply (a promotion's alias move
-        included) or raise to refuse, in which case nothing at all is written. Returns the
+        included) or raise to refuse, in which case nothing at all is written. It may run
+        more than once (a transaction retried after a race), so it only computes. Returns the
         state after.
         """
 
