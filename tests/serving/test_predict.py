@@ -76,11 +76,15 @@ def test_server_timing_names_every_stage_and_the_batch(server: RunningServer, de
     assert all(re.fullmatch(r"[\d.]+", part.split("dur=")[1]) for part in timing.split(",")[:6])
 
 
-def test_endpoints_lists_ids_and_versions(server: RunningServer) -> None:
+def test_endpoints_lists_ids_versions_and_variants(server: RunningServer) -> None:
     listing = httpx.get(f"{server.url}/endpoints").json()["endpoints"]
     cancer = next(item for item in listing if item["id"] == "breast-cancer")
+    model = {"name": "breast_cancer", "version": 1}
     assert cancer == {
         "id": "breast-cancer",
-        "model": {"name": "breast_cancer", "version": 1},
+        "model": model,
         "reference": "breast_cancer@production",
+        "strategy": "single",
+        "variants": [{"name": "primary", "reference": "breast_cancer@production", "model": model}],
+        "shadows": [],
     }

@@ -93,7 +93,9 @@ def test_admin_reload_switches_under_load_and_no_request_fails(
             answer = reload.json()
             answered_at = time.monotonic()
             load.wait_for("2", 50)
-        assert answer == {"switched": [{"endpoint": "live", "from": "1", "to": "2"}]}
+        assert answer == {
+            "switched": [{"endpoint": "live", "variant": "primary", "from": "1", "to": "2"}]
+        }
         assert {status for status, _, _ in load.results} == {200}
         assert all(v == "1" for _, v, started in load.results if started < switched_at)
         assert all(v == "2" for _, v, started in load.results if started > answered_at)

@@ -68,7 +68,9 @@ def test_identical_bytes_registered_again_are_switched_to_as_a_new_version(
     answer = httpx.post(f"{server.url}/admin/reload", headers=ADMIN, timeout=60)
 
     assert answer.status_code == 200
-    assert answer.json() == {"switched": [{"endpoint": "twice", "from": "1", "to": "2"}]}
+    assert answer.json() == {
+        "switched": [{"endpoint": "twice", "variant": "primary", "from": "1", "to": "2"}]
+    }
     deadline = time.monotonic() + 30
     while _version_served(server) != "2":
         assert time.monotonic() < deadline, "x-model-version never became 2"
