@@ -161,6 +161,7 @@ class Target:
     url: str
     body: bytes
     content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,9 +191,10 @@ def wrk(target: Target, connections: int, duration: float, workdir: Path,
     """Run ``wrk -t1`` against ``target`` and read requests/s, p50, p99 and non-2xx."""
     script = workdir / "post.lua"
     body = target.body.decode().replace("\\", "\\\\").replace("]]", "] ]")
+    headers = "".join(f'wrk.headers["{name}"] = "{value}"\n' for name, value in target.headers)
     script.write_text(
         f'wrk.method = "POST"\nwrk.body = [[{body}]]\n'
-        f'wrk.headers["Content-Type"] = "{target.content_type}"\n',
+        f'wrk.headers["Content-Type"] = "{target.content_type}"\n{headers}',
         encoding="utf-8",
     )
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "-s", str(script)]

@@ -19,9 +19,7 @@ from modelyard.pipeline.encoders.tensor import TensorArgs, TensorEncoder
 from modelyard.pipeline.types import Context
 
 
-def _encoder(
-    dtype: str, width: int = 2, columns: list[ColumnSpec] | None = None
-) -> TensorEncoder:
+def _encoder(dtype: str, width: int = 2, columns: list[ColumnSpec] | None = None) -> TensorEncoder:
     signature = Signature(
         inputs=[TensorSpec(name="x", dtype=dtype, shape=[None, width])],  # type: ignore[arg-type]
         outputs=[],

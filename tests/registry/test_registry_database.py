@@ -26,6 +26,7 @@ TABLES = {
     "rollouts",
     "rollout_arms",
     "rollout_events",
+    "rollout_request_blocks",
     "rollout_requests",
     "rollout_feedback",
 }

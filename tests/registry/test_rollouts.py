@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 
 from modelyard.core.errors import ConflictError, NotFoundError
 from modelyard.registry import Registry
+from modelyard.registry.answer_blocks import NumberedAnswers
 from modelyard.registry.rollout_types import (
     AliasMove,
     ArmCounters,
@@ -363,6 +364,42 @@ def test_requests_are_recorded_once_and_found_by_id(registry: Registry) -> None:
     assert registry.rollouts.find_request("iris", "r1") is None
 
 
+def test_server_numbered_requests_are_found_in_their_tick_s_block(registry: Registry) -> None:
+    _start_canary(registry)
+    at = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    store = registry.rollouts
+    store.record_block(
+        "bc", "a1b2", _numbered((7, "primary", "benign"), (9, "candidate", None)), at
+    )
+    later = at + timedelta(seconds=1)
+    store.record_block(
+        "bc", "a1b2", _numbered((12, "primary", "benign"), (10, "candidate", 1)), later
+    )
+    assert store.find_request("bc", "a1b2-7") == ("primary", ["benign"], at)
+    assert store.find_request("bc", "a1b2-9") == ("candidate", None, at)
+    assert store.find_request("bc", "a1b2-10") == ("candidate", [1], later)
+    assert store.find_request("bc", "a1b2-12") == ("primary", ["benign"], later)
+    for unknown in ("a1b2-8", "a1b2-11", "a1b2-6", "a1b2-13", "ffff-7", "a1b2-x", "7"):
+        assert store.find_request("bc", unknown) is None, unknown
+    assert store.find_request("iris", "a1b2-7") is None
+
+
+def _numbered(*answers: tuple[int, str, Any]) -> NumberedAnswers:
+    numbered = NumberedAnswers()
+    for answer in answers:
+        assert numbered.add(*answer)
+    return numbered
+
+
+def test_an_answer_a_byte_code_cannot_hold_is_declined() -> None:
+    numbered = NumberedAnswers()
+    assert all(numbered.add(n, "primary", f"class-{n}") for n in range(255))
+    assert not numbered.add(300, "primary", "class-256")  # a 256th label
+    assert not numbered.add(301, "primary", ["a", "list"])  # not a dictionary key
+    assert numbered.add(302, "primary", "class-7")  # a label already coded
+    assert len(numbered) == 256
+
+
 def test_feedback_credits_rewards_to_the_arm_totals_and_step(registry: Registry) -> None:
     _start_canary(registry)
     registry.rollouts.add_feedback(
@@ -415,8 +452,10 @@ def test_prune_forgets_requests_and_feedback_older_than_the_window(registry: Reg
     registry.rollouts.record_requests(
         "bc", [("old", "primary", None, old), ("recent", "primary", None, recent)]
     )
+    registry.rollouts.record_block("bc", "cafe", _numbered((1, "primary", None)), old)
     registry.rollouts.add_feedback("bc", [("old", "primary", 1.0, None)], actor="app")
-    assert registry.rollouts.prune("bc", now - timedelta(hours=24)) == 1
+    assert registry.rollouts.prune("bc", now - timedelta(hours=24)) == 2  # request + block
     assert registry.rollouts.find_request("bc", "old") is None
+    assert registry.rollouts.find_request("bc", "cafe-1") is None
     assert registry.rollouts.find_request("bc", "recent") is not None
     assert registry.rollouts.prune("bc", now + timedelta(seconds=1)) == 2  # request + feedback

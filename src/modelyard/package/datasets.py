@@ -82,8 +82,7 @@ def _split_target(frame: pd.DataFrame, target: str | None, what: str) -> tuple[A
         columns = [str(column) for column in frame.columns]
         shown = ", ".join(columns[:8]) + (", …" if len(columns) > 8 else "")
         raise ConfigError(
-            f"{what} has no column {target!r} for the target: expected one of its columns "
-            f"({shown})"
+            f"{what} has no column {target!r} for the target: expected one of its columns ({shown})"
         )
     return frame.drop(columns=[target]), frame[target]
 

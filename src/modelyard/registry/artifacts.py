@@ -108,9 +108,7 @@ class ArtifactStore:
         try:
             self.fs.get_file(f"{self._path(digest)}/{relative}", str(target))
         except FileNotFoundError:
-            raise NotFoundError(
-                f"{label}: {relative} is missing from the artifact store"
-            ) from None
+            raise NotFoundError(f"{label}: {relative} is missing from the artifact store") from None
         return target
 
     def _path(self, digest: str) -> str:

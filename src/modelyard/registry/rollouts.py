@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from modelyard.core.errors import ConflictError, NotFoundError
 from modelyard.registry import aliases
+from modelyard.registry.answer_blocks import NumberedAnswers, block_row, find_answered
 from modelyard.registry.database import Database, lock_model
 from modelyard.registry.rollout_types import (
     ArmCounters,
@@ -42,6 +43,7 @@ from modelyard.registry.schema import (
     RolloutArmRow,
     RolloutEventRow,
     RolloutFeedbackRow,
+    RolloutRequestBlockRow,
     RolloutRequestRow,
     RolloutRow,
     utcnow,
@@ -253,7 +255,12 @@ class RolloutStore:
                 row = RolloutRow(endpoint=endpoint)
                 session.add(row)
             else:
-                for table in (RolloutArmRow, RolloutRequestRow, RolloutFeedbackRow):
+                for table in (
+                    RolloutArmRow,
+                    RolloutRequestRow,
+                    RolloutRequestBlockRow,
+                    RolloutFeedbackRow,
+                ):
                     session.execute(delete(table).where(table.endpoint == endpoint))
             row.strategy, row.digest, row.primary = strategy, digest, primary
             row.state, row.step = "running", 0 if strategy == "canary" else None
@@ -384,6 +391,21 @@ class RolloutStore:
 
         self._db.write(work)
 
+    def record_block(
+        self, endpoint: str, prefix: str, answered: NumberedAnswers, at: datetime
+    ) -> None:
+        """Remember which arm answered each of a run of requests numbered ``PREFIX-N`` (see
+        :mod:`~modelyard.registry.answer_blocks`), in one row. The numbers must be above
+        every number of ``prefix`` recorded before for ``endpoint``."""
+        if not len(answered):
+            return
+        row = block_row(endpoint, prefix, answered, at)
+
+        def work(session: Session) -> None:
+            session.add(row)
+
+        self._db.write(work)
+
     def find_request(
         self, endpoint: str, request_id: str
     ) -> tuple[str, builtins.list[Any] | None, datetime] | None:
@@ -392,7 +414,7 @@ class RolloutStore:
         def work(session: Session) -> tuple[str, builtins.list[Any] | None, datetime] | None:
             row = session.get(RolloutRequestRow, (endpoint, request_id))
             if row is None:
-                return None
+                return find_answered(session, endpoint, request_id)
             labels = None if row.labels_json is None else orjson.loads(row.labels_json)
             return row.arm, labels, row.at
 
@@ -455,7 +477,7 @@ class RolloutStore:
 
         def work(session: Session) -> int:
             deleted = 0
-            for table in (RolloutRequestRow, RolloutFeedbackRow):
+            for table in (RolloutRequestRow, RolloutRequestBlockRow, RolloutFeedbackRow):
                 statement = delete(table).where(table.endpoint == endpoint, table.at < before)
                 deleted += cast(CursorResult[Any], session.execute(statement)).rowcount
             return deleted

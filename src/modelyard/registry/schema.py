@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -277,6 +279,35 @@ class RolloutRequestRow(Base):
     request_id: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
     arm: Mapped[str] = mapped_column(String(_NAME))
     labels_json: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RolloutRequestBlockRow(Base):
+    """Which arm answered each of a run of server-numbered requests: one row per tick.
+
+    The ids a server makes are ``PREFIX-N``, ``N`` counting up in each process. One tick's
+    requests of one endpoint are one row: ``arms`` holds a byte per number from ``first`` to
+    ``last`` (0: not an answer of this endpoint, else 1 + the arm's index in ``names_json``),
+    ``labels`` a byte per number (0: no label, else 1 + the index in ``labels_json``). A
+    request then costs the database two bytes instead of a row; ids a client chose, and
+    requests of several instances, go to :class:`RolloutRequestRow`.
+    """
+
+    __tablename__ = "rollout_request_blocks"
+    __table_args__ = (
+        Index("ix_rollout_request_blocks_find", "endpoint", "prefix", "first"),
+        Index("ix_rollout_request_blocks_at", "endpoint", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    endpoint: Mapped[str] = mapped_column(String(_NAME))
+    prefix: Mapped[str] = mapped_column(String(_NAME))
+    first: Mapped[int] = mapped_column(BigInteger)
+    last: Mapped[int] = mapped_column(BigInteger)
+    names_json: Mapped[str] = mapped_column(Text)
+    arms: Mapped[bytes] = mapped_column(LargeBinary)
+    labels_json: Mapped[str] = mapped_column(Text)
+    labels: Mapped[bytes] = mapped_column(LargeBinary)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -28,7 +28,7 @@ _REQUEST_ID_MAX = 128
 _WBITS = {b"gzip": 16 + zlib.MAX_WBITS, b"deflate": zlib.MAX_WBITS}
 # A random per-process prefix plus a counter: unique across workers and restarts, and about
 # ten times cheaper than uuid4 on the hot path.
-_ID_PREFIX = os.urandom(6).hex()
+ID_PREFIX = os.urandom(6).hex()
 _ID_COUNTER = count(1)
 
 
@@ -45,6 +45,7 @@ class RequestHeaders:
         "content_length",
         "content_type",
         "extra",
+        "number",
         "request_id",
         "sticky",
     )
@@ -76,8 +77,11 @@ class RequestHeaders:
                 self.content_encoding = value.lower()
             elif name == sticky:
                 self.sticky = value
+        self.number: int | None = None
+        """The request's number when its id is the server's own (``ID_PREFIX-number``)."""
         if self.request_id is None:
-            self.request_id = f"{_ID_PREFIX}-{next(_ID_COUNTER)}"
+            self.number = next(_ID_COUNTER)
+            self.request_id = f"{ID_PREFIX}-{self.number}"
 
 
 class BodyDeadlines:

@@ -132,7 +132,7 @@ async def handle(
         return
     variant.tally.answered(status, elapsed)
     if status == 200:
-        served.answered(variant, codec, payload, answer, request_id)
+        served.answered(variant, codec, payload, answer, headers)
         batch_stages = ride.stages
         variant.metrics.answered(
             (decode_s, validate_s, ride.queue_s, batch_stages.get("infer", 0.0),

@@ -23,10 +23,12 @@ import numpy as np
 import orjson
 
 from modelyard.pipeline.traffic import BanditTraffic, CanaryTraffic
+from modelyard.registry.answer_blocks import NumberedAnswers
 from modelyard.registry.rollout_types import ArmCounters, ArmState, RolloutState, Transition
 from modelyard.registry.rollouts import RolloutStore
 from modelyard.routing.bandit import bandit_transition
 from modelyard.routing.canary import judge
+from modelyard.serving.asgi import ID_PREFIX
 from modelyard.serving.served import ServedEndpoint
 
 log = logging.getLogger("modelyard.serving.rollouts")
@@ -47,6 +49,10 @@ def rollout_digest(served: ServedEndpoint) -> str:
         "versions": {v.name: v.version for v in served.arms() if v.name != skip},
     }
     return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _label(numbered: NumberedAnswers, code: int) -> list[Any] | None:
+    return [numbered.label_names[code - 1]] if code else None
 
 
 class RolloutSync:
@@ -100,7 +106,7 @@ class RolloutSync:
             for name, tally in served.tallies.items():
                 taken = tally.take()
                 deltas[name] = deltas[name].plus(taken) if name in deltas else taken
-            rows = served.ledger.take_pending()
+            rows, numbered = served.ledger.take_pending()
             versions = {variant.name: int(variant.version) for variant in served.arms()}
             decided: list[Transition] = []
             judged = decide or self._strategy(served)
@@ -113,11 +119,17 @@ class RolloutSync:
 
             try:
                 state = await asyncio.to_thread(
-                    self._write, served, deltas, deciding, versions, rows
+                    self._write, served, deltas, deciding, versions, rows, numbered
                 )
             except Exception:
                 self._unsent[served.id] = deltas  # counted again at the next tick
                 served.ledger.pending[:0] = rows
+                served.ledger.pending += [
+                    (f"{ID_PREFIX}-{n}", numbered.arm_names[a - 1], _label(numbered, c))
+                    for n, a, c in zip(
+                        numbered.numbers, numbered.arms, numbered.labels, strict=True
+                    )
+                ]
                 raise
             self._apply(served, state, decided[0] if decided else None)
             return state
@@ -129,10 +141,12 @@ class RolloutSync:
         decide: Decide,
         versions: dict[str, int],
         rows: list[tuple[str, str, list[Any] | None]],
+        numbered: NumberedAnswers,
     ) -> RolloutState:
         now = datetime.now(UTC)
         sent = {name: delta for name, delta in deltas.items() if not delta.is_empty()}
         state = self.store.sync(served.id, sent, decide, versions)
+        self.store.record_block(served.id, ID_PREFIX, numbered, now)
         if rows:
             self.store.record_requests(served.id, [(*row, now) for row in rows])
         if time.monotonic() - self._pruned_at > _PRUNE_EVERY_S:

@@ -166,10 +166,18 @@ class ServedEndpoint:
         return self.variants[picker.pick_bucket(sticky_bucket(key, self._seed))]
 
     def answered(
-        self, variant: Variant, codec: Validator, payload: Any, answer: Answer, request_id: str
+        self,
+        variant: Variant,
+        codec: Validator,
+        payload: Any,
+        answer: Answer,
+        headers: RequestHeaders,
     ) -> None:
         """After a successful answer: remember who answered, start the copies."""
-        self.ledger.add(request_id, variant.name, _labels(answer) if variant.labelled else None)
+        request_id = headers.request_id
+        assert request_id is not None
+        labels = _labels(answer) if variant.labelled else None
+        self.ledger.add(request_id, headers.number, variant.name, labels)
         mirrors = self._mirrors.get(variant.name)
         if mirrors:
             for mirror in mirrors:

@@ -1,0 +1,209 @@
+"""Rollout benchmark: what each traffic strategy costs beside ``single``, in one run.
+
+    python benchmarks/rollout_bench.py [--duration 5] [--rounds 5] [--no-pin] [--workdir DIR]
+
+One modelyard server (one worker) serves the breast-cancer model (a scaled logistic
+regression, ONNX, one-row records) from five endpoints that differ only by ``traffic:``:
+
+- ``single``: version 1 answers everything (the baseline);
+- ``ab``: versions 1 and 2 (the same package registered twice) at 50/50, no sticky key;
+- ``ab-sticky``: the same, sticky on a header every request carries (a hash per request);
+- ``canary``: version 2 as candidate at its first step, 50%, held there (a step that is never
+  judged: ``min_requests`` out of reach);
+- ``shadow``: version 1 answers, every request is copied to version 2 after the answer.
+
+Beside them the bare uvicorn floor (``serve_bench.floor_app``). The machine's speed drifts,
+so they are measured in alternation: ``--rounds`` rounds, each a ``wrk -t1`` run of every
+endpoint at the same concurrency; each cell is the median over the rounds and each ratio to
+``single`` the median of the per-round ratios. The server runs on CPU 0 and wrk on CPU 1
+(``taskset``) unless ``--no-pin``. Concurrency 64 measures throughput; concurrency 1 the
+latency a request sees when the server is not saturated (where a shadow's copy must not add
+to the primary's p50). The shadow's copies mirrored and dropped are read from its rollout
+status. Nothing here is asserted; it prints a Markdown report for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import yaml
+from serve_bench import (
+    Result,
+    Target,
+    floor_command,
+    free_port,
+    server,
+    unpin,
+    wrk,
+)
+
+from modelyard.demo import prepare
+from modelyard.registry import Registry
+
+MODEL = "breast_cancer@production"
+TWO = {"one": MODEL, "two": "breast_cancer:2"}
+ENDPOINTS: dict[str, dict[str, Any]] = {
+    "single": {},
+    "ab": {"strategy": "ab", "variants": TWO},
+    "ab-sticky": {"strategy": "ab", "variants": TWO, "sticky": "header:X-User-Id"},
+    "canary": {
+        "strategy": "canary",
+        "candidate": "breast_cancer:2",
+        "steps": [50],
+        "min_requests": 1_000_000_000,
+        "interval": "1h",
+        "deadline": "1000h",
+    },
+    "shadow": {"strategy": "shadow", "shadows": ["breast_cancer:2"], "percent": 100},
+}
+
+
+def prepare_registry(workdir: Path) -> tuple[str, str, Path, dict[str, float]]:
+    """The demo's models, a second breast-cancer version, and the endpoints file."""
+    demo = prepare(workdir / "demo")
+    registry = Registry(demo.registry_url, demo.artifacts)
+    registry.register(registry.fetch(MODEL))
+    registry.close()
+    endpoints = [
+        {"id": name, "model": MODEL, **({"traffic": traffic} if traffic else {})}
+        for name, traffic in ENDPOINTS.items()
+    ]
+    path = workdir / "endpoints.yaml"
+    path.write_text(yaml.safe_dump({"endpoints": endpoints}, sort_keys=False))
+    return demo.registry_url, demo.artifacts, path, demo.cancer_record
+
+
+def modelyard_command(registry_url: str, artifacts: str, endpoints: Path, port: int) -> list[str]:
+    code = (
+        "from modelyard.serving.server import run; "
+        f"run({str(endpoints)!r}, port={port}, registry={registry_url!r}, "
+        f"artifacts={artifacts!r}, reload_interval_s=0)"
+    )
+    return [sys.executable, "-c", code]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (every thread)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    targets: dict[str, Target], args: argparse.Namespace, workdir: Path, pids: dict[str, int]
+) -> tuple[
+    dict[int, dict[str, Result]], dict[int, dict[str, list[float]]], dict[int, dict[str, float]]
+]:
+    """Every target at every concurrency, in alternating rounds; medians, per-round ratios
+    of throughput to ``single``, and the median server CPU time per request (µs): a figure
+    the machine's drifting speed moves far less than throughput."""
+    for target in targets.values():
+        wrk(target, 8, 2, workdir, args.pin)  # warm-up
+    medians: dict[int, dict[str, Result]] = {}
+    ratios: dict[int, dict[str, list[float]]] = {}
+    cpu: dict[int, dict[str, float]] = {}
+    for connections in args.concurrency:
+        rounds: dict[str, list[Result]] = {name: [] for name in targets}
+        costs: dict[str, list[float]] = {name: [] for name in targets}
+        for _ in range(args.rounds):
+            for name, target in targets.items():
+                pid = pids[name]
+                before = cpu_seconds(pid)
+                result = wrk(target, connections, args.duration, workdir, args.pin)
+                used = cpu_seconds(pid) - before
+                rounds[name].append(result)
+                costs[name].append(used / (result.rps * args.duration) * 1e6)
+                print(f"  {name} c={connections}: {result} {costs[name][-1]:.1f} µs CPU/request",
+                      file=sys.stderr)  # fmt: skip
+        cpu[connections] = {name: statistics.median(values) for name, values in costs.items()}
+        medians[connections] = {
+            name: Result(
+                statistics.median(r.rps for r in runs),
+                statistics.median(r.p50_ms for r in runs),
+                statistics.median(r.p99_ms for r in runs),
+                sum(r.errors for r in runs),
+            )
+            for name, runs in rounds.items()
+        }
+        ratios[connections] = {
+            name: [mine.rps / base.rps for base, mine in zip(rounds["single"], runs, strict=True)]
+            for name, runs in rounds.items()
+        }
+    return medians, ratios, cpu
+
+
+def render(
+    medians: dict[int, dict[str, Result]],
+    ratios: dict[int, dict[str, list[float]]],
+    cpu: dict[int, dict[str, float]],
+    shadow: dict[str, Any],
+    args: argparse.Namespace,
+) -> str:
+    lines = [
+        f"`python benchmarks/rollout_bench.py --duration {args.duration:g} --rounds "
+        f"{args.rounds}` (one worker{', server on CPU 0, wrk on CPU 1' if args.pin else ''}; "
+        "medians over rounds; ratio = median of per-round throughput ratios to `single`)",
+        "",
+        "| endpoint | c | requests/s | vs single | server CPU µs/request | p50 ms | p99 ms "
+        "| non-2xx |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for connections, row in medians.items():
+        for name, result in row.items():
+            ratio = statistics.median(ratios[connections][name])
+            shown = f"{ratio:.3f}" if name != "floor" else "-"
+            lines.append(
+                f"| {name} | {connections} | {result.rps:,.0f} | {shown} | "
+                f"{cpu[connections][name]:.1f} | {result.p50_ms:.2f} | {result.p99_ms:.2f} | "
+                f"{result.errors} |"
+            )
+    lines += [
+        "",
+        f"Shadow copies: {shadow['mirrored']:,} mirrored, {shadow['dropped']:,} dropped "
+        f"(queue full), {shadow['errors']} failed; agreement {shadow['agreement']}.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[64, 1])
+    parser.add_argument("--no-pin", dest="pin", action="store_false")
+    parser.add_argument("--workdir", type=Path)
+    args = parser.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="modelyard-rollout-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    registry_url, artifacts, endpoints, record = prepare_registry(workdir)
+    body = orjson.dumps({"instances": [record]})
+    port, floor_port = free_port(), free_port()
+    pin = ["taskset", "-c", "0"] if args.pin else []
+    command = [*pin, *modelyard_command(registry_url, artifacts, endpoints, port)]
+    base = f"http://127.0.0.1:{port}"
+    with (
+        server(command, f"{base}/v2/health/ready", cwd=workdir) as pid,
+        server([*pin, *floor_command(floor_port)], f"http://127.0.0.1:{floor_port}/",
+               cwd=workdir) as floor_pid,
+    ):  # fmt: skip
+        if not args.pin:
+            unpin(pid)
+        targets = {"floor": Target(f"http://127.0.0.1:{floor_port}/", body)}
+        targets |= {name: Target(f"{base}/endpoints/{name}/predict", body) for name in ENDPOINTS}
+        sticky = (("X-User-Id", "user-12345"),)  # one key for all: the hash is what is measured
+        targets["ab-sticky"] = Target(f"{base}/endpoints/ab-sticky/predict", body, headers=sticky)
+        pids = {name: floor_pid if name == "floor" else pid for name in targets}
+        medians, ratios, cpu = measure(targets, args, workdir, pids)
+        shadow = httpx.get(f"{base}/endpoints/shadow/rollout", timeout=30).json()["shadows"][0]
+    print(render(medians, ratios, cpu, shadow, args))
+
+
+if __name__ == "__main__":
+    main()
