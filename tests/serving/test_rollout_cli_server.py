@@ -221,3 +221,31 @@ def test_promoting_a_variant_moves_the_primary_s_alias(
     local = modelyard(rollout_demo, "rollout", "status", "e2e-cli-promote", "--json")
     assert local.returncode == 0, local.stderr
     assert _steady(json.loads(local.stdout)) == _steady(document)
+
+
+def test_a_refused_action_or_an_unknown_endpoint_is_the_server_s_message_on_one_line(
+    cli_server: RunningServer, rollout_demo: Demo, rollout_admin: dict[str, str]
+) -> None:
+    token = _admin_token(rollout_admin)
+    before = status(cli_server.url, "e2e-cli-refused")
+    refused = modelyard(
+        rollout_demo, "rollout", "promote", "e2e-cli-refused", "--variant", "nobody",
+        "--reason", "a typo", "--server", cli_server.url, "--token", token,
+    )  # fmt: skip
+    unknown = modelyard(
+        rollout_demo, "rollout", "status", "e2e-nowhere", "--server", cli_server.url
+    )
+    too_long = _act(rollout_demo, cli_server, "pause", "e2e-cli-refused", "x" * 1001, token)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr == (
+        "error: promoting the rollout of endpoint e2e-cli-refused needs the variant to promote: "
+        "one of control, treatment\n"
+    )
+    assert (unknown.returncode, unknown.stdout) == (2, "")
+    assert unknown.stderr == (
+        "error: no endpoint of that name; endpoints: "
+        "e2e-cli-promote, e2e-cli-refused, e2e-cli-status, e2e-cli-steer\n"
+    )
+    assert (too_long.returncode, too_long.stdout) == (2, "")
+    assert too_long.stderr == "error: /reason: String should have at most 1000 characters\n"
+    assert _steady(status(cli_server.url, "e2e-cli-refused")) == _steady(before)
