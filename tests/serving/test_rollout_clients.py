@@ -39,6 +39,8 @@ AB = {
 VARIANT_OF = {"1": "control", "2": "treatment"}
 CALLS = 60  # both variants answer at least once but with odds of 2 ** -59
 NOT_SERVED = f"endpoint '{ENDPOINT}' serves versions 1 and 2"
+STICKY = "e2e-clients-sticky"
+STICKY_AB = {**AB, "id": STICKY, "traffic": {**AB["traffic"], "sticky": "header:X-User-Id"}}
 TWINS = "e2e-clients-twins"
 A_A = {  # an A/A test: two variants on one version (as after a promotion and a reload)
     "id": TWINS,
@@ -53,7 +55,7 @@ A_A = {  # an A/A test: two variants on one version (as after a promotion and a 
 
 @pytest.fixture(scope="module")
 def ab_server(rollout_demo: Demo, tmp_path_factory: pytest.TempPathFactory):
-    with serving(rollout_demo, tmp_path_factory.mktemp("clients"), [AB, A_A]) as server:
+    with serving(rollout_demo, tmp_path_factory.mktemp("clients"), [AB, STICKY_AB, A_A]) as server:
         yield server
 
 
@@ -124,6 +126,30 @@ def test_the_metadata_lists_both_versions(client: triton.InferenceServerClient) 
     with pytest.raises(InferenceServerException) as raised:
         client.get_model_metadata(ENDPOINT, "7")
     assert raised.value.message() == NOT_SERVED
+
+
+def test_each_served_version_is_ready_and_no_other(client: triton.InferenceServerClient) -> None:
+    assert client.is_model_ready(ENDPOINT)
+    assert client.is_model_ready(ENDPOINT, "1") and client.is_model_ready(ENDPOINT, "2")
+    assert not client.is_model_ready(ENDPOINT, "7")
+
+
+def test_a_sticky_header_sent_by_the_client_keeps_one_variant(
+    client: triton.InferenceServerClient, rollout_demo: Demo
+) -> None:
+    outputs = [triton.InferRequestedOutput("label", binary_data=True)]
+    inputs = _inputs(rollout_demo, binary=True)
+    by_user = {
+        user: {
+            client.infer(
+                STICKY, inputs, outputs=outputs, headers={"X-User-Id": user}
+            ).get_response()["model_version"]
+            for _ in range(20)
+        }
+        for user in (f"user-{i}" for i in range(12))
+    }
+    assert all(len(versions) == 1 for versions in by_user.values()), by_user
+    assert set().union(*by_user.values()) == {"1", "2"}  # keys still split between both
 
 
 @pytest.mark.xfail(
