@@ -202,3 +202,38 @@ def test_a_restart_after_an_ab_promotion_keeps_it_promoted(
         "control": 0.0,
         "treatment": 100.0,
     }
+
+
+def test_feedback_for_an_answer_of_the_old_version_is_credited_after_the_switch(
+    rollout_demo: Demo, rollout_admin: dict[str, str], tmp_path: Path
+) -> None:
+    registry = Registry(rollout_demo.registry_url, rollout_demo.artifacts)
+    registry.set_alias("breast_cancer", "e2e-feedback-next", 1, reason="the treatment's start")
+    endpoint = _ab(
+        "e2e-reload-feedback", "breast_cancer:1", "breast_cancer:1",
+        "breast_cancer@e2e-feedback-next",
+    )  # fmt: skip
+    try:
+        with serving(rollout_demo, tmp_path, [endpoint]) as server, httpx.Client() as client:
+            answers = [
+                predict(client, server.url, "e2e-reload-feedback", rollout_demo.cancer_record)
+                for _ in range(40)
+            ]
+            old = next(a for a in answers if a.headers["x-variant"] == "treatment")
+            assert old.headers["x-model-version"] == "1"
+            registry.set_alias("breast_cancer", "e2e-feedback-next", 2, reason="moves on")
+            reload = client.post(f"{server.url}/admin/reload", headers=rollout_admin, timeout=60)
+            assert len(reload.json()["switched"]) == 1
+            label = old.json()["predictions"][0]["label"]
+            sent = client.post(
+                f"{server.url}/endpoints/e2e-reload-feedback/feedback",
+                json={"request_id": old.headers["x-request-id"], "label": label},
+            )
+            document = status(server.url, "e2e-reload-feedback")
+    finally:
+        registry.close()
+    assert sent.status_code == 200, sent.text
+    treatment = variant(document, "treatment")
+    assert (treatment["version"], treatment["rewards"], treatment["labelled"]) == (2, 1, 1)
+    assert treatment["reward_mean"] == 1.0
+    assert not variant(document, "control")["rewards"]
