@@ -27,6 +27,7 @@ from modelyard.registry.rollout_types import (
     RolloutState,
     Transition,
 )
+from modelyard.registry.rollouts import StaleConfigurationError
 
 Build = Callable[..., Path]
 
@@ -172,6 +173,14 @@ def test_sync_adds_deltas_to_totals_and_step_and_records_versions(registry: Regi
     assert state.arm("primary").version == 4 and state.arm("primary").total == ArmCounters()
     assert state.revision == 1
     assert registry.rollouts.get("bc") == state
+
+
+def test_a_replica_of_another_configuration_writes_nothing(registry: Registry) -> None:
+    _start_canary(registry, digest="a" * 64)
+    with pytest.raises(StaleConfigurationError, match="restarted under another configuration"):
+        registry.rollouts.sync("bc", {"candidate": _answered(5)}, digest="b" * 64)
+    state = registry.rollouts.sync("bc", {"primary": _answered(3)}, digest="a" * 64)
+    assert (state.arm("primary").total.requests, state.arm("candidate").total.requests) == (3, 0)
 
 
 def test_sync_of_an_unknown_endpoint_names_the_known_ones(registry: Registry) -> None:

@@ -48,9 +48,9 @@ def predict(
     )
 
 
-def status(url: str, endpoint: str) -> dict[str, Any]:
+def status(url: str, endpoint: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """``GET /endpoints/{id}/rollout``."""
-    response = httpx.get(f"{url}/endpoints/{endpoint}/rollout", timeout=30)
+    response = httpx.get(f"{url}/endpoints/{endpoint}/rollout", headers=headers, timeout=30)
     response.raise_for_status()
     document: dict[str, Any] = response.json()
     return document

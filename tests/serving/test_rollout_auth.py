@@ -25,6 +25,10 @@ ENDPOINT = "e2e-auth"
 HOW_ADMIN = "create one with `modelyard token create NAME --role admin`"
 HOW_PREDICT = "create one with `modelyard token create NAME --role predict`"
 DEADLINE_S = 60
+NO_TOKEN_PREDICT = (
+    "this route needs a bearer token of role predict or admin: send "
+    f"'Authorization: Bearer <token>'; {HOW_PREDICT}"
+)
 
 GUARDED_AB = {
     "id": ENDPOINT,
@@ -84,14 +88,7 @@ def test_feedback_without_a_token_is_the_same_401_as_predict(
     refused = _feedback(guarded, request_id)
     unknown = _feedback(guarded, request_id, Authorization="Bearer not-a-token")
     assert refused_predict.status_code == refused.status_code == 401
-    assert (
-        refused.json()["error"]
-        == refused_predict.json()["error"]
-        == (
-            "this route needs a bearer token of role predict or admin: send "
-            f"'Authorization: Bearer <token>'; {HOW_PREDICT}"
-        )
-    )
+    assert refused.json()["error"] == refused_predict.json()["error"] == NO_TOKEN_PREDICT
     assert refused.headers["www-authenticate"] == refused_predict.headers["www-authenticate"]
     assert unknown.status_code == 401
     assert unknown.json()["error"] == f"the bearer token is unknown or revoked; {HOW_PREDICT}"
@@ -104,12 +101,14 @@ def test_feedback_with_a_predict_or_an_admin_token_is_accepted(
     predict_headers: dict[str, str],
     rollout_admin: dict[str, str],
 ) -> None:
-    before = sum(v["rewards"] or 0 for v in status(guarded.url, ENDPOINT)["variants"])
+    figures = status(guarded.url, ENDPOINT, predict_headers)
+    before = sum(v["rewards"] or 0 for v in figures["variants"])
     for headers in (predict_headers, rollout_admin):
         sent = _feedback(guarded, _answered_id(guarded, rollout_demo, headers), **headers)
         assert sent.status_code == 200, sent.text
         assert sent.json() == {"accepted": 1}
-    after = sum(v["rewards"] or 0 for v in status(guarded.url, ENDPOINT)["variants"])
+    figures = status(guarded.url, ENDPOINT, predict_headers)
+    after = sum(v["rewards"] or 0 for v in figures["variants"])
     assert after == before + 2
 
 
@@ -122,12 +121,14 @@ def _act(server: RunningServer, action: str, headers: dict[str, str]) -> httpx.R
     )
 
 
-def test_the_status_route_answers_a_predict_token(
+def test_the_status_route_needs_what_predict_needs(
     guarded: RunningServer, predict_headers: dict[str, str]
 ) -> None:
-    answer = httpx.get(
-        f"{guarded.url}/endpoints/{ENDPOINT}/rollout", headers=predict_headers, timeout=30
-    )
+    url = f"{guarded.url}/endpoints/{ENDPOINT}/rollout"
+    anonymous = httpx.get(url, timeout=30)
+    answer = httpx.get(url, headers=predict_headers, timeout=30)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"] == NO_TOKEN_PREDICT
     assert answer.status_code == 200
     assert answer.json()["endpoint"] == ENDPOINT
 
@@ -149,7 +150,7 @@ def test_actions_need_an_admin_token(
     assert predictor.headers["www-authenticate"] == (
         'Bearer realm="modelyard", error="insufficient_scope", scope="admin"'
     )
-    assert status(guarded.url, ENDPOINT)["state"] == "running"
+    assert status(guarded.url, ENDPOINT, rollout_admin)["state"] == "running"
     paused = _act(guarded, "pause", rollout_admin)
     assert paused.status_code == 200, paused.text
     assert paused.json()["state"] == "paused"

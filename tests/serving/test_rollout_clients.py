@@ -152,11 +152,6 @@ def test_a_sticky_header_sent_by_the_client_keeps_one_variant(
     assert set().union(*by_user.values()) == {"1", "2"}  # keys still split between both
 
 
-@pytest.mark.xfail(
-    reason="serving/v2.py lists a version once per variant: model_metadata gives "
-    "versions ['1', '1'] and not_that_version says 'serves versions 1 and 1'",
-    strict=True,
-)
 def test_two_variants_on_one_version_list_it_once(client: triton.InferenceServerClient) -> None:
     assert client.get_model_metadata(TWINS)["versions"] == ["1"]
     with pytest.raises(InferenceServerException) as raised:

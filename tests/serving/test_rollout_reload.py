@@ -138,13 +138,6 @@ def _figures(document: dict[str, Any]) -> tuple[str, list[tuple[str, int, float,
     return document["state"], variants, [event["action"] for event in document["history"]]
 
 
-@pytest.mark.xfail(
-    reason="serving/rollouts.py rollout_digest puts the version every arm resolved to in the "
-    "rollout's identity: a server (re)started after an alias an arm follows moved computes "
-    "another digest and starts the rollout again, clearing the counts the reloaded replica "
-    "kept counting",
-    strict=True,
-)
 def test_a_restart_after_a_variant_reload_resumes_the_rollout(
     rollout_demo: Demo, rollout_admin: dict[str, str], tmp_path: Path
 ) -> None:
@@ -169,12 +162,6 @@ def test_a_restart_after_a_variant_reload_resumes_the_rollout(
     assert _figures(after) == _figures(before)
 
 
-@pytest.mark.xfail(
-    reason="serving/rollouts.py rollout_digest leaves out only a canary's primary: an A/B "
-    "test promoted by hand moved its primary's alias, so a restart starts it again at its "
-    "configured weights instead of keeping it promoted",
-    strict=True,
-)
 def test_a_restart_after_an_ab_promotion_keeps_it_promoted(
     rollout_demo: Demo, rollout_admin: dict[str, str], tmp_path: Path
 ) -> None:

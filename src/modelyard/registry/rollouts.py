@@ -332,8 +332,13 @@ class RolloutStore:
         deltas: Mapping[str, ArmCounters],
         decide: Decide | None = None,
         versions: Mapping[str, int] | None = None,
+        digest: str | None = None,
     ) -> RolloutState:
         """Fold a replica's counters in, then let ``decide`` judge the sums; one transaction.
+
+        With ``digest`` (the configuration the replica runs), a rollout another replica has
+        meanwhile restarted under another configuration refuses the write with
+        :class:`StaleConfigurationError`: counts of the old arms never land in the new ones.
 
         ``deltas`` (by arm; unknown arms are ignored) add to each arm's totals and step
         counters; ``versions`` records the version an arm now serves (a replica reloaded).
@@ -346,6 +351,11 @@ class RolloutStore:
 
         def work(session: Session) -> RolloutState:
             row = _locked(session, endpoint)
+            if digest is not None and row.digest != digest:
+                raise StaleConfigurationError(
+                    f"the rollout of endpoint {endpoint!r} was restarted under another "
+                    "configuration; expected this replica's endpoints file to match the others'"
+                )
             arms = _arm_rows(session, endpoint)
             changed = False
             for arm in arms:
@@ -483,6 +493,10 @@ class RolloutStore:
             return deleted
 
         return self._db.write(work)
+
+
+class StaleConfigurationError(ConflictError):
+    """A replica runs another configuration than the rollout in the database."""
 
 
 def _fed_back(request_id: str) -> ConflictError:

@@ -178,17 +178,24 @@ class Server:
             )
 
         @api.exception_handler(RequestValidationError)
-        async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
-            # A body that does not fit a route's model: one line naming the fields, as the
-            # predict routes answer, instead of FastAPI's own document.
+        async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+            # A body that does not fit a route's model: one line naming the field, and the
+            # request id, as every other error answers.
             problems = [
-                {"pointer": pointer(*item["loc"][1:]), "problem": item["msg"]}
+                {"pointer": pointer(*item["loc"][1:]) or "/", "problem": item["msg"]}
                 for item in error.errors()
             ]
             first = problems[0]
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            message = f"{first['pointer'] or 'body'}: {first['problem']}{more}"
-            return JSONResponse({"error": message, "problems": problems}, status_code=422)
+            refused = HttpError(
+                422, f"{first['pointer']}: {first['problem']}{more}", problems=problems
+            )
+            request_id = RequestHeaders(request.scope).request_id
+            assert request_id is not None
+            return Response(
+                refused.body(request_id), 422, {"x-request-id": request_id},
+                media_type="application/json",
+            )  # fmt: skip
 
         @api.get("/endpoints", tags=["endpoints"], summary="List endpoints and their versions")
         async def endpoints() -> dict[str, Any]:

@@ -36,7 +36,11 @@ MAX_FEEDBACK_ITEMS = 10_000
 MAX_FEEDBACK_BYTES = 4 * 1024 * 1024
 
 _UNKNOWN = error_response("no endpoint of that name (the answer lists them)")
-STATUS_RESPONSES: dict[int | str, dict[str, Any]] = {404: _UNKNOWN}
+STATUS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: error_response("the endpoint needs a bearer token and none (or an unknown one) came"),
+    403: error_response("the token's role may not call this endpoint"),
+    404: _UNKNOWN,
+}
 ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: error_response("the body is not JSON"),
     404: _UNKNOWN,
@@ -173,7 +177,11 @@ def add_rollout_routes(
     )  # fmt: skip
     async def rollout_status(endpoint_id: str, request: Request) -> Any:
         try:
-            return await document(await rollouts.tick(served(endpoint_id)))
+            endpoint = served(endpoint_id)
+            _check_predict_role(endpoint, request)
+            return await document(await rollouts.tick(endpoint))
+        except auth.AuthError:
+            raise
         except HttpError as error:
             return _error(error, request)
 
@@ -209,10 +217,7 @@ def add_rollout_routes(
     async def feedback(endpoint_id: str, request: Request) -> Any:
         try:
             endpoint = served(endpoint_id)
-            if endpoint.guard is not None:
-                refused = endpoint.guard.check(request.headers.get("authorization", "").encode())
-                if refused is not None:
-                    raise refused
+            _check_predict_role(endpoint, request)
             items = parse_feedback(await request.body())
             credited = [await _credit(endpoint, rollouts, item) for item in items]
             _refuse_repeats(items)
@@ -275,6 +280,15 @@ def _label_reward(
         )
     right = sum(str(truth) == str(label) for truth, label in zip(truths, labels, strict=True))
     return right / len(truths)
+
+
+def _check_predict_role(endpoint: ServedEndpoint, request: Request) -> None:
+    """Refuse (401/403) what the endpoint's predict routes would refuse: its feedback and
+    its rollout's figures are for those who may call it."""
+    if endpoint.guard is not None:
+        refused = endpoint.guard.check(request.headers.get("authorization", "").encode() or None)
+        if refused is not None:
+            raise refused
 
 
 def _refuse_repeats(items: list[Feedback]) -> None:

@@ -25,7 +25,7 @@ import orjson
 from modelyard.pipeline.traffic import BanditTraffic, CanaryTraffic
 from modelyard.registry.answer_blocks import NumberedAnswers
 from modelyard.registry.rollout_types import ArmCounters, ArmState, RolloutState, Transition
-from modelyard.registry.rollouts import RolloutStore
+from modelyard.registry.rollouts import RolloutStore, StaleConfigurationError
 from modelyard.routing.bandit import bandit_transition
 from modelyard.routing.canary import judge
 from modelyard.serving.asgi import ID_PREFIX
@@ -39,15 +39,14 @@ _PRUNE_EVERY_S = 60.0
 
 
 def rollout_digest(served: ServedEndpoint) -> str:
-    """What identifies a rollout: the traffic block as written, the endpoint's model
-    reference, and the versions its arms resolved to (but a canary's primary, whose alias the
-    promotion itself moves: a restart after a promotion must not start the canary again)."""
-    skip = "primary" if isinstance(served.traffic, CanaryTraffic) else None
-    document = {
-        "model": served.spec.model,
-        "traffic": served.traffic.model_dump(mode="json"),
-        "versions": {v.name: v.version for v in served.arms() if v.name != skip},
-    }
+    """What identifies a rollout: the traffic block and the model reference as written.
+
+    Not the versions the references resolve to: an alias a variant follows may move (a hot
+    reload switches that variant and the rollout goes on counting), and a promotion moves
+    the primary's alias itself; a restart after either must resume the same rollout. To
+    start over, change the block (e.g. pin the candidate's version).
+    """
+    document = {"model": served.spec.model, "traffic": served.traffic.model_dump(mode="json")}
     return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
@@ -66,6 +65,7 @@ class RolloutSync:
         self._unsent: dict[str, dict[str, ArmCounters]] = {}
         self._lock = asyncio.Lock()
         self._pruned_at = 0.0
+        self._stale: set[str] = set()
         self._rng = np.random.default_rng()
         self.states: dict[str, RolloutState] = {}
         """The last state read of each endpoint (what ``/metrics`` reports)."""
@@ -95,6 +95,8 @@ class RolloutSync:
             for served in endpoints():
                 try:
                     await self.tick(served)
+                except StaleConfigurationError:
+                    pass  # said once, when first seen
                 except Exception:
                     log.exception("rollout sync failed", extra={"endpoint": served.id})
 
@@ -121,6 +123,18 @@ class RolloutSync:
                 state = await asyncio.to_thread(
                     self._write, served, deltas, deciding, versions, rows, numbered
                 )
+            except StaleConfigurationError:
+                # Another replica started this endpoint's rollout anew: this one's counts
+                # belong to a rollout that is over, and are dropped. Its weights stay as they
+                # were until it is restarted with the same file.
+                if served.id not in self._stale:
+                    self._stale.add(served.id)
+                    log.warning(
+                        "rollout restarted under another configuration by another replica; "
+                        "this replica's counts are not written",
+                        extra={"endpoint": served.id},
+                    )
+                raise
             except Exception:
                 self._unsent[served.id] = deltas  # counted again at the next tick
                 served.ledger.pending[:0] = rows
@@ -145,7 +159,7 @@ class RolloutSync:
     ) -> RolloutState:
         now = datetime.now(UTC)
         sent = {name: delta for name, delta in deltas.items() if not delta.is_empty()}
-        state = self.store.sync(served.id, sent, decide, versions)
+        state = self.store.sync(served.id, sent, decide, versions, rollout_digest(served))
         self.store.record_block(served.id, ID_PREFIX, numbered, now)
         if rows:
             self.store.record_requests(served.id, [(*row, now) for row in rows])

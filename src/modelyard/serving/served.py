@@ -119,6 +119,10 @@ class ServedEndpoint:
                 return variant
         raise KeyError(name)
 
+    def versions(self) -> list[str]:
+        """The versions the answering variants serve, each once, in the variants' order."""
+        return list(dict.fromkeys(variant.version for variant in self.variants))
+
     def with_version(self, version: str) -> Variant | None:
         """The answering variant serving ``version``, if any (V2's versioned routes)."""
         for variant in self.variants:

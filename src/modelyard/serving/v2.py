@@ -60,7 +60,7 @@ def model_metadata(endpoint: ServedEndpoint, served: Variant) -> dict[str, Any]:
 
     return {
         "name": served.id,
-        "versions": [variant.version for variant in endpoint.variants],
+        "versions": endpoint.versions(),
         "platform": f"modelyard_{served.pipeline.manifest.format}",
         "inputs": tensors(signature.inputs),
         "outputs": tensors(signature.outputs),
@@ -125,7 +125,7 @@ def add_routes(api: FastAPI, current: dict[str, ServedEndpoint]) -> None:
 
 def not_that_version(served: ServedEndpoint) -> str:
     """The 404 message for a version the endpoint does not serve."""
-    versions = [variant.version for variant in served.variants]
+    versions = served.versions()
     listed = " and ".join(", ".join(versions).rsplit(", ", 1))
     only = " only" if len(versions) == 1 else ""
     return f"endpoint {served.id!r} serves version{'s' if len(versions) > 1 else ''} {listed}{only}"
