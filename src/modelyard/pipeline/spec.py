@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from modelyard.core.errors import ConfigError
 from modelyard.core.refs import ModelRef, check_name, parse_ref
 from modelyard.package.manifest import ComponentSpec
-from modelyard.pipeline.traffic import Ref, SingleTraffic, Traffic, raise_at
+from modelyard.pipeline.config_values import Ref, raise_at
+from modelyard.pipeline.traffic import SingleTraffic, Traffic
 from modelyard.pipeline.types import MAX_IMAGE_PIXELS, Resources
 
 T = TypeVar("T")

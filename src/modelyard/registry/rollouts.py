@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any, cast
 
@@ -30,13 +29,12 @@ from modelyard.core.errors import ConflictError, NotFoundError
 from modelyard.registry import aliases
 from modelyard.registry.answer_blocks import NumberedAnswers, block_row, find_answered
 from modelyard.registry.database import Database, lock_model
+from modelyard.registry.rollout_rows import credit, encode_counters, to_event, to_state
 from modelyard.registry.rollout_types import (
     ArmCounters,
-    ArmRole,
     ArmState,
     RolloutEvent,
     RolloutState,
-    RolloutStateName,
     Transition,
 )
 from modelyard.registry.schema import (
@@ -56,21 +54,6 @@ RequestRecord = tuple[str, str, builtins.list[Any] | None, datetime]
 FeedbackItem = tuple[str, str, float, str | None]
 """(request id, arm that answered it, reward in [0, 1], label sent or ``None``)."""
 
-_COUNTER_FIELDS = frozenset(spec.name for spec in fields(ArmCounters))
-
-
-def encode_counters(counters: ArmCounters) -> str:
-    """``counters`` as the JSON the arm rows hold (``latency`` as a list)."""
-    return orjson.dumps(asdict(counters)).decode()
-
-
-def decode_counters(text: str) -> ArmCounters:
-    """The counters an arm row holds; fields this version does not know are ignored."""
-    data = orjson.loads(text)
-    values = {key: value for key, value in data.items() if key in _COUNTER_FIELDS}
-    values["latency"] = tuple(values.get("latency", ()))
-    return ArmCounters(**values)
-
 
 def missing(endpoint: str, known: Iterable[str]) -> NotFoundError:
     """The error for an endpoint without a rollout, naming the endpoints that have one."""
@@ -86,48 +69,6 @@ def _arm_rows(session: Session, endpoint: str) -> builtins.list[RolloutArmRow]:
         .order_by(RolloutArmRow.position)
     )
     return builtins.list(session.scalars(query))
-
-
-def _to_state(row: RolloutRow, arms: Sequence[RolloutArmRow]) -> RolloutState:
-    return RolloutState(
-        endpoint=row.endpoint,
-        strategy=row.strategy,
-        digest=row.digest,
-        primary=row.primary,
-        state=cast(RolloutStateName, row.state),
-        step=row.step,
-        started_at=row.started_at,
-        step_started_at=row.step_started_at,
-        updated_at=row.updated_at,
-        revision=row.revision,
-        arms=tuple(
-            ArmState(
-                name=arm.name,
-                ref=arm.ref,
-                version=arm.version,
-                role=cast(ArmRole, arm.role),
-                weight=arm.weight,
-                total=decode_counters(arm.total_json),
-                step=decode_counters(arm.step_json),
-            )
-            for arm in arms
-        ),
-    )
-
-
-def _to_event(row: RolloutEventRow) -> RolloutEvent:
-    return RolloutEvent(
-        id=row.id,
-        endpoint=row.endpoint,
-        at=row.at,
-        actor=row.actor,
-        action=row.action,
-        from_state=cast(RolloutStateName | None, row.from_state),
-        to_state=cast(RolloutStateName, row.to_state),
-        step=row.step,
-        reason=row.reason,
-        figures=orjson.loads(row.figures_json),
-    )
 
 
 def _locked(session: Session, endpoint: str) -> RolloutRow:
@@ -160,12 +101,6 @@ def _event(
         reason=reason,
         figures_json=orjson.dumps(dict(figures)).decode(),
     )
-
-
-def _credit(arm: RolloutArmRow, delta: ArmCounters) -> None:
-    """Add ``delta`` to the arm's totals and to its current step's counters."""
-    arm.total_json = encode_counters(decode_counters(arm.total_json).plus(delta))
-    arm.step_json = encode_counters(decode_counters(arm.step_json).plus(delta))
 
 
 def _apply(
@@ -248,7 +183,7 @@ class RolloutStore:
             query = select(RolloutRow).where(RolloutRow.endpoint == endpoint).with_for_update()
             row = session.scalars(query).first()
             if row is not None and row.digest == digest:
-                return _to_state(row, _arm_rows(session, endpoint))
+                return to_state(row, _arm_rows(session, endpoint))
             before = None if row is None else row.state
             now = utcnow()
             if row is None:
@@ -295,7 +230,7 @@ class RolloutStore:
                 )
             )
             session.flush()
-            return _to_state(row, rows)
+            return to_state(row, rows)
 
         return self._db.write(work)
 
@@ -304,7 +239,7 @@ class RolloutStore:
 
         def work(session: Session) -> RolloutState | None:
             row = session.get(RolloutRow, endpoint)
-            return None if row is None else _to_state(row, _arm_rows(session, endpoint))
+            return None if row is None else to_state(row, _arm_rows(session, endpoint))
 
         return self._db.read(work)
 
@@ -313,7 +248,7 @@ class RolloutStore:
 
         def work(session: Session) -> builtins.list[RolloutState]:
             rows = session.scalars(select(RolloutRow).order_by(RolloutRow.endpoint))
-            return [_to_state(row, _arm_rows(session, row.endpoint)) for row in rows]
+            return [to_state(row, _arm_rows(session, row.endpoint)) for row in rows]
 
         return self._db.read(work)
 
@@ -324,7 +259,7 @@ class RolloutStore:
             .where(RolloutEventRow.endpoint == endpoint)
             .order_by(RolloutEventRow.id)
         )
-        return self._db.read(lambda session: [_to_event(row) for row in session.scalars(query)])
+        return self._db.read(lambda session: [to_event(row) for row in session.scalars(query)])
 
     def sync(
         self,
@@ -361,19 +296,19 @@ class RolloutStore:
             for arm in arms:
                 delta = deltas.get(arm.name)
                 if delta is not None and not delta.is_empty():
-                    _credit(arm, delta)
+                    credit(arm, delta)
                     changed = True
                 if versions is not None and arm.name in versions:
                     arm.version = versions[arm.name]
                     changed = True
             if changed:
                 row.updated_at = utcnow()
-            change = None if decide is None else decide(_to_state(row, arms))
+            change = None if decide is None else decide(to_state(row, arms))
             if change is not None:
                 _apply(session, row, arms, change)
                 row.updated_at = utcnow()
             session.flush()
-            return _to_state(row, arms)
+            return to_state(row, arms)
 
         return self._db.write(work)
 
@@ -467,16 +402,16 @@ class RolloutStore:
                         at=now,
                     )
                 )
-                credit = ArmCounters(
+                rewarded = ArmCounters(
                     rewards=1,
                     reward_sum=reward,
                     reward_sumsq=reward * reward,
                     labelled=0 if label is None else 1,
                 )
-                deltas[arm] = deltas.get(arm, ArmCounters()).plus(credit)
+                deltas[arm] = deltas.get(arm, ArmCounters()).plus(rewarded)
             for arm_row in _arm_rows(session, endpoint):
                 if arm_row.name in deltas:
-                    _credit(arm_row, deltas[arm_row.name])
+                    credit(arm_row, deltas[arm_row.name])
             row.updated_at = now
             session.flush()  # a concurrent feedback for the same id fails here, then conflicts
 
