@@ -12,6 +12,11 @@ regression, ONNX, one-row records) from five endpoints that differ only by ``tra
   judged: ``min_requests`` out of reach);
 - ``shadow``: version 1 answers, every request is copied to version 2 after the answer.
 
+Then, with the server on both CPUs, wrk paces its requests (8 connections, each waiting
+between requests) to about each of ``--rates`` requests/s: the latency a request sees when
+the server is not saturated, which is where a shadow must not slow the primary (the closed
+loop at 64 connections mostly measures the queue, which a lower throughput lengthens).
+
 Beside them the bare uvicorn floor (``serve_bench.floor_app``). The machine's speed drifts,
 so they are measured in alternation: ``--rounds`` rounds, each a ``wrk -t1`` run of every
 endpoint at the same concurrency; each cell is the median over the rounds and each ratio to
@@ -123,15 +128,7 @@ def measure(
                 print(f"  {name} c={connections}: {result} {costs[name][-1]:.1f} µs CPU/request",
                       file=sys.stderr)  # fmt: skip
         cpu[connections] = {name: statistics.median(values) for name, values in costs.items()}
-        medians[connections] = {
-            name: Result(
-                statistics.median(r.rps for r in runs),
-                statistics.median(r.p50_ms for r in runs),
-                statistics.median(r.p99_ms for r in runs),
-                sum(r.errors for r in runs),
-            )
-            for name, runs in rounds.items()
-        }
+        medians[connections] = {name: _median(runs) for name, runs in rounds.items()}
         ratios[connections] = {
             name: [mine.rps / base.rps for base, mine in zip(rounds["single"], runs, strict=True)]
             for name, runs in rounds.items()
@@ -139,10 +136,36 @@ def measure(
     return medians, ratios, cpu
 
 
+def measure_rates(
+    targets: dict[str, Target], args: argparse.Namespace, workdir: Path
+) -> dict[int, dict[str, Result]]:
+    """Each target at each fixed rate, in alternating rounds; medians."""
+    medians: dict[int, dict[str, Result]] = {}
+    for rate in args.rates:
+        rounds: dict[str, list[Result]] = {name: [] for name in targets}
+        for _ in range(args.rounds):
+            for name, target in targets.items():
+                paced = wrk(target, 8, args.duration, workdir, delay_ms=8 * 1000 / rate)
+                rounds[name].append(paced)
+                print(f"  {name} at {rate}/s: {rounds[name][-1]}", file=sys.stderr)
+        medians[rate] = {name: _median(runs) for name, runs in rounds.items()}
+    return medians
+
+
+def _median(runs: list[Result]) -> Result:
+    return Result(
+        statistics.median(r.rps for r in runs),
+        statistics.median(r.p50_ms for r in runs),
+        statistics.median(r.p99_ms for r in runs),
+        sum(r.errors for r in runs),
+    )
+
+
 def render(
     medians: dict[int, dict[str, Result]],
     ratios: dict[int, dict[str, list[float]]],
     cpu: dict[int, dict[str, float]],
+    rated: dict[int, dict[str, Result]],
     shadow: dict[str, Any],
     args: argparse.Namespace,
 ) -> str:
@@ -166,6 +189,17 @@ def render(
             )
     lines += [
         "",
+        "Paced (8 connections, each waiting 8000/rate ms between requests; the server on "
+        "both CPUs), p50 / p99 in ms:",
+        "",
+        "| endpoint | " + " | ".join(f"about {rate:,}/s" for rate in rated) + " |",
+        "|---|" + "---|" * len(rated),
+    ]
+    for name in next(iter(rated.values()), {}):
+        cells = [f"{row[name].p50_ms:.2f} / {row[name].p99_ms:.2f}" for row in rated.values()]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
         f"Shadow copies: {shadow['mirrored']:,} mirrored, {shadow['dropped']:,} dropped "
         f"(queue full), {shadow['errors']} failed; agreement {shadow['agreement']}.",
     ]
@@ -177,6 +211,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[64, 1])
+    parser.add_argument("--rates", type=int, nargs="*", default=[1000, 4000])
     parser.add_argument("--no-pin", dest="pin", action="store_false")
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
@@ -201,8 +236,11 @@ def main() -> None:
         targets["ab-sticky"] = Target(f"{base}/endpoints/ab-sticky/predict", body, headers=sticky)
         pids = {name: floor_pid if name == "floor" else pid for name in targets}
         medians, ratios, cpu = measure(targets, args, workdir, pids)
+        unpin(pid)  # a deployment's server has both CPUs; a shadow's batches use the other
+        del targets["floor"]
+        rated = measure_rates(targets, args, workdir)
         shadow = httpx.get(f"{base}/endpoints/shadow/rollout", timeout=30).json()["shadows"][0]
-    print(render(medians, ratios, cpu, shadow, args))
+    print(render(medians, ratios, cpu, rated, shadow, args))
 
 
 if __name__ == "__main__":

@@ -187,14 +187,18 @@ SERVER_CPU = ["taskset", "-c", "0"]
 
 
 def wrk(target: Target, connections: int, duration: float, workdir: Path,
-        pin: bool = False) -> Result:  # fmt: skip
-    """Run ``wrk -t1`` against ``target`` and read requests/s, p50, p99 and non-2xx."""
+        pin: bool = False, delay_ms: float | None = None) -> Result:  # fmt: skip
+    """Run ``wrk -t1`` against ``target`` and read requests/s, p50, p99 and non-2xx.
+
+    With ``delay_ms`` each connection waits that long between requests (wrk's ``delay()``),
+    which paces the load to about ``connections * 1000 / delay_ms`` requests/s."""
     script = workdir / "post.lua"
     body = target.body.decode().replace("\\", "\\\\").replace("]]", "] ]")
     headers = "".join(f'wrk.headers["{name}"] = "{value}"\n' for name, value in target.headers)
     script.write_text(
         f'wrk.method = "POST"\nwrk.body = [[{body}]]\n'
-        f'wrk.headers["Content-Type"] = "{target.content_type}"\n{headers}',
+        f'wrk.headers["Content-Type"] = "{target.content_type}"\n{headers}'
+        + (f"function delay()\n  return {delay_ms:g}\nend\n" if delay_ms else ""),
         encoding="utf-8",
     )
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "-s", str(script)]

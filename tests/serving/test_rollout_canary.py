@@ -109,7 +109,14 @@ def test_a_healthy_candidate_is_promoted_through_the_alias_history(
 ) -> None:
     registry = Registry(rollout_demo.registry_url, rollout_demo.artifacts)
     registry.set_alias("breast_cancer", "canary-home", 1, reason="a canary's primary")
-    endpoint = _canary("canary-good", "breast_cancer:2", steps=[20, 60], max_latency_ratio=5.0)
+    endpoint = _canary(
+        "canary-good",
+        "breast_cancer:2",
+        steps=[20, 60],
+        max_latency_ratio=5.0,
+        min_agreement=0.99,  # every candidate answer is also run on the primary and compared
+        agreement_percent=100,
+    )
     endpoint["model"] = "breast_cancer@canary-home"
 
     def send(client: httpx.Client) -> None:
@@ -128,7 +135,11 @@ def test_a_healthy_candidate_is_promoted_through_the_alias_history(
     move = registry.alias_history("breast_cancer", "canary-home")[-1]
     assert (move.from_version, move.to_version) == (1, 2)
     assert move.reason == document["history"][-1]["reason"]
-    assert "error rate" in move.reason
+    assert "error rate" in move.reason and "agreement" in move.reason
+    figures = document["history"][-1]["figures"]
+    assert figures["min_agreement"]["passed"] is True
+    candidate = next(v for v in document["variants"] if v["name"] == "candidate")
+    assert candidate["agreement"] == 1.0  # the same package: every label agrees
     assert last.headers["x-model-version"] == "2"
     registry.close()
 

@@ -122,9 +122,15 @@ class Server:
         self.rollouts.start(served, {plan.name: plan.weight for plan in plans})
         return served
 
-    def _variant(self, endpoint: Endpoint, name: str, tally: Tally) -> Variant:
+    def _variant(self, endpoint: Endpoint, name: str, tally: Tally, shadow: bool) -> Variant:
         return Variant(
-            endpoint, name, self.metrics, self._executor, tally, timeout_s=self._timeout_s
+            endpoint,
+            name,
+            self.metrics,
+            self._executor,
+            tally,
+            timeout_s=self._timeout_s,
+            shadow=shadow,
         )
 
     @contextlib.asynccontextmanager

@@ -24,8 +24,9 @@ from modelyard.serving.variant import Answer, Variant
 
 DEFAULT_BODY_TIMEOUT_S = 30.0
 
-MakeVariant = Callable[[Endpoint, str, Tally], Variant]
-"""Builds the variant of an arm: its loaded endpoint, its name, and the arm's tally."""
+MakeVariant = Callable[[Endpoint, str, Tally, bool], Variant]
+"""Builds the variant of an arm: its loaded endpoint, its name, the arm's tally, and whether
+it is a shadow."""
 
 
 class ServedEndpoint:
@@ -52,8 +53,12 @@ class ServedEndpoint:
         self.body_deadlines = BodyDeadlines(body_timeout_s)
         self._make_variant = make_variant
         self.tallies = {name: Tally() for _, name, _ in arms}
-        self.variants = [make_variant(e, n, self.tallies[n]) for e, n, r in arms if r == "variant"]
-        self.shadows = [make_variant(e, n, self.tallies[n]) for e, n, r in arms if r == "shadow"]
+        self.variants = [
+            make_variant(e, n, self.tallies[n], False) for e, n, r in arms if r == "variant"
+        ]
+        self.shadows = [
+            make_variant(e, n, self.tallies[n], True) for e, n, r in arms if r == "shadow"
+        ]
         self.primary_index = next(i for i, v in enumerate(self.variants) if v.name == primary)
         self.ledger = Ledger(persist=traffic.strategy != "single")
         self.feedback_window_s = traffic.feedback_window
@@ -189,7 +194,7 @@ class ServedEndpoint:
 
     def renew(self, old: Variant, fresh: Endpoint) -> Variant:
         """Serve ``fresh`` in ``old``'s place (a hot reload); returns the new variant."""
-        new = self._make_variant(fresh, old.name, old.tally)
+        new = self._make_variant(fresh, old.name, old.tally, old in self.shadows)
         for table in (self.variants, self.shadows):
             for i, variant in enumerate(table):
                 if variant is old:

@@ -46,6 +46,7 @@ class Variant:
     (``primary``, ``candidate``, an A/B key, a bandit's ref), ``id`` the endpoint's id.
     ``tally`` counts what the variant answered for the endpoint's rollout state; it belongs
     to the variant's *name*, so a reloaded version goes on counting where the old one was.
+    A ``shadow`` variant runs its batches in the runner threads, never on the event loop.
     """
 
     def __init__(
@@ -57,6 +58,7 @@ class Variant:
         tally: Tally,
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        shadow: bool = False,
     ) -> None:
         self.endpoint = endpoint
         self.name = name
@@ -86,8 +88,13 @@ class Variant:
             max_concurrent_batches=spec.batching.max_concurrent_batches,
             executor=executor,
             timeout_s=timeout_s,
-            # A remote runner waits on the network, not the CPU: never on the event loop.
-            inline_below_s=INLINE_BELOW_S if isinstance(self.pipeline.runner, PackageRunner) else 0,
+            # A remote runner waits on the network, not the CPU: never on the event loop; nor
+            # does a shadow, whose copies must not hold up the next request the loop reads.
+            inline_below_s=(
+                INLINE_BELOW_S
+                if isinstance(self.pipeline.runner, PackageRunner) and not shadow
+                else 0
+            ),
             on_batch=self.metrics.batches.observe,
         )
         self.in_flight = 0
