@@ -21,10 +21,11 @@ Beside them the bare uvicorn floor (``serve_bench.floor_app``). The machine's sp
 so they are measured in alternation: ``--rounds`` rounds, each a ``wrk -t1`` run of every
 endpoint at the same concurrency; each cell is the median over the rounds and each ratio to
 ``single`` the median of the per-round ratios. The server runs on CPU 0 and wrk on CPU 1
-(``taskset``) unless ``--no-pin``. Concurrency 64 measures throughput; concurrency 1 the
-latency a request sees when the server is not saturated (where a shadow's copy must not add
-to the primary's p50). The shadow's copies mirrored and dropped are read from its rollout
-status. Nothing here is asserted; it prints a Markdown report for BENCHMARKS.md.
+(``taskset``) unless ``--no-pin``; the endpoints' order rotates from round to round.
+Concurrency 64 measures throughput, concurrency 1 a lone client's latency; beside requests/s
+the server's CPU time per request is given, which the drifting speed moves far less. The
+shadow's copies mirrored and dropped are read from its rollout status. Nothing here is
+asserted; it prints a Markdown report for BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -95,6 +96,14 @@ def modelyard_command(registry_url: str, artifacts: str, endpoints: Path, port: 
     return [sys.executable, "-c", code]
 
 
+def _rotated(targets: dict[str, Target], round_: int) -> list[str]:
+    """The targets in this round's order: the floor first, the others rotated by one each
+    round, so none always runs right after the same neighbour."""
+    names = [name for name in targets if name != "floor"]
+    shift = round_ % len(names)
+    return ["floor"] * ("floor" in targets) + names[shift:] + names[:shift]
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time the process has used so far (every thread)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -117,9 +126,9 @@ def measure(
     for connections in args.concurrency:
         rounds: dict[str, list[Result]] = {name: [] for name in targets}
         costs: dict[str, list[float]] = {name: [] for name in targets}
-        for _ in range(args.rounds):
-            for name, target in targets.items():
-                pid = pids[name]
+        for round_ in range(args.rounds):
+            for name in _rotated(targets, round_):
+                target, pid = targets[name], pids[name]
                 before = cpu_seconds(pid)
                 result = wrk(target, connections, args.duration, workdir, args.pin)
                 used = cpu_seconds(pid) - before
@@ -143,9 +152,9 @@ def measure_rates(
     medians: dict[int, dict[str, Result]] = {}
     for rate in args.rates:
         rounds: dict[str, list[Result]] = {name: [] for name in targets}
-        for _ in range(args.rounds):
-            for name, target in targets.items():
-                paced = wrk(target, 8, args.duration, workdir, delay_ms=8 * 1000 / rate)
+        for round_ in range(args.rounds):
+            for name in _rotated(targets, round_):
+                paced = wrk(targets[name], 8, args.duration, workdir, delay_ms=8 * 1000 / rate)
                 rounds[name].append(paced)
                 print(f"  {name} at {rate}/s: {rounds[name][-1]}", file=sys.stderr)
         medians[rate] = {name: _median(runs) for name, runs in rounds.items()}
