@@ -44,6 +44,7 @@ import yaml
 from serve_bench import (
     Result,
     Target,
+    _median,
     floor_command,
     free_port,
     server,
@@ -159,15 +160,6 @@ def measure_rates(
                 print(f"  {name} at {rate}/s: {rounds[name][-1]}", file=sys.stderr)
         medians[rate] = {name: _median(runs) for name, runs in rounds.items()}
     return medians
-
-
-def _median(runs: list[Result]) -> Result:
-    return Result(
-        statistics.median(r.rps for r in runs),
-        statistics.median(r.p50_ms for r in runs),
-        statistics.median(r.p99_ms for r in runs),
-        sum(r.errors for r in runs),
-    )
 
 
 def render(

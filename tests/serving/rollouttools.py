@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +18,9 @@ import yaml
 from servertools import RunningServer, start_server
 
 from modelyard.demo import Demo
+from modelyard.package.io import read_manifest, write_manifest
+from modelyard.package.manifest import ComponentSpec
+from modelyard.registry import Registry
 
 
 def write_endpoints(path: Path, endpoints: list[dict[str, Any]]) -> Path:
@@ -98,3 +102,14 @@ class FlakyModel:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def register_remote_candidate(registry: Registry, workdir: Path, url: str) -> int:
+    """A version of breast_cancer whose pipeline runs on the remote model at ``url``."""
+    folder = workdir / "remote-candidate"
+    shutil.copytree(registry.fetch("breast_cancer@production"), folder)
+    manifest = read_manifest(folder)
+    runner = ComponentSpec(name="http", args={"url": url, "output": "label"})
+    pipeline = manifest.pipeline.model_copy(update={"runner": runner})
+    write_manifest(folder, manifest.model_copy(update={"pipeline": pipeline}))
+    return registry.register(folder).version

@@ -12,9 +12,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from rollouttools import FlakyModel, predict, serving, status
+from rollouttools import FlakyModel, predict, register_remote_candidate, serving, status
 from servertools import RunningServer
-from test_rollout_canary import _register_remote_candidate
 
 from modelyard.demo import Demo
 from modelyard.registry import Registry
@@ -162,7 +161,7 @@ def test_an_automatic_rollback_is_one_json_log_line_with_its_reason_and_figures(
 ) -> None:
     flaky = FlakyModel(failure_rate=0.5)
     registry = Registry(rollout_demo.registry_url, rollout_demo.artifacts)
-    candidate = _register_remote_candidate(registry, tmp_path, flaky.url)
+    candidate = register_remote_candidate(registry, tmp_path, flaky.url)
     registry.set_alias("breast_cancer", "e2e-log-home", 1, reason="the canary's primary")
     endpoint = {
         "id": "e2e-log-canary",

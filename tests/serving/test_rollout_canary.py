@@ -3,7 +3,6 @@ promoted through the alias history, a killed server resuming at the same step.""
 
 from __future__ import annotations
 
-import shutil
 import signal
 import time
 from pathlib import Path
@@ -11,12 +10,17 @@ from typing import Any
 
 import httpx
 import pytest
-from rollouttools import FlakyModel, predict, serving, status, write_endpoints
+from rollouttools import (
+    FlakyModel,
+    predict,
+    register_remote_candidate,
+    serving,
+    status,
+    write_endpoints,
+)
 from servertools import start_server
 
 from modelyard.demo import Demo
-from modelyard.package.io import read_manifest, write_manifest
-from modelyard.package.manifest import ComponentSpec
 from modelyard.registry import Registry
 
 pytestmark = pytest.mark.slow
@@ -58,7 +62,7 @@ def test_a_failing_candidate_is_rolled_back_and_no_request_fails_after(
 ) -> None:
     flaky = FlakyModel(failure_rate=0.2)
     registry = Registry(rollout_demo.registry_url, rollout_demo.artifacts)
-    candidate = _register_remote_candidate(registry, tmp_path, flaky.url)
+    candidate = register_remote_candidate(registry, tmp_path, flaky.url)
     endpoint = _canary("canary-flaky", f"breast_cancer:{candidate}", max_error_rate=0.05)
     failures: list[str] = []
     answers: list[str] = []
@@ -91,17 +95,6 @@ def test_a_failing_candidate_is_rolled_back_and_no_request_fails_after(
     assert set(after) == {"primary"}
     weights = {v["name"]: v["weight"] for v in document["variants"]}
     assert weights == {"primary": 100.0, "candidate": 0.0}
-
-
-def _register_remote_candidate(registry: Registry, workdir: Path, url: str) -> int:
-    """A version of breast_cancer whose pipeline runs on the remote model at ``url``."""
-    folder = workdir / "remote-candidate"
-    shutil.copytree(registry.fetch("breast_cancer@production"), folder)
-    manifest = read_manifest(folder)
-    runner = ComponentSpec(name="http", args={"url": url, "output": "label"})
-    pipeline = manifest.pipeline.model_copy(update={"runner": runner})
-    write_manifest(folder, manifest.model_copy(update={"pipeline": pipeline}))
-    return registry.register(folder).version
 
 
 def test_a_healthy_candidate_is_promoted_through_the_alias_history(

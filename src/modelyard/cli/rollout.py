@@ -8,6 +8,7 @@ ways end with the same status document, printed as tables or, with ``--json``, a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -154,40 +155,29 @@ def _act(
         console.print(part)
 
 
-@app.command("pause")
-def pause(
-    ctx: typer.Context,
-    endpoint: str = ENDPOINT,
-    reason: str = REASON,
-    server: str | None = SERVER,
-    token: str | None = TOKEN,
-) -> None:
-    """Hold the weights where they are: no step advances, nothing is judged."""
-    _act(ctx, endpoint, "pause", reason, None, server, token)
+def _action(action: Action, summary: str) -> Callable[..., None]:
+    """The command of one action that takes no variant (pause, resume, abort)."""
+
+    def command(
+        ctx: typer.Context,
+        endpoint: str = ENDPOINT,
+        reason: str = REASON,
+        server: str | None = SERVER,
+        token: str | None = TOKEN,
+    ) -> None:
+        _act(ctx, endpoint, action, reason, None, server, token)
+
+    command.__doc__ = summary
+    return command
 
 
-@app.command("resume")
-def resume(
-    ctx: typer.Context,
-    endpoint: str = ENDPOINT,
-    reason: str = REASON,
-    server: str | None = SERVER,
-    token: str | None = TOKEN,
-) -> None:
-    """Run a paused or inconclusive rollout again, from a fresh step."""
-    _act(ctx, endpoint, "resume", reason, None, server, token)
-
-
-@app.command("abort")
-def abort(
-    ctx: typer.Context,
-    endpoint: str = ENDPOINT,
-    reason: str = REASON,
-    server: str | None = SERVER,
-    token: str | None = TOKEN,
-) -> None:
-    """Stop the rollout: the primary answers every request again."""
-    _act(ctx, endpoint, "abort", reason, None, server, token)
+app.command("pause")(
+    _action("pause", "Hold the weights where they are: no step advances, nothing is judged.")
+)
+app.command("resume")(
+    _action("resume", "Run a paused or inconclusive rollout again, from a fresh step.")
+)
+app.command("abort")(_action("abort", "Stop the rollout: the primary answers every request again."))
 
 
 @app.command("promote")
