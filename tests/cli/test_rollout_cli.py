@@ -221,8 +221,9 @@ AB_DOCUMENT: dict[str, Any] = {
     "verdict": {
         "metric": "accuracy",
         "control": "a",
-        "best": "b",
-        "difference": 0.05,
+        "best": "a",  # the control leads: the line still names the comparison made
+        "challenger": "b",
+        "difference": -0.05,
         "p_value": 0.0123,
         "test": "two-proportion z-test",
         "comparisons": [],
@@ -304,8 +305,9 @@ def test_status_through_a_server_shows_variants_shadows_and_the_verdict(
     assert "0.860 [0.830, 0.890]" in out and "580 (580 labels)" in out and "3 (0.30%)" in out
     assert "shadows" in out and "97.0%" in out and "199" in out
     assert (
-        "verdict on accuracy: b vs a: difference +0.0500, p = 0.0123 (two-proportion z-test)" in out
-    )
+        "verdict on accuracy: b vs a: difference -0.0500, p = 0.0123 (two-proportion z-test); "
+        "best so far: a"
+    ) in out
     assert "sample ratio mismatch: p = 0.0002, the split differs from the weights" in out
     assert "note: fewer than 1000 rewards per variant" in out
 

@@ -197,11 +197,11 @@ _NO_VERSION = "names no version: write {0}@ALIAS or {0}:VERSION"
         ),
         (
             "\n  strategy: canary\n  candidate: breast_cancer:2\n  steps:\n    - 5\n    - 0",
-            ":9: endpoints.0.traffic.steps.1: Value error, 0 is not a percent in (0, 100]",
+            ":9: endpoints.0.traffic.steps.1: Value error, 0 is not a percent in (0, 100)",
         ),
         (
             "\n  strategy: canary\n  candidate: breast_cancer:2\n  steps: [5, 150]",
-            ":7: endpoints.0.traffic.steps.1: Value error, 150 is not a percent in (0, 100]",
+            ":7: endpoints.0.traffic.steps.1: Value error, 150 is not a percent in (0, 100)",
         ),
         (
             "\n  strategy: canary\n  candidate: breast_cancer:2\n  steps: [25, 5]",

@@ -44,7 +44,7 @@ def test_shadow_arms_mirror_their_percent_and_are_named_by_their_ref():
 
 
 def test_canary_starts_at_its_first_step():
-    endpoint = spec({"strategy": "canary", "candidate": "bc:2", "steps": [10, 50, 100]})
+    endpoint = spec({"strategy": "canary", "candidate": "bc:2", "steps": [10, 50, 90]})
     assert endpoint.traffic.plan(endpoint.model) == [
         ArmPlan("primary", "bc@production", "variant", 90.0, ("model",)),
         ArmPlan("candidate", "bc:2", "variant", 10.0, ("traffic", "candidate")),
@@ -202,9 +202,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("page", ["README.md", "docs/architecture.md"])
 def test_the_documented_examples_are_valid_and_show_every_strategy(page, tmp_path):
     text = (ROOT / page).read_text(encoding="utf-8")
-    blocks = [
-        b for b in re.findall(r"^```yaml\n(.*?)^```", text, flags=re.M | re.S) if "traffic:" in b
-    ]
+    yaml_blocks = re.findall(r"^```yaml\n(.*?)^```", text, flags=re.M | re.S)
+    heredocs = re.findall(r"^cat > \S+\.yaml <<EOF\n(.*?)^EOF$", text, flags=re.M | re.S)
+    blocks = [b for b in yaml_blocks + heredocs if "traffic:" in b]
     strategies = set()
     for block in blocks:
         endpoints, _ = read_endpoints_file(write(tmp_path, block))

@@ -58,14 +58,14 @@ def test_abort_sends_everything_to_the_primary_and_stops_the_shadows(state: str)
     assert transition.weights == {"a": 100.0, "b": 0.0, "fraud:6": 0.0}
 
 
-def test_promote_of_a_canary_moves_the_alias_to_the_candidate() -> None:
+def test_promote_of_a_canary_moves_the_alias_to_the_candidate_and_the_primary_answers() -> None:
     transition = manual(canary(), "promote", actor="ana", reason="looks good")
     assert transition == Transition(
         action="promote",
         state="promoted",
         reason="looks good",
         actor="ana",
-        weights={"primary": 0.0, "candidate": 100.0},
+        weights={"primary": 100.0, "candidate": 0.0},
         figures={"variant": "candidate", "version": 4},
         alias_move=AliasMove("fraud", "production", 4, "promoted by ana: looks good"),
     )
@@ -86,7 +86,7 @@ def test_promote_of_a_canary_refuses_another_variant() -> None:
 
 def test_promote_of_an_ab_variant_moves_the_primarys_alias_to_it() -> None:
     transition = manual(ab(), "promote", actor="ana", reason="b wins", variant="b")
-    assert transition.weights == {"a": 0.0, "b": 100.0, "fraud:6": 0.0}
+    assert transition.weights == {"a": 100.0, "b": 0.0, "fraud:6": 0.0}  # a, the primary
     assert transition.alias_move == AliasMove("fraud", "production", 5, "promoted by ana: b wins")
 
 

@@ -146,9 +146,11 @@ def test_a_slower_p99_than_the_ratio_allows_is_rolled_back() -> None:
     assert transition.figures["checks"]["max_latency_ratio"]["value"] == pytest.approx(2.4414, 1e-4)
 
 
-def test_the_latency_ratio_is_skipped_when_the_primary_has_no_latencies() -> None:
-    transition = judged(canary(primary=ArmCounters()), config(max_latency_ratio=1.5))
-    assert transition.action == "advance"
+def test_a_latency_ratio_without_primary_latencies_waits_for_evidence() -> None:
+    settings = config(max_latency_ratio=1.5)
+    assert judge(settings, canary(primary=ArmCounters()), LATER) is None
+    transition = judge(settings, canary(primary=ArmCounters()), AT_DEADLINE)
+    assert transition is not None and transition.state == "inconclusive"
     assert transition.figures["checks"]["max_latency_ratio"] == {
         "value": None,
         "limit": 1.5,
@@ -164,13 +166,15 @@ def test_a_candidate_that_disagrees_with_the_primary_is_rolled_back() -> None:
     assert transition.reason == "agreement 0.900 < min_agreement 0.95 (180 of 200 labels)"
 
 
-def test_agreement_is_skipped_with_a_note_when_only_values_were_compared() -> None:
+def test_agreement_asked_of_a_model_without_labels_ends_inconclusive() -> None:
     values = ArmCounters(requests=200, values_compared=100, absdiff_sum=0.5)
-    transition = judged(canary(candidate=values), config(min_agreement=0.95))
-    assert transition.action == "advance"
-    assert transition.figures["checks"]["min_agreement"]["note"] == (
-        "agreement skipped: only values were compared (mean absolute difference 0.005 over "
-        "100 values)"
+    settings = config(min_agreement=0.95)
+    assert judge(settings, canary(candidate=values), LATER) is None
+    transition = judge(settings, canary(candidate=values), AT_DEADLINE)
+    assert transition is not None and transition.state == "inconclusive"
+    assert transition.reason == (
+        "not enough evidence by the deadline (1h): agreement skipped: only values were "
+        "compared (mean absolute difference 0.005 over 100 values)"
     )
 
 
@@ -181,8 +185,8 @@ def test_no_comparisons_keep_waiting_for_agreement_until_the_deadline() -> None:
     assert transition is not None
     assert transition.state == "inconclusive"
     assert transition.reason == (
-        "not enough evidence by the deadline (1h): none of the candidate's 200 answers were "
-        "compared with the primary's (min_agreement 0.95)"
+        "not enough evidence by the deadline (1h): agreement not judged: no answers were "
+        "compared with the primary's yet"
     )
 
 
@@ -238,7 +242,7 @@ def test_the_last_step_passed_promotes_through_the_primarys_alias() -> None:
     assert transition.action == "promote"
     assert transition.state == "promoted"
     assert transition.reason == reason
-    assert transition.weights == {"primary": 0.0, "candidate": 100.0}
+    assert transition.weights == {"primary": 100.0, "candidate": 0.0}  # its alias moved
     assert transition.alias_move == AliasMove("fraud", "production", 4, reason)
 
 

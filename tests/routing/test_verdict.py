@@ -130,6 +130,7 @@ def test_without_rewards_or_requests_every_figure_is_none_with_notes() -> None:
         "metric": "reward",
         "control": "a",
         "best": None,
+        "challenger": "b",
         "difference": None,
         "p_value": None,
         "test": "two-proportion z",

@@ -130,7 +130,7 @@ def test_a_healthy_candidate_is_promoted_through_the_alias_history(
     assert move.reason == document["history"][-1]["reason"]
     assert "error rate" in move.reason and "agreement" in move.reason
     figures = document["history"][-1]["figures"]
-    assert figures["min_agreement"]["passed"] is True
+    assert figures["checks"]["min_agreement"]["passed"] is True
     candidate = next(v for v in document["variants"] if v["name"] == "candidate")
     assert candidate["agreement"] == 1.0  # the same package: every label agrees
     assert last.headers["x-model-version"] == "2"

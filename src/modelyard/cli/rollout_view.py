@@ -93,15 +93,17 @@ def shadows(items: Sequence[Mapping[str, Any]]) -> Table:
 
 
 def verdict(found: Mapping[str, Any]) -> list[Text]:
-    """The A/B verdict so far: the best variant against the control, and the split's check."""
-    metric, best, control = found.get("metric"), found.get("best"), found.get("control")
+    """The A/B verdict so far: the challenger against the control, the best so far, and the
+    split's check."""
+    metric, control = found.get("metric"), found.get("control")
+    challenger = found.get("challenger")
     difference, p_value = found.get("difference"), found.get("p_value")
     if difference is None or p_value is None:
-        lines = [f"verdict on {metric}: not enough feedback yet to compare {best} with {control}"]
+        lines = [f"verdict on {metric}: not enough feedback yet to compare the variants"]
     else:
         lines = [
-            f"verdict on {metric}: {best} vs {control}: difference {difference:+.4f}, "
-            f"p = {p_value:.3g} ({found.get('test')})"
+            f"verdict on {metric}: {challenger} vs {control}: difference {difference:+.4f}, "
+            f"p = {p_value:.3g} ({found.get('test')}); best so far: {found.get('best')}"
         ]
     srm = found.get("srm_p_value")
     if srm is not None:

@@ -153,10 +153,12 @@ class CanaryTraffic(_Traffic):
     @field_validator("steps")
     @classmethod
     def _steps_grow_within_100(cls, steps: list[float]) -> list[float]:
+        """Below 100: at 100 the primary answers nothing to judge the candidate against, and
+        passing the last step gives the candidate all the traffic anyway (the promotion)."""
         problems: list[Problem] = []
         for i, step in enumerate(steps):
-            if not 0 < step <= 100:
-                problems.append(((i,), f"{step:g} is not a percent in (0, 100]"))
+            if not 0 < step < 100:
+                problems.append(((i,), f"{step:g} is not a percent in (0, 100)"))
             elif i and not step > steps[i - 1]:
                 problems.append(
                     ((i,), f"{step:g} follows {steps[i - 1]:g}: steps must increase strictly")

@@ -84,7 +84,8 @@ def _promote(state: RolloutState, *, actor: str, reason: str, variant: str | Non
         state="promoted",
         reason=reason,
         actor=actor,
-        weights=_all_to(state, variant),
+        # the primary's alias now names the winner's version: the primary answers again
+        weights=_all_to(state, state.primary),
         figures={"variant": variant, "version": arm.version},
         alias_move=move,
     )

@@ -155,14 +155,9 @@ def judge(config: CanaryTraffic, state: RolloutState, now: datetime) -> Transiti
             weights=_weights(0.0),
             figures=figures,
         )
-    if config.min_agreement is not None and not (c.labels_compared or c.values_compared):
-        return _wait_or_give_up(
-            config,
-            waited,
-            f"none of the candidate's {c.requests} answers were compared with the primary's "
-            f"(min_agreement {config.min_agreement:g})",
-            figures,
-        )
+    unjudged = [check.text for check in checks if check.passed is None]
+    if unjudged:  # a check that was asked for and could not be made is missing evidence
+        return _wait_or_give_up(config, waited, "; ".join(unjudged), figures)
     return _passed(config, state, checks, figures)
 
 
@@ -176,11 +171,14 @@ def _passed(
     if step + 1 == len(config.steps):
         reason = f"canary of endpoint {state.endpoint}: last {passed}{evidence}"
         move = promotion_move(state.arm("primary"), state.arm("candidate"), reason)
+        # The primary's alias now names the candidate's version: the primary answers again,
+        # from that version once its reload has it (never the candidate's ref, which may
+        # move on to a version no canary has judged).
         return Transition(
             action="promote",
             state="promoted",
             reason=reason,
-            weights=_weights(100.0),
+            weights=_weights(0.0),
             figures=figures,
             alias_move=move,
         )

@@ -28,7 +28,9 @@ def status_document(state: RolloutState, history: Sequence[RolloutEvent]) -> dic
         "step_variants": [_variant(arm, arm.step, canary) for arm in variants] if canary else None,
         "shadows": [_shadow(arm) for arm in state.arms if arm.role == "shadow"],
         "verdict": (
-            ab_verdict(state.arms, state.primary) if state.strategy in ("ab", "bandit") else None
+            ab_verdict(state.arms, state.primary, fixed_weights=state.strategy == "ab")
+            if state.strategy in ("ab", "bandit")
+            else None
         ),
         "history": [_event(event) for event in history],
     }

@@ -135,12 +135,16 @@ def _headline(comparisons: list[dict[str, Any]], others: list[ArmState]) -> dict
     return max(rewarded, key=lambda pair: pair[1] or 0.0)[0]
 
 
-def ab_verdict(arms: Sequence[ArmState], control: str) -> dict[str, Any]:
+def ab_verdict(
+    arms: Sequence[ArmState], control: str, *, fixed_weights: bool = True
+) -> dict[str, Any]:
     """Each variant's rewards against ``control``'s (the primary), the best so far, and a
     sample-ratio-mismatch check; figures not computable yet are ``None``, with ``notes``.
 
-    The top-level ``difference``/``p_value``/``test`` are the one comparison of a two-arm
-    test; with more arms, the best challenger's (highest mean among the others).
+    The top-level ``challenger``/``difference``/``p_value``/``test`` are the one comparison
+    of a two-arm test; with more arms, the best challenger's (highest mean among the others). The
+    sample-ratio check needs ``fixed_weights``: a bandit's weights move every tick, so its
+    requests are not one split to test.
     """
     variants = [arm for arm in arms if arm.role == "variant"]
     by_name = {arm.name: arm for arm in variants}
@@ -151,11 +155,16 @@ def ab_verdict(arms: Sequence[ArmState], control: str) -> dict[str, Any]:
     labels_only = bool(rewarded) and all(a.total.labelled == a.total.rewards for a in rewarded)
     best = max(rewarded, key=lambda arm: arm.total.reward_sum / arm.total.rewards, default=None)
     headline = _headline(comparisons, others)
-    srm = _sample_ratio(variants, notes)
+    if fixed_weights:
+        srm = _sample_ratio(variants, notes)
+    else:
+        srm = None
+        notes.append("no sample-ratio check: the weights move with the rewards")
     return {
         "metric": "accuracy" if labels_only else "reward",
         "control": control,
         "best": best.name if best else None,
+        "challenger": headline.get("variant"),
         "difference": headline["difference"],
         "p_value": headline["p_value"],
         "test": headline["test"],
