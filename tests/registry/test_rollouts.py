@@ -183,6 +183,14 @@ def test_a_replica_of_another_configuration_writes_nothing(registry: Registry) -
     assert (state.arm("primary").total.requests, state.arm("candidate").total.requests) == (3, 0)
 
 
+def test_feedback_from_a_replica_of_another_configuration_is_refused(registry: Registry) -> None:
+    _start_canary(registry, digest="a" * 64)
+    with pytest.raises(StaleConfigurationError):
+        registry.rollouts.add_feedback("bc", [("r1", "candidate", 1.0, None)], "app", "b" * 64)
+    registry.rollouts.add_feedback("bc", [("r1", "candidate", 1.0, None)], "app", "a" * 64)
+    assert registry.rollouts.get("bc").arm("candidate").total.rewards == 1  # type: ignore[union-attr]
+
+
 def test_sync_of_an_unknown_endpoint_names_the_known_ones(registry: Registry) -> None:
     with pytest.raises(NotFoundError) as empty:
         registry.rollouts.sync("bc", {})

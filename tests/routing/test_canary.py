@@ -17,7 +17,7 @@ from modelyard.registry.rollout_types import (
     RolloutState,
     Transition,
 )
-from modelyard.routing.canary import initial_weights, judge
+from modelyard.routing.canary import judge
 
 LATER = START + timedelta(seconds=61)
 AT_DEADLINE = START + timedelta(hours=1)
@@ -60,10 +60,6 @@ def judged(state: RolloutState, settings: CanaryTraffic | None = None) -> Transi
     transition = judge(settings or config(), state, LATER)
     assert transition is not None
     return transition
-
-
-def test_the_first_step_gives_the_candidate_its_percent() -> None:
-    assert initial_weights(config(steps=[10, 50])) == {"primary": 90.0, "candidate": 10.0}
 
 
 @pytest.mark.parametrize("state", ["paused", "inconclusive", "promoted", "rolled_back"])

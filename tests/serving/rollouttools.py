@@ -4,7 +4,7 @@ breast-cancer model, a flaky remote model, and real servers started on a file of
 from __future__ import annotations
 
 import contextlib
-import random
+import itertools
 import shutil
 import threading
 from collections.abc import Iterator
@@ -68,17 +68,17 @@ def variant(document: dict[str, Any], name: str) -> dict[str, Any]:
 
 class FlakyModel:
     """A remote model (for the ``http`` runner) answering label 0, but failing with 500 on
-    a share of its calls."""
+    every ``fail_every``-th call: a share of failures no window of calls escapes."""
 
-    def __init__(self, failure_rate: float, seed: int = 0) -> None:
-        rng = random.Random(seed)
+    def __init__(self, fail_every: int) -> None:
+        calls = itertools.count(1)
         lock = threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = orjson.loads(self.rfile.read(int(self.headers["content-length"])))
                 with lock:
-                    fail = rng.random() < failure_rate
+                    fail = next(calls) % fail_every == 0
                 if fail:
                     self.send_response(500)
                     self.send_header("content-length", "0")

@@ -138,3 +138,11 @@ def test_feedback_errors_name_what_was_wrong(ab_server, rollout_demo: Demo) -> N
     assert bad_label.json()["error"] == "label 'malignant' is not one of the model's classes: 0, 1"
     assert first.status_code == 200, first.text
     assert again.status_code == 409 and request_id in again.json()["error"]
+
+
+def test_a_feedback_body_over_the_limit_is_refused_before_it_is_read(ab_server) -> None:
+    url = f"{ab_server.url}/endpoints/ab/feedback"
+    body = b"[" + b",".join([b'{"request_id": "r", "reward": 1}'] * 150_000) + b"]"
+    refused = httpx.post(url, content=body, headers={"content-type": "application/json"})
+    assert refused.status_code == 413
+    assert refused.json()["error"].endswith("over the limit of 4194304 bytes")

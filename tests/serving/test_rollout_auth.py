@@ -159,7 +159,7 @@ def test_actions_need_an_admin_token(
 def test_an_automatic_rollback_is_one_json_log_line_with_its_reason_and_figures(
     rollout_demo: Demo, tmp_path: Path
 ) -> None:
-    flaky = FlakyModel(failure_rate=0.5)
+    flaky = FlakyModel(fail_every=2)
     registry = Registry(rollout_demo.registry_url, rollout_demo.artifacts)
     candidate = register_remote_candidate(registry, tmp_path, flaky.url)
     registry.set_alias("breast_cancer", "e2e-log-home", 1, reason="the canary's primary")

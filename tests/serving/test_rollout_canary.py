@@ -60,7 +60,7 @@ def _until(
 def test_a_failing_candidate_is_rolled_back_and_no_request_fails_after(
     rollout_demo: Demo, tmp_path: Path
 ) -> None:
-    flaky = FlakyModel(failure_rate=0.2)
+    flaky = FlakyModel(fail_every=5)
     registry = Registry(rollout_demo.registry_url, rollout_demo.artifacts)
     candidate = register_remote_candidate(registry, tmp_path, flaky.url)
     endpoint = _canary("canary-flaky", f"breast_cancer:{candidate}", max_error_rate=0.05)
@@ -120,7 +120,12 @@ def test_a_healthy_candidate_is_promoted_through_the_alias_history(
 
     with serving(rollout_demo, tmp_path, [endpoint]) as server, httpx.Client(timeout=30) as client:
         document = _until(server.url, "canary-good", {"promoted", "rolled_back"}, client, send)
-        last = predict(client, server.url, "canary-good", rollout_demo.cancer_record)
+        deadline = time.monotonic() + DEADLINE_S
+        while True:  # the primary answers again, from the promoted version once reloaded
+            last = predict(client, server.url, "canary-good", rollout_demo.cancer_record)
+            assert last.headers["x-variant"] == "primary"
+            if last.headers["x-model-version"] == "2" or time.monotonic() > deadline:
+                break
     assert document["state"] == "promoted", document["history"]
     actions = [event["action"] for event in document["history"]]
     assert actions == ["start", "advance", "promote"]

@@ -214,9 +214,10 @@ def test_promoting_a_variant_moves_the_primary_s_alias(
         ADMIN_NAME,
         "treatment converts better",
     )
+    # control, the primary, answers again: its alias now names treatment's version
     assert {v["name"]: v["weight"] for v in document["variants"]} == {
-        "control": 0.0,
-        "treatment": 100.0,
+        "control": 100.0,
+        "treatment": 0.0,
     }
     local = modelyard(rollout_demo, "rollout", "status", "e2e-cli-promote", "--json")
     assert local.returncode == 0, local.stderr

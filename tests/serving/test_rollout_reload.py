@@ -185,9 +185,10 @@ def test_a_restart_after_an_ab_promotion_keeps_it_promoted(
         registry.close()
     assert after["state"] == "promoted"
     assert [event["action"] for event in after["history"]] == ["start", "promote"]
+    # control, the primary, answers again: its alias now names treatment's version
     assert {v["name"]: v["weight"] for v in after["variants"]} == {
-        "control": 0.0,
-        "treatment": 100.0,
+        "control": 100.0,
+        "treatment": 0.0,
     }
 
 

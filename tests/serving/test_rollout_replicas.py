@@ -48,8 +48,9 @@ def test_two_replicas_add_up_their_counts_and_take_each_others_feedback(
                 for server in (first, second)
                 for _ in range(100)
             ]
-            # feedback for requests the first replica answered, given to the second
-            time.sleep(0.5)  # past one tick of the first replica, which writes its requests
+            # feedback for requests the first replica answered, given to the second: its
+            # status route writes what it answered, as every tick does
+            status(first.url, "ab-shared")
             items = [
                 {"request_id": a.headers["x-request-id"], "reward": 1.0} for a in answered[:100]
             ]

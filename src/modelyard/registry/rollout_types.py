@@ -87,6 +87,12 @@ class ArmCounters:
                 values[spec.name] = mine + theirs
         return ArmCounters(**values)
 
+    @property
+    def reward_mean(self) -> float | None:
+        """The mean feedback reward (accuracy when every reward was a label); ``None``
+        before any."""
+        return self.reward_sum / self.rewards if self.rewards else None
+
     def is_empty(self) -> bool:
         """Whether nothing was counted (a replica skips writing empty deltas)."""
         return self == _EMPTY
@@ -130,9 +136,9 @@ class RolloutEvent:
 class RolloutState:
     """A rollout as the database holds it: identity, state, step, and every arm.
 
-    ``digest`` identifies the configuration (the endpoint's ``traffic:`` block and the
-    versions it resolved to at start): a server started with another configuration starts a
-    new rollout; one started with the same configuration resumes this one. ``revision``
+    ``digest`` identifies the configuration (the endpoint's ``traffic:`` block and
+    ``model:`` as written): a server started with another configuration starts a new
+    rollout; one started with the same configuration resumes this one. ``revision``
     grows at every transition, so a replica notices a change with one comparison.
     ``primary`` names the arm that answers by default (and after an abort).
     """

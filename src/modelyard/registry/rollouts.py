@@ -286,11 +286,7 @@ class RolloutStore:
 
         def work(session: Session) -> RolloutState:
             row = _locked(session, endpoint)
-            if digest is not None and row.digest != digest:
-                raise StaleConfigurationError(
-                    f"the rollout of endpoint {endpoint!r} was restarted under another "
-                    "configuration; expected this replica's endpoints file to match the others'"
-                )
+            _check_digest(row, digest)
             arms = _arm_rows(session, endpoint)
             changed = False
             for arm in arms:
@@ -365,11 +361,19 @@ class RolloutStore:
 
         return self._db.read(work)
 
-    def add_feedback(self, endpoint: str, items: Sequence[FeedbackItem], actor: str) -> None:
+    def add_feedback(
+        self,
+        endpoint: str,
+        items: Sequence[FeedbackItem],
+        actor: str,
+        digest: str | None = None,
+    ) -> None:
         """Keep each feedback and credit its reward to the arm that answered; all or nothing.
 
         A request id that already has feedback (or comes twice in ``items``) refuses the
-        whole batch with a :class:`ConflictError` naming it.
+        whole batch with a :class:`ConflictError` naming it; with ``digest``, a rollout
+        restarted under another configuration refuses it too
+        (:class:`StaleConfigurationError`: its arms of the same names serve other versions).
         """
         ids = [request_id for request_id, _, _, _ in items]
         seen: set[str] = set()
@@ -380,6 +384,7 @@ class RolloutStore:
 
         def work(session: Session) -> None:
             row = _locked(session, endpoint)
+            _check_digest(row, digest)
             earlier = session.scalars(
                 select(RolloutFeedbackRow.request_id).where(
                     RolloutFeedbackRow.endpoint == endpoint,
@@ -432,6 +437,15 @@ class RolloutStore:
 
 class StaleConfigurationError(ConflictError):
     """A replica runs another configuration than the rollout in the database."""
+
+
+def _check_digest(row: RolloutRow, digest: str | None) -> None:
+    """Refuse a replica that runs another configuration than the rollout's."""
+    if digest is not None and row.digest != digest:
+        raise StaleConfigurationError(
+            f"the rollout of endpoint {row.endpoint!r} was restarted under another "
+            "configuration; expected this replica's endpoints file to match the others'"
+        )
 
 
 def _fed_back(request_id: str) -> ConflictError:

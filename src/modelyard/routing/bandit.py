@@ -47,10 +47,6 @@ def epsilon_greedy_weights(means: Sequence[float | None], epsilon: float) -> lis
     return [exploit / sum(best) if is_best else 100.0 * epsilon / explore for is_best in best]
 
 
-def _mean(counters: ArmCounters) -> float | None:
-    return counters.reward_sum / counters.rewards if counters.rewards else None
-
-
 def bandit_transition(
     config: BanditTraffic, state: RolloutState, rng: np.random.Generator
 ) -> Transition | None:
@@ -62,7 +58,7 @@ def bandit_transition(
     if config.algorithm == "thompson":
         weights = thompson_weights([beta_params(arm.total) for arm in arms], rng)
     else:
-        weights = epsilon_greedy_weights([_mean(arm.total) for arm in arms], config.epsilon)
+        weights = epsilon_greedy_weights([arm.total.reward_mean for arm in arms], config.epsilon)
     return Transition(
         action="reweight",
         state="running",

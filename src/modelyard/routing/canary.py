@@ -19,11 +19,6 @@ from modelyard.routing.histogram import quantile
 from modelyard.routing.promotion import promotion_move
 
 
-def initial_weights(config: CanaryTraffic) -> dict[str, float]:
-    """The weights of the first step."""
-    return _weights(config.steps[0])
-
-
 def _weights(percent: float) -> dict[str, float]:
     return {"primary": 100.0 - percent, "candidate": percent}
 

@@ -23,10 +23,6 @@ def _is_binary(c: ArmCounters) -> bool:
     return c.reward_sumsq == c.reward_sum
 
 
-def _mean(c: ArmCounters) -> float | None:
-    return c.reward_sum / c.rewards if c.rewards else None
-
-
 def _variance(c: ArmCounters) -> float | None:
     """The sample variance of the rewards (``None`` below two rewards)."""
     if c.rewards < 2:
@@ -41,7 +37,7 @@ def reward_summary(c: ArmCounters) -> tuple[float, tuple[float, float]] | None:
     rewards get ``mean ± t·se``, clipped to [0, 1] where rewards live, or [0, 1] itself
     while a single reward gives no spread.
     """
-    mean = _mean(c)
+    mean = c.reward_mean
     if mean is None:
         return None
     n = c.rewards
@@ -126,7 +122,7 @@ def _headline(comparisons: list[dict[str, Any]], others: list[ArmState]) -> dict
     if len(comparisons) == 1:
         return comparisons[0]
     rewarded = [
-        (comparison, _mean(arm.total))
+        (comparison, arm.total.reward_mean)
         for comparison, arm in zip(comparisons, others, strict=True)
         if arm.total.rewards
     ]

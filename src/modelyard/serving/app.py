@@ -91,6 +91,7 @@ class Server:
         self.rollouts = RolloutSync(registry.rollouts, rollout_interval_s)
         self.metrics.registry.register(RolloutCollector(self.rollouts.states))
         self.table = EndpointTable(self._serve, registry)
+        self.rollouts.reload = self.table.reload
         for endpoint in endpoints.values():
             self.table.add(endpoint)
         self._reload_interval_s = reload_interval_s

@@ -89,7 +89,9 @@ class Mirror:
             self._running -= 1
             target.leave()
         if not self._target_is_primary:  # a shadow's own latency and status are its figures
-            target.tally.answered(status, time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            target.tally.answered(status, elapsed)
+            target.metrics.request(status, elapsed)
 
     async def drained(self) -> None:
         """Wait for the copies in flight (graceful shutdown)."""

@@ -59,6 +59,11 @@ class RolloutCollector(Collector):
             "Mean absolute difference of compared scores or values from the primary's.",
             labels=arm,
         )
+        absdiff_max = GaugeMetricFamily(
+            "modelyard_max_abs_difference",
+            "Largest absolute difference of a compared score or value from the primary's.",
+            labels=arm,
+        )
         for endpoint, state in sorted(self._states.items()):
             for name in ROLLOUT_STATES:
                 state_gauge.add_metric([endpoint, state.strategy, name], state.state == name)
@@ -78,7 +83,8 @@ class RolloutCollector(Collector):
                     agreement.add_metric(labels, total.labels_agreed / total.labels_compared)
                 if total.values_compared:
                     absdiff.add_metric(labels, total.absdiff_sum / total.values_compared)
+                    absdiff_max.add_metric(labels, total.absdiff_max)
         yield from (
             weight, state_gauge, step, rewards, reward_sum, mirrored, dropped, mirror_errors,
-            agreement, absdiff,
+            agreement, absdiff, absdiff_max,
         )  # fmt: skip

@@ -29,7 +29,7 @@ from modelyard.serving import auth
 from modelyard.serving.asgi import RequestHeaders
 from modelyard.serving.errors import HttpError, malformed_json, too_large, unknown_endpoint
 from modelyard.serving.openapi import error_response
-from modelyard.serving.rollouts import RolloutSync
+from modelyard.serving.rollouts import RolloutSync, rollout_digest
 from modelyard.serving.served import ServedEndpoint
 
 MAX_FEEDBACK_ITEMS = 10_000
@@ -40,11 +40,15 @@ STATUS_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: error_response("the endpoint needs a bearer token and none (or an unknown one) came"),
     403: error_response("the token's role may not call this endpoint"),
     404: _UNKNOWN,
+    409: error_response("the rollout was restarted under another configuration"),
 }
 ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: error_response("the body is not JSON"),
     404: _UNKNOWN,
-    409: error_response("the rollout is in a state this action does not apply to"),
+    409: error_response(
+        "the rollout is in a state this action does not apply to, or was restarted under "
+        "another configuration than this server's"
+    ),
     422: error_response("the body is not {reason, variant?}"),
 }
 FEEDBACK_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -184,6 +188,8 @@ def add_rollout_routes(
             raise
         except HttpError as error:
             return _error(error, request)
+        except ConflictError as error:  # this replica runs another configuration
+            return _error(HttpError(409, str(error)), request)
 
     @admin.post(
         "/admin/rollouts/{endpoint_id}/{action}", tags=["rollouts"],
@@ -218,11 +224,13 @@ def add_rollout_routes(
         try:
             endpoint = served(endpoint_id)
             _check_predict_role(endpoint, request)
-            items = parse_feedback(await request.body())
+            items = parse_feedback(await _body(request))
             credited = [await _credit(endpoint, rollouts, item) for item in items]
-            _refuse_repeats(items)
             actor = _token_name(tokens, request)
-            await asyncio.to_thread(rollouts.store.add_feedback, endpoint_id, credited, actor)
+            digest = rollout_digest(endpoint)
+            await asyncio.to_thread(
+                rollouts.store.add_feedback, endpoint_id, credited, actor, digest
+            )
         except auth.AuthError:
             raise
         except HttpError as error:
@@ -263,7 +271,11 @@ def _label_reward(
     except KeyError:
         classes = None
     if not classes or labels is None:
-        raise HttpError(422, f"variant {arm!r} does not predict labels: send a reward instead")
+        raise HttpError(
+            422,
+            f"no predicted labels are kept for request {item.request_id!r} (a model without "
+            "labels, or a V2 answer of raw tensors): send a reward instead",
+        )
     truths = item.label if isinstance(item.label, list) else [item.label]
     if len(truths) != len(labels):
         raise HttpError(
@@ -291,12 +303,18 @@ def _check_predict_role(endpoint: ServedEndpoint, request: Request) -> None:
             raise refused
 
 
-def _refuse_repeats(items: list[Feedback]) -> None:
-    seen: set[str] = set()
-    for item in items:
-        if item.request_id in seen:
-            raise ConflictError(f"request id {item.request_id!r} appears twice in this feedback")
-        seen.add(item.request_id)
+async def _body(request: Request) -> bytes:
+    """The request body, refused (413) as soon as it passes :data:`MAX_FEEDBACK_BYTES`."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FEEDBACK_BYTES:
+        raise too_large(int(declared), MAX_FEEDBACK_BYTES)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_FEEDBACK_BYTES:
+            raise too_large(size, MAX_FEEDBACK_BYTES)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _token_name(tokens: auth.TokenCache, request: Request) -> str:

@@ -15,7 +15,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,10 +50,6 @@ def rollout_digest(served: ServedEndpoint) -> str:
     return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def _label(numbered: NumberedAnswers, code: int) -> list[Any] | None:
-    return [numbered.label_names[code - 1]] if code else None
-
-
 class RolloutSync:
     """Writes the endpoints' counts to the registry, runs their strategies, applies weights."""
 
@@ -64,8 +60,11 @@ class RolloutSync:
         self._weights: dict[str, dict[str, float]] = {}
         self._unsent: dict[str, dict[str, ArmCounters]] = {}
         self._lock = asyncio.Lock()
-        self._pruned_at = 0.0
+        self._pruned_at: dict[str, float] = {}
         self._stale: set[str] = set()
+        self._reloading: set[asyncio.Task[Any]] = set()
+        self.reload: Callable[[], Coroutine[Any, Any, Any]] | None = None
+        """Checks every variant's ref now (the server's hot reload), run after a promotion."""
         self._rng = np.random.default_rng()
         self.states: dict[str, RolloutState] = {}
         """The last state read of each endpoint (what ``/metrics`` reports)."""
@@ -120,9 +119,7 @@ class RolloutSync:
                 return transition
 
             try:
-                state = await asyncio.to_thread(
-                    self._write, served, deltas, deciding, versions, rows, numbered
-                )
+                state = await asyncio.to_thread(self._sync, served, deltas, deciding, versions)
             except StaleConfigurationError:
                 # Another replica started this endpoint's rollout anew: this one's counts
                 # belong to a rollout that is over, and are dropped. Its weights stay as they
@@ -136,37 +133,45 @@ class RolloutSync:
                     )
                 raise
             except Exception:
-                self._unsent[served.id] = deltas  # counted again at the next tick
-                served.ledger.pending[:0] = rows
-                served.ledger.pending += [
-                    (f"{ID_PREFIX}-{n}", numbered.arm_names[a - 1], _label(numbered, c))
-                    for n, a, c in zip(
-                        numbered.numbers, numbered.arms, numbered.labels, strict=True
-                    )
-                ]
+                self._unsent[served.id] = deltas  # nothing was written: counted next tick
                 raise
+            # Which arm answered what: written after the counts, in their own transactions.
+            # A failure (or a failed sync, above) loses them: feedback for those requests is
+            # then taken by the replica that answered only; the counts are never lost.
+            await asyncio.to_thread(self._record, served, rows, numbered)
             self._apply(served, state, decided[0] if decided else None)
             return state
 
-    def _write(
+    def _sync(
         self,
         served: ServedEndpoint,
         deltas: dict[str, ArmCounters],
         decide: Decide,
         versions: dict[str, int],
+    ) -> RolloutState:
+        sent = {name: delta for name, delta in deltas.items() if not delta.is_empty()}
+        return self.store.sync(served.id, sent, decide, versions, rollout_digest(served))
+
+    def _record(
+        self,
+        served: ServedEndpoint,
         rows: list[tuple[str, str, list[Any] | None]],
         numbered: NumberedAnswers,
-    ) -> RolloutState:
+    ) -> None:
+        """Write which arm answered each request, and prune what the window has passed."""
         now = datetime.now(UTC)
-        sent = {name: delta for name, delta in deltas.items() if not delta.is_empty()}
-        state = self.store.sync(served.id, sent, decide, versions, rollout_digest(served))
-        self.store.record_block(served.id, ID_PREFIX, numbered, now)
-        if rows:
-            self.store.record_requests(served.id, [(*row, now) for row in rows])
-        if time.monotonic() - self._pruned_at > _PRUNE_EVERY_S:
-            self._pruned_at = time.monotonic()
-            self.store.prune(served.id, now - timedelta(seconds=served.feedback_window_s))
-        return state
+        try:
+            self.store.record_block(served.id, ID_PREFIX, numbered, now)
+            if rows:
+                self.store.record_requests(served.id, [(*row, now) for row in rows])
+            if time.monotonic() - self._pruned_at.get(served.id, 0.0) > _PRUNE_EVERY_S:
+                self._pruned_at[served.id] = time.monotonic()
+                self.store.prune(served.id, now - timedelta(seconds=served.feedback_window_s))
+        except Exception:
+            log.exception(
+                "could not write which variant answered the last tick's requests",
+                extra={"endpoint": served.id, "requests": len(rows) + len(numbered)},
+            )
 
     def _strategy(self, served: ServedEndpoint) -> Decide | None:
         """What the endpoint's strategy decides at each tick, if anything."""
@@ -190,6 +195,11 @@ class RolloutSync:
         self._revisions[served.id] = state.revision
         if known is None or known == state.revision:
             return
+        if state.state == "promoted" and self.reload is not None:
+            # the primary's alias moved: switch the primary to it now, not at the next poll
+            task = asyncio.get_running_loop().create_task(self.reload())
+            self._reloading.add(task)
+            task.add_done_callback(self._reloading.discard)
         fields = {
             "endpoint": served.id,
             "strategy": state.strategy,

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from modelyard.pipeline import Endpoint
-from modelyard.pipeline.traffic import CanaryTraffic, ShadowTraffic, Traffic
+from modelyard.pipeline.traffic import ABTraffic, CanaryTraffic, ShadowTraffic, Traffic
 from modelyard.routing.picker import WeightedPicker, sticky_bucket
 from modelyard.serving.asgi import BodyDeadlines, RequestHeaders
 from modelyard.serving.auth import Guard
@@ -65,9 +67,9 @@ class ServedEndpoint:
         self.sticky_header: bytes | None = None
         self._sticky_field: str | None = None
         self._seed = b""
-        sticky = getattr(traffic, "sticky", None)
+        sticky = traffic.sticky_key if isinstance(traffic, ABTraffic) else None
         if sticky is not None:
-            kind, _, key = sticky.partition(":")
+            kind, key = sticky
             if kind == "header":
                 self.sticky_header = key.lower().encode()
             else:
@@ -219,16 +221,26 @@ def _labels(answer: Answer) -> list[Any] | None:
 
 
 def _field_key(payload: Any, field: str) -> bytes | None:
-    """The sticky key in a native payload's first instance (a record), or in a V2 input of
-    that name; ``None`` when absent."""
+    """The sticky key in a native payload's first instance (a record, under ``instances`` or
+    in a bare list), or the first value of a V2 input of that name (JSON or binary);
+    ``None`` when absent. The same value gives the same key whichever way it came."""
+    instances = payload.get("instances") if type(payload) is dict else payload
+    if type(instances) is list and instances and type(instances[0]) is dict:
+        return _key_of(instances[0].get(field))
     if type(payload) is dict:
-        instances = payload.get("instances")
-        if type(instances) is list and instances and type(instances[0]) is dict:
-            value = instances[0].get(field)
-            return None if value is None else str(value).encode()
         for tensor in payload.get("inputs") or ():
             if type(tensor) is dict and tensor.get("name") == field:
                 data = tensor.get("data")
-                first = data[0] if isinstance(data, list) and data else None
-                return None if first is None else str(first).encode()
+                if isinstance(data, list | np.ndarray) and len(data):
+                    first = np.asarray(data).ravel()[0] if isinstance(data, np.ndarray) else data[0]
+                    return _key_of(first.item() if isinstance(first, np.generic) else first)
     return None
+
+
+def _key_of(value: Any) -> bytes | None:
+    """A key's bytes: text as UTF-8 (binary V2 strings arrive as bytes), others as text."""
+    if value is None or isinstance(value, list | dict):
+        return None
+    if isinstance(value, bytes):
+        return value
+    return str(value).encode()

@@ -8,9 +8,8 @@ registry database adds to every replica's. Latency is counted in the rollout's b
 
 from __future__ import annotations
 
-from bisect import bisect_left
-
 from modelyard.registry.rollout_types import LATENCY_BOUNDS_S, ArmCounters
+from modelyard.routing.histogram import bucket_index
 
 _SLOTS = len(LATENCY_BOUNDS_S) + 1
 
@@ -30,7 +29,7 @@ class Tally:
 
     def answered(self, status: int, seconds: float) -> None:
         """Count one request this arm answered (any status) and its latency."""
-        self.latency[bisect_left(LATENCY_BOUNDS_S, seconds)] += 1
+        self.latency[bucket_index(seconds)] += 1
         if status >= 500:
             self.errors += 1
 
