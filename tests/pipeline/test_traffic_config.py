@@ -210,3 +210,15 @@ def test_the_documented_examples_are_valid_and_show_every_strategy(page, tmp_pat
         endpoints, _ = read_endpoints_file(write(tmp_path, block))
         strategies |= {spec.traffic.strategy for spec in endpoints.endpoints}
     assert strategies == {"shadow", "canary", "ab", "bandit"}
+
+
+def test_agreement_without_any_request_to_compare_is_refused():
+    with pytest.raises(ValueError, match="min_agreement needs requests to compare"):
+        spec(
+            {
+                "strategy": "canary",
+                "candidate": "bc:2",
+                "min_agreement": 0.9,
+                "agreement_percent": 0,
+            }
+        )

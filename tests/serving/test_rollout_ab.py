@@ -145,4 +145,23 @@ def test_a_feedback_body_over_the_limit_is_refused_before_it_is_read(ab_server) 
     body = b"[" + b",".join([b'{"request_id": "r", "reward": 1}'] * 150_000) + b"]"
     refused = httpx.post(url, content=body, headers={"content-type": "application/json"})
     assert refused.status_code == 413
-    assert refused.json()["error"].endswith("over the limit of 4194304 bytes")
+    assert refused.json()["error"] == (
+        f"request body of {len(body)} bytes is over the limit of 4194304 bytes"
+    )
+
+
+def test_a_chunked_feedback_body_is_refused_once_it_passes_the_limit(ab_server) -> None:
+    sent = []
+
+    def chunks():  # no content-length: the server counts as it reads
+        for _ in range(100):
+            sent.append(1)
+            yield b" " * 65_536
+
+    refused = httpx.post(
+        f"{ab_server.url}/endpoints/ab/feedback",
+        content=chunks(),
+        headers={"content-type": "application/json"},
+    )
+    assert refused.status_code == 413
+    assert "is over the limit of 4194304 bytes" in refused.json()["error"]

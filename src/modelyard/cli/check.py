@@ -24,6 +24,7 @@ from modelyard.core.errors import ConfigError, ModelyardError
 
 if TYPE_CHECKING:
     from modelyard.pipeline.components import Origin
+    from modelyard.pipeline.endpoint import Endpoint
     from modelyard.pipeline.spec import EndpointSpec
     from modelyard.pipeline.traffic import ArmPlan
     from modelyard.registry import Registry
@@ -71,6 +72,13 @@ def _check_arm(
         print_error(message)
         table.add_row(spec.id, arm.name, arm.ref, "-", "-", "[red]failed[/red]")
         return False
+    unlabelled = _agreement_without_labels(spec, arm, endpoint)
+    if unlabelled is not None:
+        print_error(str(origin.at("traffic", "min_agreement").error(unlabelled)))
+        version = str(endpoint.model.version)
+        table.add_row(spec.id, arm.name, arm.ref, version, "-", "[red]failed[/red]")
+        endpoint.close()
+        return False
     overridden = ", ".join(endpoint.pipeline.overridden)
     table.add_row(
         spec.id,
@@ -82,6 +90,18 @@ def _check_arm(
     )
     endpoint.close()
     return True
+
+
+def _agreement_without_labels(spec: EndpointSpec, arm: ArmPlan, endpoint: Endpoint) -> str | None:
+    """Why a canary's ``min_agreement`` cannot be judged on this arm, if it cannot: agreement
+    compares labels, and a model without any would leave every step unjudged."""
+    traffic = spec.traffic
+    if getattr(traffic, "min_agreement", None) is None or endpoint.pipeline.output_context.classes:
+        return None
+    return (
+        f"{arm.ref} predicts no labels, so min_agreement can never be judged (each step would "
+        "end inconclusive): remove it, or use a classifier"
+    )
 
 
 def _check_gates(ctx: typer.Context, gates: Path, model: str | None, store_url: str | None) -> bool:

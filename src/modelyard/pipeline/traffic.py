@@ -177,6 +177,12 @@ class CanaryTraffic(_Traffic):
                 "and a rollout still undecided at the deadline stops as inconclusive"
             )
             raise_at("canary", [((field,), message)], getattr(self, field))
+        if self.min_agreement is not None and self.agreement_percent == 0:
+            message = (
+                "min_agreement needs requests to compare: set agreement_percent above 0 "
+                "(the share of the candidate's requests the primary also answers)"
+            )
+            raise_at("canary", [(("agreement_percent",), message)], self.agreement_percent)
         return self
 
     def problems(self, model: str) -> list[Problem]:

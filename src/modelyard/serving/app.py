@@ -159,6 +159,7 @@ class Server:
             if watcher is not None:
                 watcher.cancel()
             syncer.cancel()
+            await self.rollouts.close()
             await self.table.close()
             for served in list(self.table.current.values()):  # the last counts and requests
                 with contextlib.suppress(Exception):

@@ -134,10 +134,12 @@ class RolloutSync:
                 raise
             except Exception:
                 self._unsent[served.id] = deltas  # nothing was written: counted next tick
+                await asyncio.to_thread(self._record, served, rows, numbered)
                 raise
-            # Which arm answered what: written after the counts, in their own transactions.
-            # A failure (or a failed sync, above) loses them: feedback for those requests is
-            # then taken by the replica that answered only; the counts are never lost.
+            # Which arm answered what: written after the counts, in their own transactions
+            # (also when the sync failed, above). A failure here loses them: feedback for
+            # those requests is then taken by the replica that answered only; the counts
+            # are never lost nor written twice.
             await asyncio.to_thread(self._record, served, rows, numbered)
             self._apply(served, state, decided[0] if decided else None)
             return state
@@ -173,6 +175,22 @@ class RolloutSync:
                 extra={"endpoint": served.id, "requests": len(rows) + len(numbered)},
             )
 
+    def _reloaded(self, task: asyncio.Task[Any]) -> None:
+        """A promotion's reload is done; a failure is logged (the poll, if on, retries)."""
+        self._reloading.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "reload after a promotion failed; the primary serves its old version until "
+                "the next successful reload",
+                exc_info=task.exception(),
+            )
+
+    async def close(self) -> None:
+        """Stop the reloads a promotion started (before the endpoints are closed)."""
+        for task in list(self._reloading):
+            task.cancel()
+        await asyncio.gather(*self._reloading, return_exceptions=True)
+
     def _strategy(self, served: ServedEndpoint) -> Decide | None:
         """What the endpoint's strategy decides at each tick, if anything."""
         traffic = served.traffic
@@ -199,7 +217,7 @@ class RolloutSync:
             # the primary's alias moved: switch the primary to it now, not at the next poll
             task = asyncio.get_running_loop().create_task(self.reload())
             self._reloading.add(task)
-            task.add_done_callback(self._reloading.discard)
+            task.add_done_callback(self._reloaded)
         fields = {
             "endpoint": served.id,
             "strategy": state.strategy,

@@ -227,14 +227,21 @@ def _field_key(payload: Any, field: str) -> bytes | None:
     instances = payload.get("instances") if type(payload) is dict else payload
     if type(instances) is list and instances and type(instances[0]) is dict:
         return _key_of(instances[0].get(field))
-    if type(payload) is dict:
-        for tensor in payload.get("inputs") or ():
+    inputs = payload.get("inputs") if type(payload) is dict else None
+    if type(inputs) is list:
+        for tensor in inputs:
             if type(tensor) is dict and tensor.get("name") == field:
-                data = tensor.get("data")
-                if isinstance(data, list | np.ndarray) and len(data):
-                    first = np.asarray(data).ravel()[0] if isinstance(data, np.ndarray) else data[0]
-                    return _key_of(first.item() if isinstance(first, np.generic) else first)
+                return _key_of(_first_value(tensor.get("data")))
     return None
+
+
+def _first_value(data: Any) -> Any:
+    """The first value of V2 tensor data, flat or nested by shape, JSON or binary."""
+    while isinstance(data, list) and data:
+        data = data[0]
+    if isinstance(data, np.ndarray):
+        data = data.ravel()[0] if data.size else None
+    return data.item() if isinstance(data, np.generic) else data
 
 
 def _key_of(value: Any) -> bytes | None:
