@@ -431,3 +431,27 @@ def test_an_arm_that_fails_to_load_points_at_its_ref(run, registry, bc_sklearn_p
     [line] = _errors(result)
     assert line.startswith(f"{path}:7: endpoints.0.traffic.shadows.0: breast_cancer:2: ")
     assert "does not match its manifest: model.joblib changed" in line
+
+
+def test_agreement_asked_of_a_model_without_labels_is_refused(run, registry, diabetes_package):
+    first = registry.register(diabetes_package)
+    registry.register(diabetes_package)
+    registry.set_alias(first.name, "production", first.version, reason="primary")
+    result, path = run(
+        f"""
+        endpoints:
+          - id: sugar
+            model: {first.name}@production
+            traffic:
+              strategy: canary
+              candidate: {first.name}:{first.version + 1}
+              min_agreement: 0.9
+        """
+    )
+    assert result.exit_code == 2
+    errors = _errors(result)
+    assert errors and errors[0] == (
+        f"{path}:7: endpoints.0.traffic.min_agreement: {first.name}@production predicts no "
+        "labels, so min_agreement can never be judged (each step would end inconclusive): "
+        "remove it, or use a classifier"
+    )
