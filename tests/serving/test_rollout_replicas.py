@@ -72,3 +72,37 @@ def test_two_replicas_add_up_their_counts_and_take_each_others_feedback(
         assert document["state"] == "paused"
         assert document["history"][-1]["actor"] == "rollout-tests-admin"
         assert document["history"][-1]["reason"] == "looking at the figures"
+
+
+def test_a_replica_left_on_another_configuration_is_told_so(
+    rollout_demo: Demo, tmp_path: Path
+) -> None:
+    old = {**AB, "id": "ab-moved"}
+    new = {**old, "traffic": {**AB["traffic"], "weights": {"a": 70, "b": 30}}}
+    first = start_server(
+        rollout_demo, write_endpoints(tmp_path / "old.yaml", [old]), tmp_path, rollout_tick_s=0.2
+    )
+    second = start_server(
+        rollout_demo, write_endpoints(tmp_path / "new.yaml", [new]), tmp_path, rollout_tick_s=0.2
+    )
+    try:
+        with httpx.Client(timeout=30) as client:
+            answered = predict(client, first.url, "ab-moved", rollout_demo.cancer_record)
+            refused = client.get(f"{first.url}/endpoints/ab-moved/rollout")
+            feedback = client.post(
+                f"{first.url}/endpoints/ab-moved/feedback",
+                json={"request_id": answered.headers["x-request-id"], "reward": 1.0},
+            )
+            current = status(second.url, "ab-moved")
+    finally:
+        first.stop()
+        second.stop()
+    expected = (
+        "the rollout of endpoint 'ab-moved' was restarted under another configuration; "
+        "expected this replica's endpoints file to match the others'"
+    )
+    assert answered.status_code == 200  # requests are still answered
+    assert (refused.status_code, refused.json()["error"]) == (409, expected)
+    assert (feedback.status_code, feedback.json()["error"]) == (409, expected)
+    assert {v["name"]: v["weight"] for v in current["variants"]} == {"a": 70.0, "b": 30.0}
+    assert [event["reason"] for event in current["history"]][-1] == "configuration changed"

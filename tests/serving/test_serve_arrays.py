@@ -43,6 +43,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningSe
                 "endpoints": [
                     {"id": "arrays", "model": "lr_arrays:1"},
                     {"id": "frame", "model": "lr_frame:1"},
+                    {  # variants of different signatures: x0.. and the dataset's names
+                        "id": "arrays-ab",
+                        "model": "lr_arrays:1",
+                        "traffic": {
+                            "strategy": "ab",
+                            "variants": {"arrays": "lr_arrays:1", "frame": "lr_frame:1"},
+                        },
+                    },
                 ]
             }
         )
@@ -104,3 +112,30 @@ def test_v2_infer_takes_the_raw_tensor(
     assert response.status_code == 200, response.text
     outputs = {output["name"]: output for output in response.json()["outputs"]}
     assert outputs["label"]["data"] == [0, 0]
+
+
+def test_an_ab_test_between_an_array_and_a_frame_model_takes_rows_and_label_feedback(
+    served: tuple[RunningServer, np.ndarray],
+) -> None:
+    server, X = served
+    target = load_breast_cancer().target
+    seen: dict[str, set[int]] = {}
+    with httpx.Client(timeout=30) as client:
+        for i in range(40):
+            answer = client.post(
+                f"{server.url}/endpoints/arrays-ab/predict", json={"instances": [X[i].tolist()]}
+            )
+            assert answer.status_code == 200, answer.text
+            seen.setdefault(answer.headers["x-variant"], set()).add(
+                answer.json()["predictions"][0]["label"]
+            )
+            feedback = client.post(
+                f"{server.url}/endpoints/arrays-ab/feedback",
+                json={"request_id": answer.headers["x-request-id"], "label": int(target[i])},
+            )
+            assert feedback.status_code == 200, feedback.text
+        document = client.get(f"{server.url}/endpoints/arrays-ab/rollout").json()
+    assert set(seen) == {"arrays", "frame"}
+    labelled = {v["name"]: v["labelled"] for v in document["variants"]}
+    assert sum(labelled.values()) == 40 and all(labelled.values())
+    assert document["verdict"]["metric"] == "accuracy"

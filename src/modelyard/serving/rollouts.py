@@ -56,8 +56,6 @@ class RolloutSync:
     def __init__(self, store: RolloutStore, interval_s: float = 1.0) -> None:
         self.store = store
         self.interval_s = interval_s
-        self._revisions: dict[str, int] = {}
-        self._weights: dict[str, dict[str, float]] = {}
         self._unsent: dict[str, dict[str, ArmCounters]] = {}
         self._lock = asyncio.Lock()
         self._pruned_at: dict[str, float] = {}
@@ -204,14 +202,12 @@ class RolloutSync:
         self, served: ServedEndpoint, state: RolloutState, transition: Transition | None
     ) -> None:
         """Route by the state's weights; log what changed."""
+        before = self.states.get(served.id)
         self.states[served.id] = state
         weights = {arm.name: arm.weight for arm in state.arms}
-        if weights != self._weights.get(served.id):
+        if before is None or weights != {arm.name: arm.weight for arm in before.arms}:
             served.set_weights(weights)
-            self._weights[served.id] = weights
-        known = self._revisions.get(served.id)
-        self._revisions[served.id] = state.revision
-        if known is None or known == state.revision:
+        if before is None or before.revision == state.revision:
             return
         if state.state == "promoted" and self.reload is not None:
             # the primary's alias moved: switch the primary to it now, not at the next poll

@@ -77,24 +77,25 @@ class ServedEndpoint:
             self._seed = (getattr(traffic, "seed", None) or self.id).encode()
         self._only: Variant | None = None
         self._picker: WeightedPicker | None = None
+        self._shadow_mirrors: dict[str, Mirror] = {}
         self._mirrors = self._build_mirrors(traffic)
         self.set_weights({self.primary.name: 100.0})
 
     def _build_mirrors(self, traffic: Traffic) -> dict[str, list[Mirror]]:
-        """The copies made after an answer, by the name of the arm that answered."""
+        """The copies made after an answer, by the name of the arm that answered; each
+        shadow's mirror is also kept by the shadow's name, whose weight is its share."""
         if isinstance(traffic, ShadowTraffic):
-            return {
-                self.primary.name: [
-                    Mirror(
-                        self._arm_getter(shadow.name),
-                        self.tallies[shadow.name],
-                        share=traffic.percent / 100,
-                        capacity=traffic.queue,
-                        target_is_primary=False,
-                    )
-                    for shadow in self.shadows
-                ]
+            self._shadow_mirrors = {
+                shadow.name: Mirror(
+                    self._arm_getter(shadow.name),
+                    self.tallies[shadow.name],
+                    share=traffic.percent / 100,
+                    capacity=traffic.queue,
+                    target_is_primary=False,
+                )
+                for shadow in self.shadows
             }
+            return {self.primary.name: list(self._shadow_mirrors.values())}
         if isinstance(traffic, CanaryTraffic) and traffic.min_agreement is not None:
             mirror = Mirror(
                 self._arm_getter(self.primary.name),
@@ -148,10 +149,9 @@ class ServedEndpoint:
             self._only, self._picker = self.variants[live[0]], None
         else:
             self._only, self._picker = None, WeightedPicker(shares)
-        for mirrors in self._mirrors.values():
-            for mirror, shadow in zip(mirrors, self.shadows, strict=False):
-                if shadow.name in weights:
-                    mirror.share = weights[shadow.name] / 100
+        for name, mirror in self._shadow_mirrors.items():
+            if name in weights:
+                mirror.share = weights[name] / 100
 
     def pick(self, headers: RequestHeaders) -> Variant | None:
         """The variant answering this request; ``None`` when the key is in the payload."""
