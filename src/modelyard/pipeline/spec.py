@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from modelyard.core.errors import ConfigError
 from modelyard.core.refs import ModelRef, check_name, parse_ref
 from modelyard.package.manifest import ComponentSpec
-from modelyard.pipeline.config_values import Ref, raise_at
+from modelyard.pipeline.config_values import Duration, Ref, raise_at
 from modelyard.pipeline.traffic import SingleTraffic, Traffic
 from modelyard.pipeline.types import MAX_IMAGE_PIXELS, Resources
 
@@ -112,9 +112,57 @@ class Validation(_Strict):
 
 
 class Logging(_Strict):
-    """Share of requests written to the prediction log."""
+    """Which requests go to the prediction log, where it is kept, and for how long.
 
-    sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    Off by default (``sample_rate: 0``): a log costs throughput and storage, so an endpoint
+    asks for it. Failed requests are kept whatever the rate (``keep_errors``): they are few
+    and the ones people look for. ``sample_by: header:NAME`` keeps or drops all the requests
+    of one key (a user, a session) together, by a hash of the header's value.
+    """
+
+    sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    keep_errors: bool = True
+    sample_by: str = Field(
+        default="random",
+        pattern=r"^(random|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$",
+        description="random, or header:NAME to keep or drop all requests of one key",
+    )
+    store: str = Field(
+        default="registry",
+        pattern=r"^(registry|parquet:.+)$",
+        description="registry (the registry database) or parquet:PATH (any fsspec location)",
+    )
+    keep: Duration = Field(default=30 * 86400.0, description="retention (default 30d)")
+    buffer: int = Field(
+        default=100_000, ge=100, description="records held in memory before the writer takes them"
+    )
+    flush_every: Duration = Field(default=1.0, description="how often the writer writes")
+
+    @property
+    def sample_header(self) -> str | None:
+        """The header whose value decides sampling, lower-cased; ``None`` for random."""
+        return self.sample_by.partition(":")[2].lower() or None
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any request can reach the log."""
+        return self.sample_rate > 0 or self.keep_errors
+
+
+class Monitoring(_Strict):
+    """Drift and live performance computed by the server in the background."""
+
+    drift_every: Duration = Field(default=300.0, description="how often drift is recomputed")
+    window: Duration = Field(default=3600.0, description="the logged requests drift looks at")
+    min_rows: int = Field(
+        default=100, ge=1, description="fewer rows than this in the window: no verdict"
+    )
+    gates: str | None = Field(
+        default=None, description="a gates file whose metric gates judge live performance"
+    )
+    performance_window: Duration = Field(
+        default=86400.0, description="the labelled requests live performance looks at"
+    )
 
 
 class Auth(_Strict):
@@ -148,6 +196,9 @@ class EndpointSpec(_Strict):
     limits: Limits = Field(default_factory=Limits)
     validation: Validation = Field(default_factory=Validation)
     logging: Logging = Field(default_factory=Logging)
+    monitoring: Monitoring | None = Field(
+        default=None, description="background drift and live performance; needs logging"
+    )
     traffic: Traffic = Field(default_factory=SingleTraffic)
     pipeline: PipelineOverride | None = None
     auth: Auth | None = Field(
@@ -165,6 +216,19 @@ class EndpointSpec(_Strict):
         it; A/B and bandit arms include it), each at the field to edit."""
         if problems := self.traffic.problems(self.model):
             raise_at("EndpointSpec", problems, self.model)
+        return self
+
+    @model_validator(mode="after")
+    def _monitoring_has_a_log(self) -> EndpointSpec:
+        """Drift and live performance read the prediction log: without logged requests
+        they could only ever report that nothing was seen."""
+        if self.monitoring is not None and self.logging.sample_rate == 0:
+            raise_at(
+                "EndpointSpec",
+                [(("logging", "sample_rate"), "monitoring reads the prediction log: set a "
+                  "sample_rate above 0 (e.g. 0.1) for it to have requests to judge")],
+                self.logging.sample_rate,
+            )
         return self
 
     @property
