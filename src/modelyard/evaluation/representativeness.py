@@ -9,32 +9,40 @@ The package keeps a profile, not the training rows, so each feature is compared 
 
 On those bins: Pearson's chi-square test of homogeneity (``scipy.stats.chi2_contingency`` on
 the 2 x bins table, bins empty in both dropped) and the Population Stability Index,
-``PSI = Σ (cur - ref) · ln(cur / ref)`` over bin shares, natural log, empty shares replaced by
-0.0001 as Evidently does. Following Evidently's defaults, a feature *differs* when the
+PSI over bin shares, natural log, empty
+shares filled as Evidently does (:func:`~modelyard.evaluation.drift_stats.psi_of_shares`, the
+one implementation). Following Evidently's defaults, a feature *differs* when the
 chi-square p-value is below 0.05 if the training profile holds at most 1,000 rows, and when
 PSI ≥ 0.1 above that (with many rows any tiny difference becomes "significant").
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 from scipy.stats import chi2_contingency
 
+from modelyard.evaluation.drift_stats import (
+    DISTANCE_THRESHOLD,
+    EMPTY_SHARE,
+    P_VALUE_THRESHOLD,
+    SMALL_REFERENCE_ROWS,
+    psi_of_shares,
+)
 from modelyard.package.manifest import DataProfile, FeatureProfile
 
-P_VALUE_THRESHOLD = 0.05
-PSI_THRESHOLD = 0.1
-SMALL_REFERENCE_ROWS = 1000
-EMPTY_SHARE = 0.0001
+PSI_THRESHOLD = DISTANCE_THRESHOLD
 OTHER = "(other)"
 
 METHOD = (
     "numeric features binned on the training histogram edges plus one bin below and one above "
     "its range; categorical features on the training top categories plus one bin for the rest. "
     "Chi-square test of homogeneity on the bin counts; PSI = Σ (cur - ref)·ln(cur/ref) over bin "
-    f"shares, natural log, empty shares set to {EMPTY_SHARE}. A feature differs when "
+    f"shares, natural log, an empty share set to {EMPTY_SHARE} (or a millionth of the smallest "
+    "share when that is smaller). A feature differs when "
     f"p < {P_VALUE_THRESHOLD} (training profile of at most {SMALL_REFERENCE_ROWS} rows) or "
     f"PSI ≥ {PSI_THRESHOLD} (larger profiles), as Evidently's defaults. Each feature is "
     "tested alone: among many features about 5% differ by chance at p < 0.05."
@@ -69,11 +77,24 @@ class Representativeness(BaseModel):
 
 def psi(reference: np.ndarray, current: np.ndarray) -> float:
     """Population Stability Index of two count vectors over the same bins (natural log)."""
-    ref = reference / reference.sum()
-    cur = current / current.sum()
-    ref = np.where(ref == 0, EMPTY_SHARE, ref)
-    cur = np.where(cur == 0, EMPTY_SHARE, cur)
-    return float(np.sum((cur - ref) * np.log(cur / ref)))
+    return psi_of_shares(reference / reference.sum(), current / current.sum()).statistic
+
+
+def profile_counts(feature: FeatureProfile, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Training and ``values``' counts over the profile's bins (see the module text)."""
+    if feature.numeric is not None:
+        return _numeric_counts(feature, values)
+    return _categorical_counts(feature, values)
+
+
+def profile_bin_names(feature: FeatureProfile) -> list[str]:
+    """The names of :func:`profile_counts`' bins, in order, for reports."""
+    if feature.categorical is not None:
+        return [*feature.categorical.top, OTHER]
+    assert feature.numeric is not None
+    edges = feature.numeric.histogram_edges
+    inner = [f"{low:.4g}..{high:.4g}" for low, high in pairwise(edges)]
+    return [f"< {edges[0]:.4g}", *inner, f"> {edges[-1]:.4g}"]
 
 
 def _numeric_counts(feature: FeatureProfile, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -124,10 +145,7 @@ def _compare(feature: FeatureProfile, column: pd.Series, by_p_value: bool) -> Fe
         return _unmeasured(
             feature, missing_eval, f"numeric in training, {present.dtype} in the evaluation data"
         )
-    if feature.numeric is not None:
-        reference, current = _numeric_counts(feature, present)
-    else:
-        reference, current = _categorical_counts(feature, present)
+    reference, current = profile_counts(feature, present)
     keep = (reference > 0) | (current > 0)
     table = np.vstack([reference[keep], current[keep]])
     if table.shape[1] < 2:
