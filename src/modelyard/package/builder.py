@@ -42,6 +42,7 @@ from modelyard.package.manifest import (
 )
 from modelyard.package.parity import prove_output_parity, prove_parity
 from modelyard.package.profile import mark_missing, profile_data
+from modelyard.package.reference import write_reference
 from modelyard.package.requirements import capture_requirements
 from modelyard.package.signature import to_feeds, with_array_columns
 from modelyard.package.task import check_probabilities, declared_task, with_task
@@ -235,9 +236,10 @@ def build_package(
     array or list of rows, or one 1-D row) for signature inference and the parity proof; a
     model fed arrays gets columns ``x0, x1, …``. ``train_data``/``test_data``: a DataFrame
     holding ``target``, an ``(X, y)`` tuple or a CSV/Parquet path; they are fingerprinted, the
-    training features are profiled, and ``admit`` (see :data:`Admission`) proves the package
-    serves and scores the test set through its pipeline; without ``admit`` the manifest holds
-    no metrics.
+    training features are profiled, a seeded sample of at most 10,000 of their rows is kept
+    as ``reference.parquet`` (see :mod:`.reference`), and ``admit`` (see :data:`Admission`)
+    proves the package serves and scores the test set through its pipeline; without ``admit``
+    the manifest holds no metrics.
     ``out_dir`` must be empty (it is created if missing).
     A TorchScript module's task is declared by ``pipeline``'s formatter (``classification``
     or ``regression``, see :mod:`.task`); a declared classifier's classes are the distinct
@@ -266,6 +268,7 @@ def build_package(
     signature = mark_missing(signature, profile)
     try:
         fmt.save(prepared.artifact, folder / fmt.model_file)
+        reference = write_reference(folder, train.X) if train is not None else None
         packaged = _reopened(fmt, prepared, signature, folder, name, lineage)
         outputs = packaged.run(to_feeds(signature, sample))  # the sample must fit the signature
         if task == "classification":
@@ -277,6 +280,7 @@ def build_package(
                 "requirements": capture_requirements(fmt.requirements),
                 "parity": parity,
                 "profile": profile,
+                "reference": reference,
                 "tags": labels,
                 "extra": prepared.extra,
             }

@@ -182,6 +182,20 @@ class DataProfile(_Strict):
     source: Literal["train", "sample"] = "train"
 
 
+class ReferenceSample(_Strict):
+    """The training rows the package keeps for drift: which file, how many, drawn how.
+
+    ``rows`` of the ``source_rows`` training feature rows, drawn without replacement with
+    ``seed`` (all of them, in order, when there are at most 10,000), so the same training
+    data always gives the same file and the same package digest.
+    """
+
+    file: str
+    rows: int
+    source_rows: int
+    seed: int
+
+
 class Metrics(_Strict):
     """Test-set metrics, tied to the fingerprint of the data they were computed on."""
 
@@ -204,6 +218,7 @@ class Manifest(_Strict):
     parity: Parity | None = None
     lineage: Lineage
     profile: DataProfile | None = None
+    reference: ReferenceSample | None = None
     metrics: Metrics | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     extra: dict[str, Any] = Field(default_factory=dict)
