@@ -18,8 +18,6 @@ PSI ≥ 0.1 above that (with many rows any tiny difference becomes "significant"
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
@@ -32,6 +30,7 @@ from modelyard.evaluation.drift_stats import (
     SMALL_REFERENCE_ROWS,
     psi_of_shares,
 )
+from modelyard.evaluation.svg import interval_labels
 from modelyard.package.manifest import DataProfile, FeatureProfile
 
 PSI_THRESHOLD = DISTANCE_THRESHOLD
@@ -93,8 +92,7 @@ def profile_bin_names(feature: FeatureProfile) -> list[str]:
         return [*feature.categorical.top, OTHER]
     assert feature.numeric is not None
     edges = feature.numeric.histogram_edges
-    inner = [f"{low:.4g}..{high:.4g}" for low, high in pairwise(edges)]
-    return [f"< {edges[0]:.4g}", *inner, f"> {edges[-1]:.4g}"]
+    return [f"< {edges[0]:.4g}", *interval_labels(edges), f"> {edges[-1]:.4g}"]
 
 
 def _numeric_counts(feature: FeatureProfile, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""Small inline SVG charts (lines, heatmap, grouped bars) for self-contained HTML reports.
+"""Small inline SVG charts (lines, heatmap, bars, histograms) for self-contained HTML reports.
 
 Hand-drawn on purpose: a report must open from a mail attachment or a CI artifact with no
 network and no plotting library installed on the server that wrote it.
@@ -6,8 +6,9 @@ network and no plotting library installed on the server that wrote it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
+from itertools import pairwise
 
 WIDTH, HEIGHT = 360, 280
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 28, 40
@@ -29,7 +30,15 @@ def _color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
-def _frame(title: str, x_label: str, y_label: str, body: list[str], *, x_ticks: bool = True) -> str:
+def _frame(
+    title: str,
+    x_label: str,
+    y_label: str,
+    body: list[str],
+    *,
+    x_ticks: bool = True,
+    y_ticks: bool = True,
+) -> str:
     """The outer ``<svg>`` with title, unit axes (0..1 ticks) and labels around ``body``."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     parts = [
@@ -47,9 +56,11 @@ def _frame(title: str, x_label: str, y_label: str, body: list[str], *, x_ticks: 
                 f'<text x="{x:.1f}" y="{TOP + plot_h + 14}" text-anchor="middle" '
                 f'font-size="10">{tick:g}</text>'
             )
-        parts.append(
-            f'<text x="{LEFT - 4}" y="{y + 3:.1f}" text-anchor="end" font-size="10">{tick:g}</text>'
-        )
+        if y_ticks:
+            parts.append(
+                f'<text x="{LEFT - 4}" y="{y + 3:.1f}" text-anchor="end" font-size="10">'
+                f"{tick:g}</text>"
+            )
     parts.append(
         f'<text x="{LEFT + plot_w / 2}" y="{HEIGHT - 6}" text-anchor="middle" '
         f'font-size="11">{escape(x_label)}</text>'
@@ -167,3 +178,50 @@ def bar_chart(title: str, groups: Sequence[str], series: dict[str, Sequence[floa
             f'text-anchor="middle" font-size="10">{escape(group[:12])}</text>'
         )
     return _frame(title, "", "", body, x_ticks=False)
+
+
+def interval_labels(edges: Sequence[float]) -> list[str]:
+    """``low..high`` for each bin between successive ``edges``, four significant digits."""
+    return [f"{low:.4g}..{high:.4g}" for low, high in pairwise(edges)]
+
+
+def histogram(
+    title: str,
+    bins: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    x_range: tuple[str, str] | None = None,
+) -> str:
+    """Overlaid, half-transparent bars of shares per bin (one colour per series), scaled to
+    the tallest bar; ``x_range`` labels the ends of a numeric axis instead of every bin."""
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    tallest = max((value for values in series.values() for value in values), default=0.0) or 1.0
+    bin_w = plot_w / max(len(bins), 1)
+    body: list[str] = []
+    for s, (name, values) in enumerate(series.items()):
+        body.append(
+            f'<text x="{LEFT + 110 * s}" y="{HEIGHT - 4}" '
+            f'font-size="11" fill="{_color(s)}">■ {escape(name)}</text>'
+        )
+        for b, value in enumerate(values):
+            height = value / tallest * plot_h
+            body.append(
+                f'<rect x="{LEFT + b * bin_w:.1f}" y="{TOP + plot_h - height:.1f}" '
+                f'width="{bin_w:.1f}" height="{height:.1f}" fill="{_color(s)}" '
+                f'fill-opacity="0.45"><title>{escape(bins[b])} {escape(name)}: {value:.4f}'
+                "</title></rect>"
+            )
+    ticks = (
+        [(0.0, x_range[0]), (1.0, x_range[1])]
+        if x_range
+        else [((b + 0.5) / len(bins), label[:10]) for b, label in enumerate(bins)]
+    )
+    for where, label in ticks:
+        body.append(
+            f'<text x="{LEFT + where * plot_w:.1f}" y="{TOP + plot_h + 14}" '
+            f'text-anchor="middle" font-size="10">{escape(label)}</text>'
+        )
+    body.append(
+        f'<text x="{LEFT - 4}" y="{TOP + 3}" text-anchor="end" font-size="10">{tallest:.2g}</text>'
+    )
+    return _frame(title, "", "share of rows", body, x_ticks=False, y_ticks=False)
