@@ -46,7 +46,8 @@ DEFINITIONS: dict[str, str] = {
     "chisquare": (
         "chi-square goodness of fit (scipy.stats.chisquare) of the current counts per value "
         "against the reference counts scaled to the current row count: drift when p < "
-        f"{P_VALUE_THRESHOLD}"
+        f"{P_VALUE_THRESHOLD}; a value the reference never had gives an infinite statistic "
+        "(null in JSON) and p = 0"
     ),
     "z": (
         "two-sided z-test of two proportions (share of values other than the first in sorted "
