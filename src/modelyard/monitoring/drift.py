@@ -140,7 +140,7 @@ def _sample_features(
                     kind=kind,
                     rows_reference=rows,
                     rows_current=int(column.notna().sum()),
-                    note=f"not judged: numeric in the reference, {column.dtype} in current data",
+                    note="not judged: numeric in the reference, not numbers in the current data",
                 )
             )
             continue
