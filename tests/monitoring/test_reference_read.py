@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,7 @@ from drift_packages import classifier_package, regressor_package, without_refere
 from sklearn.linear_model import LogisticRegression
 
 from modelyard.core.errors import IntegrityError
+from modelyard.core.extras import MissingExtraError
 from modelyard.monitoring.reference import Reference, load_reference
 from modelyard.package.builder import build_package
 from modelyard.package.io import package_digest
@@ -64,3 +66,18 @@ def test_version_packaged_without_training_data_has_nothing_to_compare(
     reference = load_reference(tmp_path / "pkg")
 
     assert reference == Reference(None, None, {})
+
+
+def test_without_pyarrow_reading_names_the_extra(
+    breast_cancer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = classifier_package(tmp_path / "pkg", breast_cancer.X_train, breast_cancer.y_train)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as an install without it
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+
+    with pytest.raises(MissingExtraError) as caught:
+        load_reference(folder)
+
+    assert str(caught.value) == (
+        'reading the reference sample needs pyarrow: pip install "modelyard[parquet]"'
+    )

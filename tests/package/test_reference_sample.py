@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,10 +13,11 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
 from modelyard.core.errors import IntegrityError
+from modelyard.core.extras import MissingExtraError
 from modelyard.package.builder import build_package
 from modelyard.package.io import package_digest, verify_package
 from modelyard.package.manifest import ReferenceSample
-from modelyard.package.reference import MAX_ROWS, REFERENCE_FILE, SEED
+from modelyard.package.reference import MAX_ROWS, REFERENCE_FILE, SEED, write_reference
 
 Out = Callable[[str], Path]
 
@@ -118,3 +120,18 @@ def test_changed_reference_file_is_refused_on_load(breast_cancer, out: Out) -> N
         IntegrityError, match=r"does not match its manifest: reference\.parquet changed \(sha256"
     ):
         verify_package(out("pkg"))
+
+
+def test_without_pyarrow_writing_the_reference_names_the_extra(
+    breast_cancer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as an install without it
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+
+    with pytest.raises(MissingExtraError) as caught:
+        write_reference(tmp_path, breast_cancer.X_train)
+
+    assert str(caught.value) == (
+        'keeping the reference sample needs pyarrow: pip install "modelyard[parquet]"'
+    )
+    assert list(tmp_path.iterdir()) == []
