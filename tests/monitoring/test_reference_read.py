@@ -10,11 +10,13 @@ import pytest
 from drift_packages import classifier_package, regressor_package, without_reference
 from sklearn.linear_model import LogisticRegression
 
+from modelyard.api import log_model
 from modelyard.core.errors import IntegrityError
 from modelyard.core.extras import MissingExtraError
 from modelyard.monitoring.reference import Reference, load_reference
 from modelyard.package.builder import build_package
 from modelyard.package.io import package_digest
+from modelyard.registry import Registry
 
 
 def test_reference_holds_the_training_rows_and_their_kinds(diabetes, tmp_path: Path) -> None:
@@ -81,3 +83,21 @@ def test_without_pyarrow_reading_names_the_extra(
     assert str(caught.value) == (
         'reading the reference sample needs pyarrow: pip install "modelyard[parquet]"'
     )
+
+
+def test_registered_version_keeps_its_reference(breast_cancer, registry: Registry) -> None:
+    model = LogisticRegression(max_iter=3000).fit(breast_cancer.X_train, breast_cancer.y_train)
+    version = log_model(
+        model,
+        "bc",
+        sample=breast_cancer.X_train.head(5),
+        train_data=breast_cancer.frame("train"),
+        test_data=breast_cancer.frame("test"),
+        target="target",
+        registry=registry,
+    )
+
+    reference = load_reference(registry.fetch(version), version.digest)
+
+    assert reference.frame is not None
+    pd.testing.assert_frame_equal(reference.frame, breast_cancer.X_train.reset_index(drop=True))
