@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from drift_packages import classifier_package, without_reference
 from sklearn.datasets import load_breast_cancer
 
 from modelyard.monitoring.drift import measure_drift
 from modelyard.monitoring.drift_html import drift_html
 from modelyard.monitoring.drift_report import DEFINITIONS, DriftReport
+from modelyard.monitoring.reference import load_reference
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 
@@ -69,3 +72,16 @@ def test_feature_names_are_escaped() -> None:
 
     assert "&lt;b&gt;x&lt;/b&gt;" in html
     assert "<b>x</b>" not in html
+
+
+def test_profile_based_report_renders_its_bins_and_reasons(breast_cancer, tmp_path: Path) -> None:
+    folder = without_reference(
+        classifier_package(tmp_path / "pkg", breast_cancer.X_train, breast_cancer.y_train)
+    )
+    current = breast_cancer.X_test.sample(300, replace=True, random_state=0)
+
+    html = drift_html(measure_drift(load_reference(folder), current))
+
+    assert html.count("<svg") == 30
+    assert html.count("no reference sample in this version: ks and wasserstein need") == 30
+    assert "against a reference profile of 426 rows" in html
