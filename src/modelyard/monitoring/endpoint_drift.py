@@ -1,0 +1,115 @@
+"""Drift of what an endpoint saw: its logged requests (or a file), version by version.
+
+The prediction log records which variant and model version answered each request, and each
+version is compared with its *own* reference: a window that spans a reload holds requests of
+two versions, and mixing them would call a change of model a drift of the data. Only
+answered requests count (a refused request's inputs are what the refusal was about).
+
+The predictions are compared the same way: the version's answers for its reference rows
+(computed through its own pipeline, so exactly what the server would have answered) against
+the answers it logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel
+
+from modelyard.monitoring.columns import INPUT, output_column
+from modelyard.monitoring.drift import measure_drift, reference_predictions
+from modelyard.monitoring.drift_report import DriftReport
+from modelyard.monitoring.reference import Reference, load_reference
+from modelyard.pipeline.pipeline import Pipeline
+
+PREDICTION_KEYS = ("label", "value")
+"""The answer each kind of model is judged by: a classifier's label, a regressor's value."""
+
+
+class VersionDrift(BaseModel):
+    """The drift of the requests one variant answered with one model version."""
+
+    variant: str
+    model: str
+    version: int
+    report: DriftReport
+
+
+@dataclass
+class Baseline:
+    """What a version's requests are compared with: its reference, and its pipeline's
+    answers for the reference rows (``None`` without a reference sample)."""
+
+    reference: Reference
+    predictions: pd.Series | None
+
+    @classmethod
+    def of(cls, pipeline: Pipeline) -> Baseline:
+        """The baseline of a loaded version (its package verified again as it is read)."""
+        folder = pipeline.context.package_dir
+        assert folder is not None, "a served pipeline has a package folder"
+        reference = load_reference(Path(folder), pipeline.digest)
+        frame = reference.frame
+        answers = reference_predictions(pipeline, frame) if frame is not None else None
+        return cls(reference, answers)
+
+
+def logged_inputs(rows: pd.DataFrame) -> pd.DataFrame:
+    """The inputs of logged records under their feature names."""
+    inputs = [name for name in rows.columns if name.startswith(INPUT)]
+    return rows[inputs].rename(columns=lambda name: name[len(INPUT) :])
+
+
+def logged_predictions(rows: pd.DataFrame) -> pd.Series | None:
+    """The answers of logged records (``label`` or ``value``), if the log has them."""
+    for key in PREDICTION_KEYS:
+        column = output_column(key)
+        if column in rows.columns:
+            return rows[column].rename(key)
+    return None
+
+
+def version_drift(
+    baseline: Baseline,
+    inputs: pd.DataFrame,
+    predictions: pd.Series | None,
+    *,
+    min_rows: int,
+) -> DriftReport:
+    """``inputs`` (feature columns) and their ``predictions`` against ``baseline``."""
+    pair = None
+    if baseline.predictions is not None and predictions is not None:
+        pair = (baseline.predictions, predictions.rename(baseline.predictions.name))
+    return measure_drift(baseline.reference, inputs, min_rows=min_rows, predictions=pair)
+
+
+def drift_of_log(
+    log: pd.DataFrame,
+    baseline_of: Callable[[str, int], Baseline],
+    *,
+    min_rows: int,
+    variant: str | None = None,
+) -> list[VersionDrift]:
+    """Drift per (variant, version) of the answered requests in ``log``.
+
+    ``baseline_of(model, version)`` gives a version's baseline (the caller loads or caches
+    it). ``variant`` keeps one variant's requests only.
+    """
+    answered = log[log["status"] == 200] if len(log) else log
+    if variant is not None:
+        answered = answered[answered["variant"] == variant]
+    found = []
+    for (name, model, version), rows in answered.groupby(
+        ["variant", "model", "version"], sort=True
+    ):
+        report = version_drift(
+            baseline_of(str(model), int(version)),
+            logged_inputs(rows),
+            logged_predictions(rows),
+            min_rows=min_rows,
+        )
+        found.append(VersionDrift(variant=name, model=model, version=int(version), report=report))
+    return found
