@@ -37,6 +37,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
+    Dialect,
     Float,
     MetaData,
     Table,
@@ -110,36 +111,34 @@ class PredictionLogTable:
     def write(
         self, endpoint: str, columns: Mapping[str, Sequence[Any]], kinds: Mapping[str, str]
     ) -> None:
-        """Append the records of ``columns`` (all of ``endpoint``) in one transaction."""
-        extra = [(name, kinds[name]) for name in columns if name not in FIXED_COLUMNS]
-        targets = self._ensure_columns(extra)
-        keys: list[str] = []
-        typed: list[tuple[str, str]] = []
-        for name in columns:
-            if name == "endpoint":
-                continue
-            key = name if name in FIXED_COLUMNS else targets[(name, kinds[name])]
-            keys.append(key)
-            typed.append((key, kinds[name]))
-        keys.append("endpoint")
-        typed.append(("endpoint", "str"))
-        values = [columns[name] for name in columns if name != "endpoint"]
-        count = len(values[0]) if values else 0
-        rows = [
-            dict(zip(keys, row, strict=True))
-            for row in zip(*values, [endpoint] * count, strict=True)
-        ]
-        new = [key for key, _ in typed if key not in FIXED_COLUMNS]
+        """Append the records of ``columns`` (all of ``endpoint``) in one transaction.
+
+        Values are Python scalars or ``None``; times are timezone-aware.
+        """
+        names = [name for name in columns if name != "endpoint"]
+        targets = self._ensure_columns(
+            [(name, kinds[name]) for name in names if name not in FIXED_COLUMNS]
+        )
+        keys = [name if name in FIXED_COLUMNS else targets[(name, kinds[name])] for name in names]
+        count = len(columns[names[0]]) if names else 0
+        if count == 0:
+            return
+        new = [key for key in keys if key not in FIXED_COLUMNS]
         new = [key for key in new if key not in self._logged.get(endpoint, set())]
-        table = self._table(typed)
+        dialect = self._db.engine.dialect
+        values = [
+            _bound(columns[name], kinds[name] if name not in FIXED_COLUMNS else None, key, dialect)
+            for name, key in zip(names, keys, strict=True)
+        ]
+        rows = list(zip(*values, [endpoint] * count, strict=True))
+        statement = _insert_sql(dialect, [*keys, "endpoint"])
 
         def work(session: Session) -> None:
             connection = session.connection()
             if new:
                 rows_new = [{"endpoint": endpoint, "column": key} for key in new]
                 connection.execute(_insert_ignore(connection, LogEndpointColumnRow), rows_new)
-            if rows:
-                connection.execute(table.insert(), rows)
+            connection.exec_driver_sql(statement, rows)
 
         self._db.write(work)
         if new:
@@ -250,6 +249,24 @@ def _fixed_kind(name: str) -> str:
         if isinstance(kind, sql_type):
             return candidate
     return "int" if kind.python_type is int else "str"
+
+
+def _bound(values: Sequence[Any], kind: str | None, key: str, dialect: Dialect) -> Sequence[Any]:
+    """``values`` as the driver takes them: through the column type's bind processor (a
+    time becomes UTC, and text on SQLite), column by column rather than row by row."""
+    sql_type = KIND_TYPES[kind] if kind is not None else PREDICTION_LOG.c[key].type
+    process = sql_type.dialect_impl(dialect).bind_processor(dialect)
+    return values if process is None else [process(value) for value in values]
+
+
+def _insert_sql(dialect: Dialect, keys: list[str]) -> str:
+    """The driver's ``INSERT`` of these columns, in its parameter style."""
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    return (
+        f"INSERT INTO {quote(PREDICTION_LOG.name)} ({', '.join(quote(key) for key in keys)}) "
+        f"VALUES ({', '.join([mark] * len(keys))})"
+    )
 
 
 def _read_mapping(session: Session) -> dict[tuple[str, str], str]:
