@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
-from test_store import record
+from test_store import KINDS, record
 
 from modelyard.monitoring.columns import Kind
 from modelyard.monitoring.store import Columns, open_store
-from modelyard.registry import Registry
+from modelyard.registry import Registry, prediction_log
 from modelyard.registry.prediction_log import sql_name
 from registry.conftest import postgres_url  # noqa: F401 - the PostgreSQL schema fixture
 
@@ -160,3 +160,20 @@ def test_the_table_has_the_two_lookup_indexes(url: str, tmp_path: Path) -> None:
 
     assert indexes["ix_prediction_log_endpoint_time"] == ["endpoint", "time"]
     assert indexes["ix_prediction_log_endpoint_request"] == ["endpoint", "request_id"]
+
+
+def test_a_prune_larger_than_a_chunk_removes_every_old_record(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(prediction_log, "PRUNE_CHUNK", 2)
+    registry = open_registry(url, tmp_path)
+    store = open_store("registry", registry)
+    store.write("cancer", Columns.from_records([record(i) for i in range(7)], KINDS))
+    store.write("other", Columns.from_records([record(0, endpoint="other")], KINDS))
+
+    removed = store.prune("cancer", record(5)["time"])
+
+    assert removed == 5
+    assert store.read("cancer")["request_id"].tolist() == ["req-5", "req-6"]
+    assert len(store.read("other")) == 1
+    registry.close()

@@ -23,6 +23,7 @@ from modelyard.monitoring.columns import FIXED, LogBatch
 
 try:
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 except ImportError as error:  # pragma: no cover - the parquet extra is installed in tests
@@ -62,7 +63,7 @@ class ParquetStore:
         table = pa.table(
             [pa.array(columns[name], schema.field(name).type) for name in order], schema=schema
         )
-        days = pa.compute.strftime(table["time"], format="%Y-%m-%d").to_pylist()
+        days = pc.strftime(table["time"], format="%Y-%m-%d").to_pylist()
         for day in sorted(set(days)):
             part = table.filter(pa.array([d == day for d in days]))
             self._put(endpoint, day, part)
@@ -87,14 +88,14 @@ class ParquetStore:
     ) -> pd.DataFrame:
         table = self._scan(endpoint, since, until, variant)
         order = "descending" if newest_first else "ascending"
-        table = table.sort_by(
-            [("time", order), ("request_id", "ascending"), ("instance", "ascending")]
-        )
+        table = table.sort_by([(key, order) for key in ("time", "request_id", "instance")])
         if limit is not None:
             table = table.slice(0, limit)
         return _frame(table)
 
     def has_request(self, endpoint: str, request_id: str) -> bool:
+        """Whether any file of ``endpoint`` holds ``request_id`` (a scan of its request ids:
+        Parquet has no index, so this costs a read of one column of every day kept)."""
         files = [file for _, folder in self._days(endpoint) for file in self._files(folder)]
         if not files:
             return False

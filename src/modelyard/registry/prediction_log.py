@@ -48,11 +48,12 @@ from sqlalchemy import (
     Text,
     delete,
     inspect,
+    literal_column,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.dml import Delete, Insert
 from sqlalchemy.types import TypeEngine
 
 from modelyard.registry.database import Database
@@ -75,6 +76,9 @@ KIND_TYPES: dict[str, TypeEngine[Any]] = {
 FIXED_COLUMNS: tuple[str, ...] = tuple(column.name for column in PREDICTION_LOG.columns)
 
 _SLUG = 40
+
+PRUNE_CHUNK = 20_000
+"""Rows a SQLite prune deletes per transaction (see :meth:`PredictionLogTable.prune`)."""
 
 
 def sql_name(name: str, kind: str) -> str:
@@ -178,12 +182,8 @@ class PredictionLogTable:
                 query = query.where(table.c.time < until)
             if variant is not None:
                 query = query.where(table.c.variant == variant)
-            order = (table.c.time.desc(), table.c.request_id, table.c.instance)
-            query = (
-                query.order_by(*order)
-                if newest_first
-                else query.order_by(table.c.time, table.c.request_id, table.c.instance)
-            )
+            order = [table.c.time, table.c.request_id, table.c.instance]
+            query = query.order_by(*(column.desc() for column in order) if newest_first else order)
             if limit is not None:
                 query = query.limit(limit)
             rows = [tuple(row) for row in session.execute(query)]
@@ -203,17 +203,26 @@ class PredictionLogTable:
         return self._db.read(lambda session: session.execute(query).first() is not None)
 
     def prune(self, endpoint: str, before: datetime) -> int:
-        """Delete ``endpoint``'s records older than ``before``; how many went."""
-        statement = (
-            delete(PREDICTION_LOG)
-            .where(PREDICTION_LOG.c.endpoint == endpoint)
-            .where(PREDICTION_LOG.c.time < before)
-        )
+        """Delete ``endpoint``'s records older than ``before``; how many went.
 
-        def work(session: Session) -> int:
-            return int(session.connection().execute(statement).rowcount)
-
-        return self._db.write(work)
+        On SQLite a delete holds the whole database's write lock, so an hour of a busy
+        endpoint (millions of rows) goes :data:`PRUNE_CHUNK` rows per transaction and the
+        writer's batches get in between; PostgreSQL deletes in one statement, locking only
+        the rows it removes.
+        """
+        old = (PREDICTION_LOG.c.endpoint == endpoint) & (PREDICTION_LOG.c.time < before)
+        if not self._db.is_sqlite:
+            statement = delete(PREDICTION_LOG).where(old)
+            return self._db.write(lambda session: _deleted(session, statement))
+        rowid = literal_column("rowid", BigInteger())
+        chunk = select(rowid).select_from(PREDICTION_LOG).where(old).limit(PRUNE_CHUNK)
+        statement = delete(PREDICTION_LOG).where(rowid.in_(chunk.scalar_subquery()))
+        removed = 0
+        while True:
+            count = self._db.write(lambda session: _deleted(session, statement))
+            removed += count
+            if count < PRUNE_CHUNK:
+                return removed
 
     # -- columns --------------------------------------------------------------------------
 
@@ -246,6 +255,10 @@ class PredictionLogTable:
         return table
 
 
+def _deleted(session: Session, statement: Delete) -> int:
+    return int(session.connection().execute(statement).rowcount)
+
+
 def _fixed_kind(name: str) -> str:
     """The kind a fixed column reads back as."""
     kind = PREDICTION_LOG.c[name].type
@@ -260,7 +273,7 @@ def _bound(values: Sequence[Any], kind: str | None, key: str, dialect: Dialect) 
     time becomes UTC, and text on SQLite), column by column rather than row by row."""
     sql_type = KIND_TYPES[kind] if kind is not None else PREDICTION_LOG.c[key].type
     process = sql_type.dialect_impl(dialect).bind_processor(dialect)
-    return values if process is None else [process(value) for value in values]
+    return values if process is None else list(map(process, values))
 
 
 def _insert_sql(dialect: Dialect, keys: list[str]) -> str:
