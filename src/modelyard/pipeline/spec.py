@@ -225,13 +225,8 @@ class EndpointSpec(_Strict):
         if self.monitoring is not None and self.logging.sample_rate == 0:
             raise_at(
                 "EndpointSpec",
-                [
-                    (
-                        ("logging", "sample_rate"),
-                        "monitoring reads the prediction log: set a "
-                        "sample_rate above 0 (e.g. 0.1) for it to have requests to judge",
-                    )
-                ],
+                [(("logging", "sample_rate"), "monitoring reads the prediction log: set a "
+                  "sample_rate above 0 (e.g. 0.1) for it to have requests to judge")],
                 self.logging.sample_rate,
             )
         return self
