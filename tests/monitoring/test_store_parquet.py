@@ -97,3 +97,18 @@ def test_a_file_being_written_is_not_read(tmp_path: Path) -> None:
 def test_an_unknown_filesystem_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"^log store parquet:nosuchfs://x cannot be opened: "):
         ParquetStore("nosuchfs://x")
+
+
+def test_a_feature_that_changed_from_number_to_text_reads_as_text(tmp_path: Path) -> None:
+    store = ParquetStore(str(tmp_path))
+    store.write(
+        "cancer", batch(record(0, **{"input.zone": 4}), kinds={**KINDS, "input.zone": "int"})
+    )
+    store.write(
+        "cancer", batch(record(1, **{"input.zone": "north"}), kinds={**KINDS, "input.zone": "str"})
+    )
+
+    frame = store.read("cancer")
+
+    assert frame["input.zone"].tolist() == ["4", "north"]
+    assert frame["input.count"].tolist() == [7, 8]  # the other columns keep their types

@@ -154,8 +154,7 @@ class ParquetStore:
         ]
         if not files:
             return _empty()
-        schemas = [_empty().schema] + [pq.read_schema(file, filesystem=self._fs) for file in files]
-        schema = pa.unify_schemas(schemas, promote_options="permissive")
+        schema = _unified([pq.read_schema(file, filesystem=self._fs) for file in files])
         dataset = ds.dataset(files, schema=schema, filesystem=self._fs, format="parquet")
         condition: Any = None
         for part in (
@@ -166,6 +165,31 @@ class ParquetStore:
             if part is not None:
                 condition = part if condition is None else condition & part
         return dataset.to_table(filter=condition)
+
+
+def _unified(schemas: list[pa.Schema]) -> pa.Schema:
+    """One schema for files written by different versions: the fixed columns first, a column
+    missing from a file read as null there, an integer column widened to float where another
+    file has floats, and a column that is a number in one file and text in another as text."""
+    schemas = [_empty().schema, *schemas]
+    try:
+        return pa.unify_schemas(schemas, promote_options="permissive")
+    except pa.ArrowTypeError:
+        fields: dict[str, list[pa.Field]] = {}
+        for schema in schemas:
+            for one in schema:
+                fields.setdefault(one.name, []).append(one)
+        unified = []
+        for name, versions in fields.items():
+            try:
+                unified.append(
+                    pa.unify_schemas(
+                        [pa.schema([v]) for v in versions], promote_options="permissive"
+                    ).field(name)
+                )
+            except pa.ArrowTypeError:
+                unified.append(pa.field(name, pa.string()))
+        return pa.schema(unified)
 
 
 def _empty() -> pa.Table:
