@@ -6,6 +6,9 @@ marker, a real PostgreSQL schema) and on Parquet files (a local folder and ``mem
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -221,3 +224,46 @@ def test_an_unknown_store_is_refused_naming_the_two_forms(registry_at: Any, tmp_
         open_store("s3://bucket", registry)
 
     assert str(caught.value) == "unknown log store 's3://bucket': expected registry or parquet:PATH"
+
+
+def run_without_pandas_and_pyarrow(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``code`` in a fresh interpreter where pandas and pyarrow cannot be imported."""
+    blocked = "import sys; sys.modules.update(pandas=None, pyarrow=None)\n"
+    return subprocess.run(
+        [sys.executable, "-c", blocked + textwrap.dedent(code)],
+        capture_output=True, text=True, cwd=cwd, timeout=120,
+    )  # fmt: skip
+
+
+def test_the_database_store_writes_without_pandas_or_pyarrow(tmp_path: Path) -> None:
+    done = run_without_pandas_and_pyarrow(
+        """
+        from datetime import UTC, datetime
+        from modelyard.monitoring.store import Columns, open_store
+        from modelyard.registry import Registry
+        store = open_store("registry", Registry("sqlite:///log.db", "artifacts"))
+        row = {"time": datetime.now(UTC), "request_id": "r", "instance": 0, "input.x": 1.5}
+        store.write("cancer", Columns.from_records([row], {"input.x": "float"}))
+        print(store.has_request("cancer", "r"))
+        """,
+        tmp_path,
+    )
+
+    assert (done.returncode, done.stdout, done.stderr) == (0, "True\n", "")
+
+
+def test_a_parquet_store_without_pyarrow_names_the_extra(tmp_path: Path) -> None:
+    done = run_without_pandas_and_pyarrow(
+        """
+        from modelyard.monitoring.store import open_store
+        try:
+            open_store("parquet:log", None)
+        except Exception as error:
+            print(type(error).__name__, error)
+        """,
+        tmp_path,
+    )
+
+    assert done.stdout == (
+        'MissingExtraError logging.store: parquet needs pyarrow: pip install "modelyard[parquet]"\n'
+    )

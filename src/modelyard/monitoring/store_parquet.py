@@ -26,7 +26,7 @@ try:
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
-except ImportError as error:  # pragma: no cover - the parquet extra is installed in tests
+except ImportError as error:  # a serving install without the parquet extra
     raise missing_extra(error, "logging.store: parquet") from None
 
 if TYPE_CHECKING:
