@@ -82,7 +82,7 @@ def version_drift(
     """``inputs`` (feature columns) and their ``predictions`` against ``baseline``."""
     pair = None
     if baseline.predictions is not None and predictions is not None:
-        pair = (baseline.predictions, predictions.rename(baseline.predictions.name))
+        pair = (baseline.predictions, predictions.rename(str(baseline.predictions.name)))
     return measure_drift(baseline.reference, inputs, min_rows=min_rows, predictions=pair)
 
 
@@ -102,14 +102,22 @@ def drift_of_log(
     if variant is not None:
         answered = answered[answered["variant"] == variant]
     found = []
-    for (name, model, version), rows in answered.groupby(
-        ["variant", "model", "version"], sort=True
+    keys = ["variant", "model", "version"]
+    for name, model, version in (
+        answered[keys].drop_duplicates().sort_values(keys).itertuples(index=False)
     ):
+        rows = answered[
+            (answered["variant"] == name)
+            & (answered["model"] == model)
+            & (answered["version"] == version)
+        ]
         report = version_drift(
             baseline_of(str(model), int(version)),
             logged_inputs(rows),
             logged_predictions(rows),
             min_rows=min_rows,
         )
-        found.append(VersionDrift(variant=name, model=model, version=int(version), report=report))
+        found.append(
+            VersionDrift(variant=str(name), model=str(model), version=int(version), report=report)
+        )
     return found

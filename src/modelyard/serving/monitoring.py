@@ -1,0 +1,140 @@
+"""The server's background monitoring: drift (and live performance) of each monitored endpoint.
+
+Every ``monitoring.drift_every`` an endpoint's logged requests of the last
+``monitoring.window`` are read back from its log store and compared, variant by variant, with
+the reference of the version the variant serves now. The work runs in a worker thread, one
+endpoint at a time, never on the event loop; memory is bounded by the window's rows, not by
+the log. The figures are kept as the last result per endpoint and read by ``/metrics`` at
+each scrape (:mod:`modelyard.serving.monitoring_metrics`).
+
+A version's baseline (its reference and its own answers for the reference rows) is computed
+once per loaded version and kept while the version serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from modelyard.core.errors import ModelyardError
+from modelyard.monitoring.store import open_store
+from modelyard.registry import Registry
+from modelyard.serving.served import ServedEndpoint
+from modelyard.serving.variant import Variant
+
+if TYPE_CHECKING:  # pandas and scipy are imported only by servers that monitor
+    from modelyard.monitoring.drift_report import DriftReport
+    from modelyard.monitoring.endpoint_drift import Baseline
+
+log = logging.getLogger("modelyard.serving")
+
+TICK_S = 1.0
+"""How often the task looks for an endpoint whose drift is due."""
+
+
+@dataclass(frozen=True)
+class VariantFigures:
+    """One variant's latest drift: which version, how many logged rows, the report."""
+
+    variant: str
+    version: str
+    rows: int
+    drift: DriftReport
+
+
+@dataclass
+class EndpointFigures:
+    """An endpoint's latest figures and when they were computed (Unix time)."""
+
+    at: float
+    variants: list[VariantFigures] = field(default_factory=list)
+
+
+class Monitors:
+    """The background task and its latest figures (endpoint id → figures)."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self.latest: dict[str, EndpointFigures] = {}
+        self._baselines: dict[str, Baseline] = {}
+        self._due: dict[str, float] = {}
+
+    async def run(self, endpoints: Callable[[], list[ServedEndpoint]]) -> None:
+        """Recompute each monitored endpoint when it is due, until cancelled."""
+        while True:
+            for served in endpoints():
+                monitoring = served.spec.monitoring
+                if monitoring is None or time.monotonic() < self._due.get(served.id, 0.0):
+                    continue
+                self._due[served.id] = time.monotonic() + monitoring.drift_every
+                try:
+                    self.latest[served.id] = await asyncio.to_thread(self.measure, served)
+                except (ModelyardError, OSError, ValueError) as error:
+                    log.warning(
+                        "drift of endpoint %s not computed: %s",
+                        served.id,
+                        error,
+                        extra={"endpoint": served.id},
+                    )
+            self._forget_unserved(endpoints())
+            await asyncio.sleep(TICK_S)
+
+    def measure(self, served: ServedEndpoint) -> EndpointFigures:
+        """The drift of ``served``'s answering variants over its window (in a worker thread)."""
+        from modelyard.monitoring.endpoint_drift import (
+            logged_inputs,
+            logged_predictions,
+            version_drift,
+        )
+
+        monitoring = served.spec.monitoring
+        assert monitoring is not None
+        store = open_store(served.spec.logging.store, self._registry)
+        since = datetime.now(UTC) - timedelta(seconds=monitoring.window)
+        figures = EndpointFigures(time.time())
+        for variant in served.variants:
+            rows = store.read(served.id, since=since, variant=variant.name)
+            if len(rows):
+                rows = rows[(rows["status"] == 200) & (rows["version"] == int(variant.version))]
+            report = version_drift(
+                self._baseline(variant),
+                logged_inputs(rows),
+                logged_predictions(rows),
+                min_rows=monitoring.min_rows,
+            )
+            figures.variants.append(
+                VariantFigures(variant.name, variant.version, len(rows), report)
+            )
+        return figures
+
+    def _baseline(self, variant: Variant) -> Baseline:
+        from modelyard.monitoring.endpoint_drift import Baseline
+
+        digest = _digest(variant)
+        found = self._baselines.get(digest)
+        if found is None:
+            found = self._baselines[digest] = Baseline.of(variant.pipeline)
+        return found
+
+    def _forget_unserved(self, served: list[ServedEndpoint]) -> None:
+        """Drop the baselines of versions no longer served, and endpoints gone."""
+        digests = {_digest(variant) for endpoint in served for variant in endpoint.variants}
+        for digest in list(self._baselines):
+            if digest not in digests:
+                del self._baselines[digest]
+        ids = {s.id for s in served if s.spec.monitoring is not None}
+        for endpoint in list(self.latest):
+            if endpoint not in ids:
+                del self.latest[endpoint]
+
+
+def _digest(variant: Variant) -> str:
+    """The loaded version's package digest (every served version is registered)."""
+    digest = variant.pipeline.digest
+    assert digest is not None, "a served version comes from the registry"
+    return digest
