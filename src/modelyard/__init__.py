@@ -28,12 +28,14 @@ _PUBLIC = {
     "load_endpoints": "modelyard.pipeline",
     "evaluate": "modelyard.evaluation",
     "promote": "modelyard.evaluation",
+    "add_labels": "modelyard.monitoring.labelled",
 }
 
 __all__ = [
     "Endpoint",
     "Registry",
     "__version__",
+    "add_labels",
     "evaluate",
     "load",
     "load_endpoints",
@@ -45,6 +47,7 @@ __all__ = [
 if TYPE_CHECKING:
     from modelyard.api import load, log_file, log_model
     from modelyard.evaluation import evaluate, promote
+    from modelyard.monitoring.labelled import add_labels
     from modelyard.pipeline import Endpoint, load_endpoints
     from modelyard.registry import Registry
 

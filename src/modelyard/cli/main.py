@@ -20,7 +20,18 @@ from typer._click.exceptions import ClickException  # typer >= 0.29 carries its 
 from typer.core import TyperGroup
 
 from modelyard import __version__
-from modelyard.cli import aliases, check, demo, evaluate, models, rollout, serve, token
+from modelyard.cli import (
+    aliases,
+    check,
+    demo,
+    evaluate,
+    feedback,
+    models,
+    monitor,
+    rollout,
+    serve,
+    token,
+)
 from modelyard.cli.context import Settings, console
 from modelyard.cli.errors import USAGE_ERROR, print_error
 from modelyard.cli.labels import relabel
@@ -135,6 +146,8 @@ app.command("evaluate")(evaluate.evaluate)
 app.command("promote")(evaluate.promote)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
+app.command("feedback")(feedback.feedback)
+app.command("monitor")(monitor.monitor)
 
 
 def main() -> None:

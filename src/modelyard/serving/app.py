@@ -32,6 +32,7 @@ from modelyard.serving import auth, v2
 from modelyard.serving.asgi import Receive, RequestHeaders, Scope, Send, respond_error
 from modelyard.serving.docs import add_docs
 from modelyard.serving.errors import HttpError, method_not_allowed, unknown_endpoint
+from modelyard.serving.feedback_route import add_feedback_route
 from modelyard.serving.flow import handle
 from modelyard.serving.metrics import CONTENT_TYPE, ServerMetrics
 from modelyard.serving.openapi import error_response, openapi_builder
@@ -232,6 +233,7 @@ class Server:
                 return JSONResponse({"error": f"reload failed: {error}"}, status_code=503)
 
         add_rollout_routes(api, admin_routes, current, self.rollouts, self.tokens)
+        add_feedback_route(api, current, self.rollouts, self.tokens, self._registry)
         api.include_router(admin_routes)
         v2.add_routes(api, current)
         add_docs(api)
