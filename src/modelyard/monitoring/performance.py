@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import numpy as np
@@ -36,6 +36,8 @@ from modelyard.registry import ModelVersion, Registry
 
 TRUTH = "truth"
 """The joined frame's column holding each row's label."""
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 DEFAULT_MIN_ROWS = 100
 """Labelled rows a window needs to be judged, unless a ``min_rows`` gate says otherwise (the
@@ -185,8 +187,10 @@ def performance(
 
     ``facts`` holds every (model, version) that appears in ``joined``.
     """
+    # Windows are cut on a grid from the Unix epoch, so ``--window 1d`` gives UTC days
+    # whatever the moment the report is asked for.
     times = pd.to_datetime(joined["time"], utc=True)
-    seconds = (times - pd.Timestamp(judging.since)).dt.total_seconds()
+    seconds = (times - pd.Timestamp(EPOCH)).dt.total_seconds()
     bucket = np.floor(seconds / judging.window.total_seconds()).astype(np.int64)
     min_rows = min_rows_of(judging.gates, judging.min_rows)
     grouped = joined.assign(_bucket=bucket).groupby(["variant", "model", "version"], sort=True)
@@ -195,7 +199,7 @@ def performance(
         variant, model, number = cast(tuple[Any, Any, Any], key)
         found = facts[(str(model), int(number))]
         windows = [
-            _window(part, judging.since + judging.window * int(k), judging, found, min_rows)
+            _window(part, EPOCH + judging.window * int(k), judging, found, min_rows)
             for k, part in cast(Iterable[tuple[int, pd.DataFrame]], rows.groupby("_bucket"))
         ]
         versions.append(
