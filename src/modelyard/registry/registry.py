@@ -23,6 +23,7 @@ from modelyard.registry import evaluations, tags
 from modelyard.registry.artifacts import ArtifactStore
 from modelyard.registry.database import Database, lock_model
 from modelyard.registry.location import locate
+from modelyard.registry.prediction_log import PredictionLogTable
 from modelyard.registry.records import check_record
 from modelyard.registry.rollouts import RolloutStore
 from modelyard.registry.schema import AliasRow, ModelRow, VersionRow, utcnow
@@ -81,6 +82,7 @@ class Registry:
         self._artifacts = ArtifactStore(
             self.artifacts_url, Path(cache_dir) if cache_dir else where.cache_dir
         )
+        self._prediction_log = PredictionLogTable(self._db)
 
     def close(self) -> None:
         """Release database connections."""
@@ -90,6 +92,11 @@ class Registry:
     def tokens(self) -> TokenStore:
         """The server's API tokens (admin, predict), kept as hashes in this database."""
         return TokenStore(self._db, default_actor)
+
+    @property
+    def prediction_log(self) -> PredictionLogTable:
+        """Every endpoint's logged predictions, in this database's ``prediction_log`` table."""
+        return self._prediction_log
 
     @property
     def rollouts(self) -> RolloutStore:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Column,
     DateTime,
     Dialect,
     Float,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -323,3 +325,53 @@ class RolloutFeedbackRow(Base):
     label: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(_NAME))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+PREDICTION_LOG = Table(
+    "prediction_log",
+    Base.metadata,
+    Column("time", UTCDateTime, nullable=False),
+    Column("request_id", String(_NAME), nullable=False),
+    Column("instance", Integer, nullable=False),
+    Column("endpoint", String(_NAME), nullable=False),
+    Column("variant", String(_NAME)),
+    Column("model", String(_NAME)),
+    Column("version", Integer),
+    Column("status", Integer),
+    Column("latency_ms", Float),
+    Column("error", Text),
+    Index("ix_prediction_log_endpoint_time", "endpoint", "time"),
+    Index("ix_prediction_log_endpoint_request", "endpoint", "request_id"),
+)
+"""The prediction log: one row per request instance, the fixed columns declared here and one
+typed column per input or output, added by :mod:`modelyard.registry.prediction_log` the first
+time any endpoint logs it. No primary key: rows are only appended, read by range and pruned."""
+
+
+class LogColumnRow(Base):
+    """Which SQL column of ``prediction_log`` holds a log column of a kind.
+
+    Log column names (``input.mean radius``) may hold spaces, quotes and any length; the SQL
+    column's name is derived from the name and the kind, so a feature logged as a number by
+    one endpoint and as text by another gets two columns.
+    """
+
+    __tablename__ = "prediction_log_columns"
+    __table_args__ = (UniqueConstraint("name", "kind", name="uq_prediction_log_columns_name"),)
+
+    column: Mapped[str] = mapped_column(String(_STATE * 2), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(_STATE))
+
+
+class LogEndpointColumnRow(Base):
+    """That an endpoint logged a column: what reading it returns, in first-logged order."""
+
+    __tablename__ = "prediction_log_endpoint_columns"
+    __table_args__ = (
+        UniqueConstraint("endpoint", "column", name="uq_prediction_log_endpoint_columns"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    endpoint: Mapped[str] = mapped_column(String(_NAME))
+    column: Mapped[str] = mapped_column(String(_STATE * 2))
