@@ -20,11 +20,10 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
 
 from modelyard.monitoring.capture import Capture, Record
-from modelyard.monitoring.columns import Kind, LogBatch
 from modelyard.monitoring.records import stacked_feeds, to_columns
+from modelyard.monitoring.store import Columns, LogStore
 from modelyard.monitoring.violations import ViolationCounter
 
 log = logging.getLogger("modelyard.monitoring")
@@ -34,25 +33,13 @@ ERROR_LOG_EVERY_S = 60.0
 """A store that keeps failing is logged about once a minute per endpoint, not per batch."""
 
 
-class Sink(Protocol):
-    """What the writer needs of a log store."""
-
-    def write(self, endpoint: str, batch: LogBatch) -> None: ...
-
-    def prune(self, endpoint: str, before: datetime) -> int: ...
-
-
-MakeBatch = Callable[[dict[str, list[Any]], dict[str, Kind]], LogBatch]
-
-
 class LogWriter:
     """The captures of every logging endpoint, and the thread that writes them."""
 
-    def __init__(self, open_sink: Callable[[str], Sink], make_batch: MakeBatch) -> None:
-        """``open_sink`` opens a ``logging.store`` location; ``make_batch`` builds a batch."""
-        self._open_sink = open_sink
-        self._make_batch = make_batch
-        self._sinks: dict[str, Sink] = {}
+    def __init__(self, open_store: Callable[[str], LogStore]) -> None:
+        """``open_store`` opens a ``logging.store`` location (once per location)."""
+        self._open_store = open_store
+        self._stores: dict[str, LogStore] = {}
         self.captures: dict[str, Capture] = {}
         self.written: Counter[str] = Counter()
         """Records written, by endpoint (writer thread only)."""
@@ -118,7 +105,7 @@ class LogWriter:
         endpoint = capture.endpoint
         try:
             columns, kinds = to_columns(endpoint, records, image=capture.image)
-            self._sink(capture).write(endpoint, self._make_batch(columns, kinds))
+            self._store(capture).write(endpoint, Columns(columns, kinds))
         except Exception as error:
             self.write_errors[endpoint] += 1
             self.dropped[endpoint] += len(records)
@@ -136,16 +123,16 @@ class LogWriter:
         endpoint = capture.endpoint
         before = datetime.now(UTC) - timedelta(seconds=capture.settings.keep)
         try:
-            self._sink(capture).prune(endpoint, before)
+            self._store(capture).prune(endpoint, before)
         except Exception as error:
             self._warn(endpoint, "prediction log retention failed", error)
 
-    def _sink(self, capture: Capture) -> Sink:
+    def _store(self, capture: Capture) -> LogStore:
         where = capture.settings.store
-        sink = self._sinks.get(where)
-        if sink is None:
-            sink = self._sinks[where] = self._open_sink(where)
-        return sink
+        store = self._stores.get(where)
+        if store is None:
+            store = self._stores[where] = self._open_store(where)
+        return store
 
     def _warn(self, endpoint: str, message: str, error: Exception) -> None:
         now = time.monotonic()

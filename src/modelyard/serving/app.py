@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from modelyard.core.errors import ModelyardError
 from modelyard.monitoring.capture import Capture
+from modelyard.monitoring.store import open_store
 from modelyard.monitoring.writer import LogWriter
 from modelyard.pipeline import Endpoint
 from modelyard.pipeline.encoders.image import ImageEncoder
@@ -39,7 +40,6 @@ from modelyard.serving.flow import handle
 from modelyard.serving.metrics import CONTENT_TYPE, PredictionLogCollector, ServerMetrics
 from modelyard.serving.openapi import error_response, openapi_builder
 from modelyard.serving.predict_route import NativeCodec
-from modelyard.serving.prediction_log import log_batch, open_log_store
 from modelyard.serving.reload import EndpointTable, warm
 from modelyard.serving.rollout_metrics import RolloutCollector
 from modelyard.serving.rollout_routes import add_rollout_routes
@@ -94,7 +94,7 @@ class Server:
         self._guards = auth.Guards(self.tokens)
         self.rollouts = RolloutSync(registry.rollouts, rollout_interval_s)
         self.metrics.registry.register(RolloutCollector(self.rollouts.states))
-        self.log_writer = LogWriter(lambda where: open_log_store(where, registry), log_batch)
+        self.log_writer = LogWriter(lambda where: open_store(where, registry))
         self.metrics.registry.register(PredictionLogCollector(self.log_writer))
         self.table = EndpointTable(self._serve, registry)
         self.rollouts.reload = self.table.reload
