@@ -30,7 +30,8 @@ log = logging.getLogger("modelyard.monitoring")
 
 PRUNE_EVERY_S = 3600.0
 ERROR_LOG_EVERY_S = 60.0
-"""A store that keeps failing is logged about once a minute per endpoint, not per batch."""
+"""A store that keeps failing is logged once a minute per endpoint and problem, not per
+batch."""
 
 
 class LogWriter:
@@ -49,7 +50,7 @@ class LogWriter:
         self.violations = ViolationCounter()
         self._due: dict[str, float] = {}
         self._pruned: dict[str, float] = {}
-        self._last_error: dict[str, float] = {}
+        self._last_error: dict[tuple[str, str], float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -136,8 +137,9 @@ class LogWriter:
 
     def _warn(self, endpoint: str, message: str, error: Exception) -> None:
         now = time.monotonic()
-        if now - self._last_error.get(endpoint, -ERROR_LOG_EVERY_S) >= ERROR_LOG_EVERY_S:
-            self._last_error[endpoint] = now
+        key = (endpoint, message)
+        if now - self._last_error.get(key, -ERROR_LOG_EVERY_S) >= ERROR_LOG_EVERY_S:
+            self._last_error[key] = now
             log.error(message, extra={"endpoint": endpoint, "error": str(error)})
 
 
