@@ -235,7 +235,8 @@ class FeedbackTaker:
                     "without labels, or a V2 answer of raw tensors): send a reward instead",
                 )
             right = sum(
-                truth == str(label) for truth, label in zip(truths, answer.labels, strict=True)
+                classes[truth] == str(label)
+                for truth, label in zip(truths, answer.labels, strict=True)
             )
             credit = (item.request_id, answer.arm, right / len(truths), str(item.label))
         return Accepted(credit, _labels(item.request_id, truths))
@@ -250,23 +251,27 @@ def _unknown(endpoint: ServedEndpoint, item: Feedback) -> HttpError:
     )
 
 
-def _classes(endpoint: ServedEndpoint, arm: str | None) -> set[str]:
-    """The class names ``arm`` answers with (every variant's, without an arm); empty when a
-    variant has none (a regression)."""
+def _classes(endpoint: ServedEndpoint, arm: str | None) -> dict[str, str]:
+    """Each label ``arm`` accepts (a class name, or its raw label where a ``label_map``
+    renamed it) and the class it means; every variant's without an arm; empty when a
+    variant has no classes (a regression)."""
     names = [arm] if arm is not None else [variant.name for variant in endpoint.variants]
-    known: set[str] = set()
+    known: dict[str, str] = {}
     for name in names:
         try:
-            classes = endpoint.arm(name).pipeline.output_context.classes
+            pipeline = endpoint.arm(name).pipeline
         except KeyError:
-            return set()
-        if not classes:
-            return set()
-        known |= {str(cls) for cls in classes}
+            return {}
+        named = pipeline.output_context.classes
+        if not named:
+            return {}
+        raw = pipeline.context.classes or named
+        known |= {str(r): str(n) for r, n in zip(raw, named, strict=True)}
+        known |= {str(n): str(n) for n in named}
     return known
 
 
-def _check_labels(classes: set[str], truths: list[str]) -> None:
+def _check_labels(classes: dict[str, str], truths: list[str]) -> None:
     """A classifier's labels are among its classes; a regression's are numbers."""
     if classes:
         unknown = [truth for truth in truths if truth not in classes]
