@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from modelyard.cli.context import console, registry_from
+from modelyard.cli.evaluate import BOOTSTRAP, SEED
 from modelyard.cli.feedback import ENDPOINTS, STORE
 from modelyard.core.errors import ConfigError
 
@@ -98,6 +99,8 @@ def monitor(
     min_rows: int | None = typer.Option(
         None, "--min-rows", min=1, help="labelled rows a window needs to be judged"
     ),
+    bootstrap: int = BOOTSTRAP,
+    seed: int = SEED,
     json_out: bool = typer.Option(False, "--json", help="print the report as JSON"),
     store: str | None = STORE,
     endpoints: Path | None = ENDPOINTS,
@@ -117,6 +120,8 @@ def monitor(
         variant=variant,
         gates=gates,
         min_rows=min_rows,
+        bootstrap=bootstrap,
+        seed=seed,
     )
     if json_out:
         print(report.model_dump_json(indent=2))

@@ -21,6 +21,7 @@ from modelyard.monitoring.performance import (
     Judging,
     VersionFacts,
     join_labels,
+    min_rows_of,
     performance,
     version_facts,
 )
@@ -94,8 +95,14 @@ def read_labels_table(data: pd.DataFrame | str | Path) -> list[Label]:
                     path, dtype={"request_id": str, "label": str}, keep_default_na=False
                 )
             )
-        except (OSError, ValueError) as error:
-            raise ConfigError(f"cannot read labels file {path}: {error}") from None
+        except FileNotFoundError:
+            raise ConfigError(f"no labels file {path}") from None
+        except (OSError, ValueError):
+            kind = "Parquet" if path.suffix == ".parquet" else "CSV"
+            raise ConfigError(
+                f"cannot read labels file {path}: expected a {kind} file with columns "
+                "request_id, label and optionally instance"
+            ) from None
     missing = [column for column in LABEL_COLUMNS if column not in table.columns]
     if missing:
         raise ConfigError(
@@ -171,7 +178,8 @@ def live_performance(
 
     Gates come from ``gates`` and the endpoint's ``monitoring.gates``; a window with fewer
     labelled rows than ``min_rows`` (else a ``min_rows`` gate, else ``monitoring.min_rows``,
-    else 100) is not judged.
+    else 100) is not judged. ``bootstrap`` resamples seeded by ``seed`` give each metric's
+    interval, as in ``modelyard evaluate``.
     """
     if window <= timedelta(0) or since <= timedelta(0):
         raise ConfigError("--window and --since must be positive durations (e.g. 1d, 7d)")
@@ -187,12 +195,13 @@ def live_performance(
         zip(joined["model"].astype(str), joined["version"].astype(int), strict=True)
     ):
         facts[(model, number)] = version_facts(registry.get(f"{model}:{number}"), registry)
+    gate_list = _gates(gates, spec)
     judging = Judging(
         since=start,
         until=until,
         window=window,
-        min_rows=min_rows or _spec_min_rows(spec),
-        gates=_gates(gates, spec),
+        min_rows=min_rows or min_rows_of(gate_list, _spec_min_rows(spec)),
+        gates=gate_list,
         bootstrap=bootstrap,
         seed=seed,
     )

@@ -52,6 +52,7 @@ class Judging:
     until: datetime
     window: timedelta
     min_rows: int = DEFAULT_MIN_ROWS
+    """Fewer labelled rows than this in a window: not judged (see :func:`min_rows_of`)."""
     gates: Sequence[Gate] = ()
     bootstrap: int = 1000
     seed: int = 0
@@ -192,7 +193,7 @@ def performance(
     times = pd.to_datetime(joined["time"], utc=True)
     seconds = (times - pd.Timestamp(EPOCH)).dt.total_seconds()
     bucket = np.floor(seconds / judging.window.total_seconds()).astype(np.int64)
-    min_rows = min_rows_of(judging.gates, judging.min_rows)
+    min_rows = judging.min_rows
     grouped = joined.assign(_bucket=bucket).groupby(["variant", "model", "version"], sort=True)
     versions = []
     for key, rows in grouped:
