@@ -29,6 +29,7 @@ _PUBLIC = {
     "evaluate": "modelyard.evaluation",
     "promote": "modelyard.evaluation",
     "add_labels": "modelyard.monitoring.labelled",
+    "predictions": "modelyard.monitoring.read",
 }
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "load_endpoints",
     "log_file",
     "log_model",
+    "predictions",
     "promote",
 ]
 
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
     from modelyard.api import load, log_file, log_model
     from modelyard.evaluation import evaluate, promote
     from modelyard.monitoring.labelled import add_labels
+    from modelyard.monitoring.read import predictions
     from modelyard.pipeline import Endpoint, load_endpoints
     from modelyard.registry import Registry
 

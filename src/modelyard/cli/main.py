@@ -28,6 +28,7 @@ from modelyard.cli import (
     feedback,
     models,
     monitor,
+    predictions,
     rollout,
     serve,
     token,
@@ -138,6 +139,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(aliases.app, name="alias")
 app.add_typer(token.app, name="token")
 app.add_typer(rollout.app, name="rollout")
+app.add_typer(predictions.app, name="predictions")
 app.command("log")(models.log)
 app.command("lineage")(models.lineage)
 app.command("rollback")(aliases.rollback)
