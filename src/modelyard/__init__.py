@@ -28,6 +28,7 @@ _PUBLIC = {
     "load_endpoints": "modelyard.pipeline",
     "evaluate": "modelyard.evaluation",
     "promote": "modelyard.evaluation",
+    "predictions": "modelyard.monitoring.read",
 }
 
 __all__ = [
@@ -39,12 +40,14 @@ __all__ = [
     "load_endpoints",
     "log_file",
     "log_model",
+    "predictions",
     "promote",
 ]
 
 if TYPE_CHECKING:
     from modelyard.api import load, log_file, log_model
     from modelyard.evaluation import evaluate, promote
+    from modelyard.monitoring.read import predictions
     from modelyard.pipeline import Endpoint, load_endpoints
     from modelyard.registry import Registry
 

@@ -20,7 +20,17 @@ from typer._click.exceptions import ClickException  # typer >= 0.29 carries its 
 from typer.core import TyperGroup
 
 from modelyard import __version__
-from modelyard.cli import aliases, check, demo, evaluate, models, rollout, serve, token
+from modelyard.cli import (
+    aliases,
+    check,
+    demo,
+    evaluate,
+    models,
+    predictions,
+    rollout,
+    serve,
+    token,
+)
 from modelyard.cli.context import Settings, console
 from modelyard.cli.errors import USAGE_ERROR, print_error
 from modelyard.cli.labels import relabel
@@ -127,6 +137,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(aliases.app, name="alias")
 app.add_typer(token.app, name="token")
 app.add_typer(rollout.app, name="rollout")
+app.add_typer(predictions.app, name="predictions")
 app.command("log")(models.log)
 app.command("lineage")(models.lineage)
 app.command("rollback")(aliases.rollback)

@@ -123,10 +123,12 @@ class DatabaseStore:
         return self._table.has_request(endpoint, request_id)
 
 
-def open_store(store: str, registry: Registry) -> LogStore:
+def open_store(store: str, registry: Registry | None) -> LogStore:
     """The store an endpoint's ``logging.store`` names: ``registry`` (the registry's own
-    database) or ``parquet:PATH`` (files under any fsspec location)."""
+    database) or ``parquet:PATH`` (files under any fsspec location, no registry needed)."""
     if store == "registry":
+        if registry is None:
+            raise ValueError("the registry log store needs the Registry whose database it uses")
         return DatabaseStore(registry)
     if store.startswith(PARQUET) and len(store) > len(PARQUET):
         from modelyard.monitoring.store_parquet import ParquetStore

@@ -23,9 +23,10 @@ from modelyard.monitoring.columns import FIXED, LogBatch
 
 try:
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
-except ImportError as error:  # pragma: no cover - the parquet extra is installed in tests
+except ImportError as error:  # a serving install without the parquet extra
     raise missing_extra(error, "logging.store: parquet") from None
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class ParquetStore:
         table = pa.table(
             [pa.array(columns[name], schema.field(name).type) for name in order], schema=schema
         )
-        days = pa.compute.strftime(table["time"], format="%Y-%m-%d").to_pylist()
+        days = pc.strftime(table["time"], format="%Y-%m-%d").to_pylist()
         for day in sorted(set(days)):
             part = table.filter(pa.array([d == day for d in days]))
             self._put(endpoint, day, part)
@@ -87,14 +88,14 @@ class ParquetStore:
     ) -> pd.DataFrame:
         table = self._scan(endpoint, since, until, variant)
         order = "descending" if newest_first else "ascending"
-        table = table.sort_by(
-            [("time", order), ("request_id", "ascending"), ("instance", "ascending")]
-        )
+        table = table.sort_by([(key, order) for key in ("time", "request_id", "instance")])
         if limit is not None:
             table = table.slice(0, limit)
         return _frame(table)
 
     def has_request(self, endpoint: str, request_id: str) -> bool:
+        """Whether any file of ``endpoint`` holds ``request_id`` (a scan of its request ids:
+        Parquet has no index, so this costs a read of one column of every day kept)."""
         files = [file for _, folder in self._days(endpoint) for file in self._files(folder)]
         if not files:
             return False
@@ -153,8 +154,7 @@ class ParquetStore:
         ]
         if not files:
             return _empty()
-        schemas = [_empty().schema] + [pq.read_schema(file, filesystem=self._fs) for file in files]
-        schema = pa.unify_schemas(schemas, promote_options="permissive")
+        schema = _unified([pq.read_schema(file, filesystem=self._fs) for file in files])
         dataset = ds.dataset(files, schema=schema, filesystem=self._fs, format="parquet")
         condition: Any = None
         for part in (
@@ -165,6 +165,31 @@ class ParquetStore:
             if part is not None:
                 condition = part if condition is None else condition & part
         return dataset.to_table(filter=condition)
+
+
+def _unified(schemas: list[pa.Schema]) -> pa.Schema:
+    """One schema for files written by different versions: the fixed columns first, a column
+    missing from a file read as null there, an integer column widened to float where another
+    file has floats, and a column that is a number in one file and text in another as text."""
+    schemas = [_empty().schema, *schemas]
+    try:
+        return pa.unify_schemas(schemas, promote_options="permissive")
+    except pa.ArrowTypeError:
+        fields: dict[str, list[pa.Field]] = {}
+        for schema in schemas:
+            for one in schema:
+                fields.setdefault(one.name, []).append(one)
+        unified = []
+        for name, versions in fields.items():
+            try:
+                unified.append(
+                    pa.unify_schemas(
+                        [pa.schema([v]) for v in versions], promote_options="permissive"
+                    ).field(name)
+                )
+            except pa.ArrowTypeError:
+                unified.append(pa.field(name, pa.string()))
+        return pa.schema(unified)
 
 
 def _empty() -> pa.Table:

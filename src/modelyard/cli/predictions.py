@@ -1,0 +1,217 @@
+"""``modelyard predictions tail|export``: the newest logged predictions, or a range in a file.
+
+Both read the store an endpoint logs to: ``--store`` (``registry`` or ``parquet:PATH``), or
+the endpoint's ``logging.store`` in ``--endpoints endpoints.yaml``, else the registry
+database. The reading itself is :func:`modelyard.monitoring.read.predictions`'s.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.table import Table
+
+from modelyard.cli.context import console, registry_from
+from modelyard.core.errors import ConfigError, ModelyardError
+
+if TYPE_CHECKING:  # pandas and the stores load when a command runs, not for --help
+    import pandas as pd
+
+    from modelyard.monitoring.store import LogStore
+
+app = typer.Typer(
+    help="Read the prediction log: the newest records of an endpoint, or a range exported "
+    "to Parquet or CSV.",
+    no_args_is_help=True,
+)
+
+ENDPOINT = typer.Argument(..., help="the endpoint's id, as endpoints.yaml names it")
+STORE = typer.Option(
+    None,
+    "--store",
+    metavar="STORE",
+    help="registry (the registry database) or parquet:PATH (default: the endpoint's "
+    "logging.store in --endpoints, else registry)",
+)
+ENDPOINTS = typer.Option(
+    None, "--endpoints", help="an endpoints.yaml whose logging.store names the store"
+)
+FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+POLL_S = 1.0
+"""How often ``tail --follow`` asks the store for new records."""
+
+
+def _store_name(endpoint: str, store: str | None, endpoints: Path | None) -> str:
+    if store is not None and endpoints is not None:
+        raise ConfigError("--store and --endpoints both name the store: pass one of them")
+    if endpoints is None:
+        return store or "registry"
+    from modelyard.pipeline.endpoint import read_endpoints_file
+
+    specs = {spec.id: spec for spec in read_endpoints_file(endpoints)[0].endpoints}
+    if endpoint not in specs:
+        raise ConfigError(
+            f"endpoint {endpoint!r} is not in {endpoints}: its endpoints are "
+            + ", ".join(sorted(specs))
+        )
+    return specs[endpoint].logging.store
+
+
+def _open(ctx: typer.Context, name: str) -> LogStore:
+    from modelyard.monitoring.store import open_store
+
+    return open_store(name, registry_from(ctx) if name == "registry" else None)
+
+
+def _text(value: Any) -> str:
+    """A cell: empty for a missing value (None, NaN, <NA>)."""
+    import pandas as pd
+
+    return "" if pd.isna(value) else str(value)
+
+
+def _output(row: dict[Any, Any]) -> str:
+    """What a record answered (label, else value, else score), or its error."""
+    for key in ("output.label", "output.value", "output.score", "error"):
+        text = _text(row.get(key))
+        if text:
+            return text
+    return ""
+
+
+def _table(frame: pd.DataFrame, header: bool) -> Table:
+    table = Table(show_header=header, box=None, pad_edge=False)
+    for title, justify in (
+        ("time (UTC)", "left"), ("request id", "left"), ("variant", "left"),
+        ("version", "right"), ("status", "right"), ("latency ms", "right"),
+        ("label / value", "left"),
+    ):  # fmt: skip
+        table.add_column(title, justify=justify, no_wrap=title != "label / value")  # type: ignore[arg-type]
+    for row in frame.to_dict("records"):
+        instance = f"#{row['instance']}" if row["instance"] else ""
+        table.add_row(
+            row["time"].strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
+            f"{row['request_id']}{instance}",
+            _text(row["variant"]),
+            _text(row["version"]),
+            _text(row["status"]),
+            _text(round(row["latency_ms"], 2)),
+            _output(row),
+        )
+    return table
+
+
+@app.command("tail")
+def tail(
+    ctx: typer.Context,
+    endpoint: str = ENDPOINT,
+    lines: int = typer.Option(20, "-n", "--lines", min=1, help="how many of the newest records"),
+    store: str | None = STORE,
+    endpoints: Path | None = ENDPOINTS,
+    follow: bool = typer.Option(False, "--follow", help="keep printing new records as they come"),
+) -> None:
+    """Show the newest logged predictions of ENDPOINT, oldest of them first."""
+    name = _store_name(endpoint, store, endpoints)
+    log = _open(ctx, name)
+    newest = log.read(endpoint, limit=lines, newest_first=True)
+    if newest.empty:
+        from modelyard.monitoring.read import no_records
+
+        raise no_records(endpoint, name)
+    frame = newest.iloc[::-1]
+    console.print(_table(frame, header=True))
+    if follow:
+        _follow(log, endpoint, frame)
+
+
+def _follow(log: LogStore, endpoint: str, shown: pd.DataFrame) -> None:
+    """Print records newer than those shown until interrupted (Ctrl-C ends it cleanly).
+
+    Each poll reads from the newest time printed, inclusive, so a record written later with
+    that same time is not missed; the ones already printed at that time are skipped.
+    """
+    last, seen = _boundary(shown)
+    try:
+        while True:
+            time.sleep(POLL_S)
+            rows = log.read(endpoint, since=last)
+            keys = zip(rows["request_id"], rows["instance"], strict=True)
+            fresh = rows[[key not in seen for key in keys]]
+            if not fresh.empty:
+                console.print(_table(fresh, header=False))
+                last, seen = _boundary(rows)
+    except KeyboardInterrupt:
+        return
+
+
+def _boundary(frame: pd.DataFrame) -> tuple[datetime, set[tuple[str, int]]]:
+    """The newest time in ``frame`` and the records (request id, instance) at that time."""
+    last = frame["time"].iloc[-1]
+    at_last = frame[frame["time"] == last]
+    return last.to_pydatetime(), set(zip(at_last["request_id"], at_last["instance"], strict=True))
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    endpoint: str = ENDPOINT,
+    out: Path = typer.Option(..., "--out", help="the file to write"),
+    since: str = typer.Option(
+        "24h", "--since", help="a duration back from now (24h, 30m, 7d) or an ISO time"
+    ),
+    until: str | None = typer.Option(
+        None, "--until", help="a duration back from now or an ISO time (default: now)"
+    ),
+    variant: str | None = typer.Option(None, "--variant", help="only this variant's records"),
+    fmt: str | None = typer.Option(
+        None,
+        "--format",
+        metavar="parquet|csv",
+        help="the file's format (default: from the extension of --out)",
+    ),
+    store: str | None = STORE,
+    endpoints: Path | None = ENDPOINTS,
+) -> None:
+    """Write ENDPOINT's logged predictions of a time range to a Parquet or CSV file."""
+    from modelyard.monitoring.read import moment, no_records
+
+    kind = _format(fmt, out)
+    now = datetime.now(UTC)
+    start = moment(since, now=now, label="--since")
+    end = moment(until, now=now, label="--until")
+    name = _store_name(endpoint, store, endpoints)
+    log = _open(ctx, name)
+    frame = log.read(endpoint, since=start, until=end, variant=variant)
+    if frame.empty and log.read(endpoint, limit=1).empty:
+        raise no_records(endpoint, name)
+    try:
+        if kind == "parquet":
+            frame.to_parquet(out, index=False)
+        else:
+            frame.to_csv(out, index=False)
+    except OSError as error:
+        raise ModelyardError(f"cannot write {out}: {error.strerror or error}") from None
+    console.print(
+        f"wrote {len(frame)} record{'' if len(frame) == 1 else 's'} of {endpoint} to {out} "
+        f"({kind})",
+        markup=False,
+        highlight=False,
+    )
+
+
+def _format(fmt: str | None, out: Path) -> str:
+    if fmt is not None:
+        if fmt not in ("parquet", "csv"):
+            raise ConfigError(f"--format: expected parquet or csv, got {fmt!r}")
+        return fmt
+    found = FORMATS.get(out.suffix.lower())
+    if found is None:
+        raise ConfigError(
+            f"--format: cannot tell the format from {out.name!r}: name it .parquet or .csv, "
+            "or pass --format parquet|csv"
+        )
+    return found
