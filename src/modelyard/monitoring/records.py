@@ -38,15 +38,22 @@ def to_columns(
     variant = records[0].variant
     counts = [_instances(r) for r in records]
     total = sum(counts)
-    columns: Columns = {name: [] for name in FIXED}
     kinds: Kinds = dict(FIXED)
-    for record, count in zip(records, counts, strict=True):
-        columns["time"] += [datetime.fromtimestamp(record.time, UTC)] * count
-        columns["request_id"] += [record.request_id] * count
-        columns["instance"] += range(count)
-        columns["status"] += [record.status] * count
-        columns["latency_ms"] += [record.latency_s * 1000] * count
-        columns["error"] += [record.error] * count
+    per_record: Columns = {
+        "time": [datetime.fromtimestamp(r.time, UTC) for r in records],
+        "request_id": [r.request_id for r in records],
+        "status": [r.status for r in records],
+        "latency_ms": [r.latency_s * 1000 for r in records],
+        "error": [r.error for r in records],
+    }
+    columns: Columns = {name: [] for name in FIXED}
+    if total == len(records):  # one instance a request, the usual case: no repeating
+        columns |= per_record
+        columns["instance"] = [0] * total
+    else:
+        for name, values in per_record.items():
+            columns[name] = [v for v, n in zip(values, counts, strict=True) for _ in range(n)]
+        columns["instance"] = [i for n in counts for i in range(n)]
     columns["endpoint"] = [endpoint] * total
     columns["variant"] = [None if variant is None else variant.name] * total
     columns["model"] = [None if variant is None else variant.model_name] * total
