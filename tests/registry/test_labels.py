@@ -55,6 +55,6 @@ def test_100k_labels_are_written_in_seconds(registry: Registry) -> None:
     count = registry.labels.add("fraud", labels, "ann")
     took = time.perf_counter() - started
     assert (count.new, count.replaced) == (100_000, 0)
-    assert took < 20, f"100,000 labels took {took:.1f} s"
+    assert took < 10, f"100,000 labels took {took:.1f} s"
     again = registry.labels.add("fraud", labels[:1000], "ann")
     assert (again.new, again.replaced) == (0, 1000)

@@ -2,8 +2,9 @@
 
 One label per (endpoint, request id, instance): a later label for the same instance replaces
 the earlier one, because a correction is the common case (a fraud case reopened, a ticket
-re-triaged). Many labels are written in one transaction with one multi-row upsert per chunk,
-so a file of 100,000 labels costs a few statements, not 100,000 round trips.
+re-triaged). Many labels are written in one transaction as one executemany of an upsert,
+which SQLAlchemy sends as multi-row statements: a file of 100,000 labels costs a few hundred
+statements, not 100,000 round trips.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,8 +22,8 @@ from modelyard.registry.database import Database
 from modelyard.registry.schema import PredictionLabelRow, utcnow
 
 CHUNK = 500
-"""Rows per statement: SQLite allows 32,766 bound parameters, and 500 rows of 6 stay far below
-while keeping statements few."""
+"""Request ids per look-up of the labels already kept (bound parameters stay far below
+SQLite's 32,766)."""
 
 
 class Label(NamedTuple):
@@ -56,9 +57,29 @@ def _chunks(items: Sequence[Label]) -> Iterator[Sequence[Label]]:
         yield items[start : start + CHUNK]
 
 
+_TABLE = PredictionLabelRow.__table__
+
+_EXISTING = select(_TABLE.c.request_id, _TABLE.c.instance).where(
+    _TABLE.c.endpoint == bindparam("endpoint"),
+    _TABLE.c.request_id.in_(bindparam("ids", expanding=True)),
+)
+"""The labels already kept among some request ids (to count corrections)."""
+
+
 def _upsert(session: Session) -> Any:
-    """The dialect's INSERT, which alone knows ``ON CONFLICT DO UPDATE``."""
-    return sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
+    """``INSERT … ON CONFLICT DO UPDATE`` in the session's dialect: a label replaces the one
+    kept for the same instance."""
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    statement = dialect.insert(_TABLE)
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["endpoint", "request_id", "instance"],
+        set_={
+            "label": excluded.label,
+            "labelled_at": excluded.labelled_at,
+            "actor": excluded.actor,
+        },
+    )
 
 
 class LabelStore:
@@ -76,46 +97,32 @@ class LabelStore:
         unique = list({(lab.request_id, lab.instance): lab for lab in labels}.values())
         who = actor or self._actor()
 
+        rows = [
+            {
+                "endpoint": endpoint,
+                "request_id": lab.request_id,
+                "instance": lab.instance,
+                "label": lab.label,
+                "actor": who,
+            }
+            for lab in unique
+        ]
+
         def work(session: Session) -> LabelCount:
-            now = utcnow()
-            insert = _upsert(session)
+            connection = session.connection()
             replaced = 0
             for chunk in _chunks(unique):
-                keys = [(lab.request_id, lab.instance) for lab in chunk]
-                replaced += len(
-                    session.execute(
-                        select(PredictionLabelRow.request_id).where(
-                            PredictionLabelRow.endpoint == endpoint,
-                            tuple_(PredictionLabelRow.request_id, PredictionLabelRow.instance).in_(
-                                keys
-                            ),
-                        )
-                    ).all()
-                )
-                statement = insert(PredictionLabelRow).values(
-                    [
-                        {
-                            "endpoint": endpoint,
-                            "request_id": lab.request_id,
-                            "instance": lab.instance,
-                            "label": lab.label,
-                            "labelled_at": now,
-                            "actor": who,
-                        }
-                        for lab in chunk
-                    ]
-                )
-                excluded = statement.excluded
-                session.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=["endpoint", "request_id", "instance"],
-                        set_={
-                            "label": excluded.label,
-                            "labelled_at": excluded.labelled_at,
-                            "actor": excluded.actor,
-                        },
-                    )
-                )
+                ids = list({lab.request_id for lab in chunk})
+                kept = {
+                    (r, i)
+                    for r, i in connection.execute(_EXISTING, {"endpoint": endpoint, "ids": ids})
+                }
+                replaced += sum((lab.request_id, lab.instance) in kept for lab in chunk)
+            now = utcnow()
+            for row in rows:
+                row["labelled_at"] = now
+            if rows:  # one executemany: SQLAlchemy sends it as multi-row statements
+                connection.execute(_upsert(session), rows)
             return LabelCount(new=len(unique) - replaced, replaced=replaced)
 
         return self._db.write(work)
