@@ -16,6 +16,7 @@ from modelyard.core.errors import ConfigError
 from modelyard.evaluation import evaluate
 from modelyard.monitoring.labelled import live_performance
 from modelyard.monitoring.performance_report import gate_gauges, live_gauges
+from modelyard.pipeline.spec import EndpointSpec
 from modelyard.registry import ModelVersion, Registry
 
 pytestmark = pytest.mark.slow
@@ -183,3 +184,27 @@ def test_a_regressor_is_measured_like_evaluate_measures_it(
 def test_non_positive_durations_are_refused(registry: Registry) -> None:
     with pytest.raises(ConfigError, match="must be positive durations"):
         live_performance("cancer", registry=registry, window=timedelta(0))
+
+
+def test_the_endpoint_s_monitoring_gates_and_minimum_apply(
+    registry: Registry, cancer: tuple[ModelVersion, Split], tmp_path: Path
+) -> None:
+    version, data = cancer
+    ids = log_answers(registry, "cancer", version, data.X("test").head(40))
+    modelyard.add_labels(
+        "cancer", _truths(ids, 1 - data.test["target"].head(40)), registry=registry
+    )
+    gates = tmp_path / "gates.yaml"
+    gates.write_text(yaml.safe_dump({"gates": [{"metric": "accuracy", "min": 0.5}]}))
+    spec = EndpointSpec.model_validate(
+        {
+            "id": "cancer",
+            "model": version.ref,
+            "logging": {"sample_rate": 1.0},
+            "monitoring": {"gates": str(gates), "min_rows": 30},
+        }
+    )
+    report = live_performance("cancer", registry=registry, spec=spec, bootstrap=0)
+    window = report.versions[0].windows[0]
+    assert report.min_rows == 30 and report.gates == ["accuracy"]
+    assert window.judged and [v.gate for v in window.failed] == ["accuracy"]

@@ -166,6 +166,7 @@ def live_performance(
     registry: Registry | None = None,
     store: str | None = None,
     endpoints: str | Path | None = None,
+    spec: EndpointSpec | None = None,
     since: timedelta = timedelta(days=7),
     window: timedelta = timedelta(days=1),
     variant: str | None = None,
@@ -176,6 +177,8 @@ def live_performance(
 ) -> PerformanceReport:
     """``endpoint``'s metrics per variant, version and ``window`` over the last ``since``.
 
+    The endpoint's spec (its log store, ``monitoring.gates`` and ``min_rows``) is ``spec``
+    (what a server holds), else read from the ``endpoints`` file, else none.
     Gates come from ``gates`` and the endpoint's ``monitoring.gates``; a window with fewer
     labelled rows than ``min_rows`` (else a ``min_rows`` gate, else ``monitoring.min_rows``,
     else 100) is not judged. ``bootstrap`` resamples seeded by ``seed`` give each metric's
@@ -184,7 +187,7 @@ def live_performance(
     if window <= timedelta(0) or since <= timedelta(0):
         raise ConfigError("--window and --since must be positive durations (e.g. 1d, 7d)")
     registry = registry or Registry(create=False)
-    spec = endpoint_spec(endpoint, endpoints)
+    spec = spec or endpoint_spec(endpoint, endpoints)
     until = datetime.now(UTC)
     start = until - since
     # A label arrives after its prediction: labels older than the first prediction are not read.
