@@ -28,6 +28,7 @@ _PUBLIC = {
     "load_endpoints": "modelyard.pipeline",
     "evaluate": "modelyard.evaluation",
     "promote": "modelyard.evaluation",
+    "add_labels": "modelyard.monitoring.labelled",
     "predictions": "modelyard.monitoring.read",
 }
 
@@ -35,6 +36,7 @@ __all__ = [
     "Endpoint",
     "Registry",
     "__version__",
+    "add_labels",
     "evaluate",
     "load",
     "load_endpoints",
@@ -47,6 +49,7 @@ __all__ = [
 if TYPE_CHECKING:
     from modelyard.api import load, log_file, log_model
     from modelyard.evaluation import evaluate, promote
+    from modelyard.monitoring.labelled import add_labels
     from modelyard.monitoring.read import predictions
     from modelyard.pipeline import Endpoint, load_endpoints
     from modelyard.registry import Registry

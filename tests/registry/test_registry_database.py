@@ -32,6 +32,7 @@ TABLES = {
     "prediction_log",
     "prediction_log_columns",
     "prediction_log_endpoint_columns",
+    "prediction_labels",
 }
 
 

@@ -25,7 +25,9 @@ from modelyard.cli import (
     check,
     demo,
     evaluate,
+    feedback,
     models,
+    monitor,
     predictions,
     rollout,
     serve,
@@ -146,6 +148,8 @@ app.command("evaluate")(evaluate.evaluate)
 app.command("promote")(evaluate.promote)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
+app.command("feedback")(feedback.feedback)
+app.command("monitor")(monitor.monitor)
 
 
 def main() -> None:

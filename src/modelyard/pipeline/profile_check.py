@@ -51,6 +51,7 @@ class Violation:
     position: int
     expected: str
     got: str
+    kind: Literal["out_of_range", "unseen_category"] = "out_of_range"
 
 
 class ProfileCheck:
@@ -93,7 +94,14 @@ class ProfileCheck:
             elif name in self._categories:
                 allowed = self._categories[name]
                 found += [
-                    Violation(i, name, j, "a category seen in training", "an unseen category")
+                    Violation(
+                        i,
+                        name,
+                        j,
+                        "a category seen in training",
+                        "an unseen category",
+                        "unseen_category",
+                    )
                     for i, value in enumerate(values)
                     if str(value) not in allowed
                 ]

@@ -22,6 +22,7 @@ from modelyard.registry import aliases as alias_log
 from modelyard.registry import evaluations, tags
 from modelyard.registry.artifacts import ArtifactStore
 from modelyard.registry.database import Database, lock_model
+from modelyard.registry.labels import LabelStore
 from modelyard.registry.location import locate
 from modelyard.registry.prediction_log import PredictionLogTable
 from modelyard.registry.records import check_record
@@ -102,6 +103,11 @@ class Registry:
     def rollouts(self) -> RolloutStore:
         """Every endpoint's rollout (canary, A/B, bandit, shadow): state, history, feedback."""
         return RolloutStore(self._db, default_actor)
+
+    @property
+    def labels(self) -> LabelStore:
+        """The true labels of logged predictions (feedback), one per request instance."""
+        return LabelStore(self._db, default_actor)
 
     # -- versions ---------------------------------------------------------------------------
 

@@ -327,6 +327,21 @@ class RolloutFeedbackRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class PredictionLabelRow(Base):
+    """The true label of one logged prediction (one instance of one request): the newest
+    one sent, which replaces an earlier one (a correction), and who sent it when."""
+
+    __tablename__ = "prediction_labels"
+    __table_args__ = (Index("ix_prediction_labels_endpoint_at", "endpoint", "labelled_at"),)
+
+    endpoint: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(_NAME), primary_key=True)
+    instance: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(Text)
+    labelled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(_NAME))
+
+
 PREDICTION_LOG = Table(
     "prediction_log",
     Base.metadata,

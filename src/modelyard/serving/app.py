@@ -25,15 +25,20 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from modelyard.core.errors import ModelyardError
+from modelyard.monitoring.capture import Capture
+from modelyard.monitoring.store import open_store
+from modelyard.monitoring.writer import LogWriter
 from modelyard.pipeline import Endpoint
+from modelyard.pipeline.encoders.image import ImageEncoder
 from modelyard.pipeline.encoders.payload import pointer
 from modelyard.registry import Registry
 from modelyard.serving import auth, v2
 from modelyard.serving.asgi import Receive, RequestHeaders, Scope, Send, respond_error
 from modelyard.serving.docs import add_docs
 from modelyard.serving.errors import HttpError, method_not_allowed, unknown_endpoint
+from modelyard.serving.feedback_route import add_feedback_route
 from modelyard.serving.flow import handle
-from modelyard.serving.metrics import CONTENT_TYPE, ServerMetrics
+from modelyard.serving.metrics import CONTENT_TYPE, PredictionLogCollector, ServerMetrics
 from modelyard.serving.openapi import error_response, openapi_builder
 from modelyard.serving.predict_route import NativeCodec
 from modelyard.serving.reload import EndpointTable, warm
@@ -90,6 +95,8 @@ class Server:
         self._guards = auth.Guards(self.tokens)
         self.rollouts = RolloutSync(registry.rollouts, rollout_interval_s)
         self.metrics.registry.register(RolloutCollector(self.rollouts.states))
+        self.log_writer = LogWriter(lambda where: open_store(where, registry))
+        self.metrics.registry.register(PredictionLogCollector(self.log_writer))
         self.table = EndpointTable(self._serve, registry)
         self.rollouts.reload = self.table.reload
         for endpoint in endpoints.values():
@@ -121,6 +128,10 @@ class Server:
             body_timeout_s=self._body_timeout_s,
         )
         self.rollouts.start(served, {plan.name: plan.weight for plan in plans})
+        if spec.logging is not None and spec.logging.enabled:
+            image = isinstance(endpoint.pipeline.encoder, ImageEncoder)
+            capture = self.log_writer.attach(Capture(spec.id, spec.logging, image=image))
+            served.capture, served.sample_header = capture, capture.sample_header
         return served
 
     def _variant(self, endpoint: Endpoint, name: str, tally: Tally, shadow: bool) -> Variant:
@@ -141,6 +152,7 @@ class Server:
             watcher = asyncio.create_task(
                 self.table.watch(self._reload_interval_s, self.tokens.refresh)
             )
+        self.log_writer.start()
         syncer = asyncio.create_task(self.rollouts.run(lambda: list(self.table.current.values())))
         # Everything loaded so far (modules, models) lives as long as the server: freezing it
         # keeps the garbage collector from walking it again and again on the request path.
@@ -161,6 +173,7 @@ class Server:
             syncer.cancel()
             await self.rollouts.close()
             await self.table.close()
+            self.log_writer.stop()  # after the last request: its last flush has them all
             for served in list(self.table.current.values()):  # the last counts and requests
                 with contextlib.suppress(Exception):
                     await self.rollouts.tick(served)
@@ -232,6 +245,7 @@ class Server:
                 return JSONResponse({"error": f"reload failed: {error}"}, status_code=503)
 
         add_rollout_routes(api, admin_routes, current, self.rollouts, self.tokens)
+        add_feedback_route(api, current, self.rollouts, self.tokens, self._registry)
         api.include_router(admin_routes)
         v2.add_routes(api, current)
         add_docs(api)
@@ -248,7 +262,9 @@ class Server:
                 name = path[11:-8]
                 served = self.table.current.get(name)
                 if served is not None:  # the hot path: one coroutine level to the answer
-                    headers = RequestHeaders(scope, sticky=served.sticky_header)
+                    headers = RequestHeaders(
+                        scope, sticky=served.sticky_header, sample=served.sample_header
+                    )
                     await handle(_NATIVE, served, headers, receive, send)
                     return
                 await self._refuse(name, None, scope, send)
@@ -263,7 +279,10 @@ class Server:
                     variant = served.with_version(version) if version else None
                     if not version or variant is not None:
                         headers = RequestHeaders(
-                            scope, extra=v2.HEADER_LENGTH, sticky=served.sticky_header
+                            scope,
+                            extra=v2.HEADER_LENGTH,
+                            sticky=served.sticky_header,
+                            sample=served.sample_header,
                         )
                         await handle(_V2, served, headers, receive, send, variant)
                         return

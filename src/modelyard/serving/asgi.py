@@ -47,11 +47,17 @@ class RequestHeaders:
         "extra",
         "number",
         "request_id",
+        "sample",
         "sticky",
     )
 
     def __init__(
-        self, scope: Scope, *, extra: bytes | None = None, sticky: bytes | None = None
+        self,
+        scope: Scope,
+        *,
+        extra: bytes | None = None,
+        sticky: bytes | None = None,
+        sample: bytes | None = None,
     ) -> None:
         self.content_type = b""
         self.content_length: int | None = None
@@ -61,6 +67,8 @@ class RequestHeaders:
         self.extra: bytes | None = None
         self.sticky: bytes | None = None
         """The value of the endpoint's sticky-routing header (an A/B test's user key)."""
+        self.sample: bytes | None = None
+        """The value of the header the prediction log samples by (``sample_by: header:X``)."""
         for name, value in scope["headers"]:
             if name == b"content-type":
                 self.content_type = value
@@ -77,6 +85,8 @@ class RequestHeaders:
                 self.content_encoding = value.lower()
             elif name == sticky:
                 self.sticky = value
+            if name == sample:  # may be the sticky header too
+                self.sample = value
         self.number: int | None = None
         """The request's number when its id is the server's own (``ID_PREFIX-number``)."""
         if self.request_id is None:

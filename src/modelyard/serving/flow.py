@@ -84,6 +84,7 @@ async def handle(
         variant.enter()
         variant.batcher.arriving()
     inferring = False
+    message: str | None = None
     try:
         body = await read_body(
             receive, served.max_body_bytes, headers.content_length, served.body_deadlines
@@ -119,6 +120,7 @@ async def handle(
     except Exception as raised:
         error = from_exception(raised, served.id, request_id, inferring=inferring)
         status = error.status
+        message = error.message
         _log_error(error, raised, variant or served.primary, request_id)
         await respond_error(send, error, request_id, variant.headers if variant else ())
     finally:
@@ -129,10 +131,18 @@ async def handle(
     elapsed = time.perf_counter() - started
     if variant is None:  # refused before any variant was chosen
         served.primary.metrics.request(status, elapsed)
+        if served.capture is not None:
+            served.capture.failed(None, request_id, status, elapsed, message)
         return
     variant.tally.answered(status, elapsed)
+    capture = served.capture
     if status == 200:
         served.answered(variant, codec, payload, answer, headers)
+        if capture is not None:  # references only: the writer thread converts
+            inputs = payload if capture.image else job.batch.feeds
+            capture.answered(
+                headers.sample, variant, request_id, elapsed, inputs, answer, len(body)
+            )
         batch_stages = ride.stages
         variant.metrics.answered(
             (decode_s, validate_s, ride.queue_s, batch_stages.get("infer", 0.0),
@@ -143,6 +153,8 @@ async def handle(
             log.debug("answered", extra={**fields, "ms": round(elapsed * 1000, 3)})
     else:
         variant.metrics.request(status, elapsed)
+        if capture is not None:
+            capture.failed(variant, request_id, status, elapsed, message)
 
 
 def _log_error(error: HttpError, raised: Exception, served: Variant, request_id: str) -> None:

@@ -21,6 +21,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from modelyard.monitoring.writer import LogWriter
+
 STAGES = ("decode", "validate", "queue", "infer", "postprocess", "encode")
 """The stages of a predict request, in order, as named in metrics and ``Server-Timing``."""
 
@@ -175,3 +177,39 @@ class ServerMetrics(Collector):
 
 def _add_histogram(family: HistogramMetricFamily, labels: list[str], hist: FastHistogram) -> None:
     family.add_metric(labels, hist.buckets(), hist.total)
+
+
+class PredictionLogCollector(Collector):
+    """The prediction log's counters, read from the writer and the captures at each scrape."""
+
+    def __init__(self, writer: LogWriter) -> None:
+        self._writer = writer
+
+    def collect(self) -> Iterator[Metric]:
+        writer = self._writer
+        endpoint = ["endpoint"]
+        dropped = CounterMetricFamily(
+            "modelyard_prediction_log_dropped",
+            "Records dropped: buffer (or image byte budget) full, or their write failed.",
+            labels=endpoint,
+        )
+        written = CounterMetricFamily(
+            "modelyard_prediction_log_written", "Records written to the prediction log.",
+            labels=endpoint,
+        )  # fmt: skip
+        errors = CounterMetricFamily(
+            "modelyard_prediction_log_write_errors", "Batches whose write failed (dropped).",
+            labels=endpoint,
+        )  # fmt: skip
+        violations = CounterMetricFamily(
+            "modelyard_profile_violations",
+            "Logged input values outside the training profile, by feature and kind.",
+            labels=["endpoint", "variant", "feature", "kind"],
+        )
+        for name, capture in sorted(writer.captures.items()):
+            dropped.add_metric([name], capture.dropped + writer.dropped[name])
+            written.add_metric([name], writer.written[name])
+            errors.add_metric([name], writer.write_errors[name])
+        for labels, count in sorted(writer.violations.counts.copy().items()):
+            violations.add_metric(list(labels), count)
+        yield from (dropped, written, errors, violations)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from modelyard.monitoring.capture import Capture
 from modelyard.pipeline import Endpoint
 from modelyard.pipeline.traffic import ABTraffic, CanaryTraffic, ShadowTraffic, Traffic
 from modelyard.routing.picker import WeightedPicker, sticky_bucket
@@ -75,6 +76,10 @@ class ServedEndpoint:
             else:
                 self._sticky_field = key
             self._seed = (getattr(traffic, "seed", None) or self.id).encode()
+        self.capture: Capture | None = None
+        """The prediction log's capture of this endpoint; ``None`` when it logs nothing."""
+        self.sample_header: bytes | None = None
+        """The header whose value the prediction log samples by, if any."""
         self._only: Variant | None = None
         self._picker: WeightedPicker | None = None
         self._shadow_mirrors: dict[str, Mirror] = {}

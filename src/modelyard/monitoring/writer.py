@@ -1,0 +1,151 @@
+"""The prediction log's writer thread: takes what the request path buffered, writes batches.
+
+One daemon thread per server. Every endpoint's ``logging.flush_every`` it takes the endpoint's
+buffered records (:meth:`Capture.take`, safe against the event loop appending), converts them
+to columns (:mod:`modelyard.monitoring.records`) and writes them through the endpoint's store,
+one batch per variant (answered and failed requests apart). A failed write is logged (once a
+minute per endpoint), counted, and its records dropped and counted: never retried, never
+raised into the server. Retention: each store is pruned to ``logging.keep`` at start and
+hourly. At shutdown the server stops the thread after one last flush.
+
+What a crash (``kill -9``) loses is what was buffered since the endpoint's last flush: at most
+``flush_every`` seconds of sampled requests, and never more than ``logging.buffer`` records.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from modelyard.monitoring.capture import Capture, Record
+from modelyard.monitoring.records import stacked_feeds, to_columns
+from modelyard.monitoring.store import Columns, LogStore
+from modelyard.monitoring.violations import ViolationCounter
+
+log = logging.getLogger("modelyard.monitoring")
+
+PRUNE_EVERY_S = 3600.0
+ERROR_LOG_EVERY_S = 60.0
+"""A store that keeps failing is logged once a minute per endpoint and problem, not per
+batch."""
+
+
+class LogWriter:
+    """The captures of every logging endpoint, and the thread that writes them."""
+
+    def __init__(self, open_store: Callable[[str], LogStore]) -> None:
+        """``open_store`` opens a ``logging.store`` location (once per location)."""
+        self._open_store = open_store
+        self._stores: dict[str, LogStore] = {}
+        self.captures: dict[str, Capture] = {}
+        self.written: Counter[str] = Counter()
+        """Records written, by endpoint (writer thread only)."""
+        self.write_errors: Counter[str] = Counter()
+        self.dropped: Counter[str] = Counter()
+        """Records dropped because their write failed (the full buffer's are the capture's)."""
+        self.violations = ViolationCounter()
+        self._due: dict[str, float] = {}
+        self._pruned: dict[str, float] = {}
+        self._last_error: dict[tuple[str, str], float] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def attach(self, capture: Capture) -> Capture:
+        """Log ``capture``'s endpoint; a capture it replaces (a reload) hands over its
+        buffer and counts. Returns the capture the request path should use."""
+        old = self.captures.get(capture.endpoint)
+        if old is not None:
+            capture.buffer, capture.dropped = old.buffer, old.dropped
+            capture.image_bytes_in, capture.image_bytes_out = (
+                old.image_bytes_in, old.image_bytes_out,
+            )  # fmt: skip
+        self.captures[capture.endpoint] = capture
+        return capture
+
+    def start(self) -> None:
+        """Start the thread (the app's startup)."""
+        self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread after a last flush of everything buffered (the app's shutdown)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            stopping = self._stop.is_set()
+            now = time.monotonic()
+            for capture in list(self.captures.values()):
+                endpoint = capture.endpoint
+                if now - self._pruned.get(endpoint, -PRUNE_EVERY_S) >= PRUNE_EVERY_S:
+                    self._pruned[endpoint] = now
+                    self._prune(capture)
+                if stopping or now >= self._due.get(endpoint, 0.0):
+                    self._due[endpoint] = now + capture.settings.flush_every
+                    self.flush(capture)
+            if stopping:
+                return
+            wake = min(self._due.values(), default=now + 1.0)
+            self._stop.wait(min(max(wake - time.monotonic(), 0.01), 1.0))
+
+    def flush(self, capture: Capture) -> None:
+        """Write what ``capture`` buffered; never raises."""
+        records = capture.take()
+        if records:
+            for group in _groups(records):
+                self._write(capture, group)
+
+    def _write(self, capture: Capture, records: Sequence[Record]) -> None:
+        endpoint = capture.endpoint
+        try:
+            columns, kinds = to_columns(endpoint, records, image=capture.image)
+            self._store(capture).write(endpoint, Columns(columns, kinds))
+        except Exception as error:
+            self.write_errors[endpoint] += 1
+            self.dropped[endpoint] += len(records)
+            self._warn(endpoint, "prediction log write failed, records dropped", error)
+            return
+        self.written[endpoint] += len(records)
+        variant = records[0].variant
+        if records[0].status == 200 and not capture.image:
+            try:
+                self.violations.count(endpoint, variant, stacked_feeds(records))
+            except Exception as error:
+                self._warn(endpoint, "profile check of logged requests failed", error)
+
+    def _prune(self, capture: Capture) -> None:
+        endpoint = capture.endpoint
+        before = datetime.now(UTC) - timedelta(seconds=capture.settings.keep)
+        try:
+            self._store(capture).prune(endpoint, before)
+        except Exception as error:
+            self._warn(endpoint, "prediction log retention failed", error)
+
+    def _store(self, capture: Capture) -> LogStore:
+        where = capture.settings.store
+        store = self._stores.get(where)
+        if store is None:
+            store = self._stores[where] = self._open_store(where)
+        return store
+
+    def _warn(self, endpoint: str, message: str, error: Exception) -> None:
+        now = time.monotonic()
+        key = (endpoint, message)
+        if now - self._last_error.get(key, -ERROR_LOG_EVERY_S) >= ERROR_LOG_EVERY_S:
+            self._last_error[key] = now
+            log.error(message, extra={"endpoint": endpoint, "error": str(error)})
+
+
+def _groups(records: list[Record]) -> list[list[Record]]:
+    """Records grouped by variant and by success, in order of first appearance."""
+    groups: dict[tuple[int, bool], list[Record]] = defaultdict(list)
+    for record in records:
+        groups[id(record.variant), record.status == 200].append(record)
+    return list(groups.values())
