@@ -267,3 +267,32 @@ def test_a_parquet_store_without_pyarrow_names_the_extra(tmp_path: Path) -> None
     assert done.stdout == (
         'MissingExtraError logging.store: parquet needs pyarrow: pip install "modelyard[parquet]"\n'
     )
+
+
+def test_columns_of_different_lengths_are_refused() -> None:
+    with pytest.raises(ValueError) as caught:
+        Columns({"request_id": ["a", "b"], "input.x": [1.0]}, {"input.x": "float"})
+
+    assert str(caught.value) == "log columns differ in length: [1, 2]"
+
+
+def test_columns_without_a_kind_are_refused_by_name() -> None:
+    with pytest.raises(ValueError) as caught:
+        Columns.from_records([{"request_id": "a", "input.x": 1.0, "output.y": 2}], {})
+
+    assert str(caught.value) == "log columns without a kind: input.x, output.y"
+
+
+def test_columns_know_the_fixed_kinds_and_their_length() -> None:
+    columns = Columns.from_records(
+        [{"time": T0, "status": 200}, {"input.x": 1.5}], {"input.x": "float"}
+    )
+
+    assert len(columns) == 2
+    assert columns.columns == {"time": [T0, None], "status": [200, None], "input.x": [None, 1.5]}
+    assert columns.kinds["time"] == "time" and columns.kinds["status"] == "int"
+
+
+def test_the_registry_store_needs_a_registry() -> None:
+    with pytest.raises(ValueError, match=r"^the registry log store needs the Registry"):
+        open_store("registry", None)

@@ -29,6 +29,9 @@ TABLES = {
     "rollout_request_blocks",
     "rollout_requests",
     "rollout_feedback",
+    "prediction_log",
+    "prediction_log_columns",
+    "prediction_log_endpoint_columns",
 }
 
 

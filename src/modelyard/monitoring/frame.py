@@ -16,11 +16,13 @@ import pandas as pd
 _DTYPES: dict[str, Any] = {"float": "float64", "int": "Int64", "bool": "boolean", "str": "string"}
 
 
-def typed_series(values: Sequence[Any], kind: str) -> pd.Series:
-    """``values`` as the dtype of ``kind``."""
-    if kind == "time":
-        return pd.Series(pd.to_datetime(list(values), utc=True), dtype="datetime64[ns, UTC]")
-    return pd.Series(list(values), dtype=_DTYPES[kind])
+def typed_series(values: Sequence[Any] | pd.Series, kind: str) -> pd.Series:
+    """``values`` (Python objects, or a store's raw column) as the dtype of ``kind``."""
+    raw = pd.Series(values, dtype=object)
+    if kind == "time":  # ISO text (SQLite) or datetimes: parsed as one column, not per value
+        times = pd.to_datetime(raw, utc=True, format="ISO8601")
+        return times.astype("datetime64[ns, UTC]")
+    return raw.astype(_DTYPES[kind])
 
 
 def rows_frame(names: list[str], kinds: list[str], rows: list[tuple[Any, ...]]) -> pd.DataFrame:
@@ -29,10 +31,10 @@ def rows_frame(names: list[str], kinds: list[str], rows: list[tuple[Any, ...]]) 
     A name given twice (a feature logged in two kinds over time) becomes one ``object``
     column holding whichever value each record has.
     """
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    raw = pd.DataFrame(rows, columns=range(len(names)), dtype=object)
     frame: dict[str, pd.Series] = {}
-    for name, kind, values in zip(names, kinds, columns, strict=True):
-        series = typed_series(values, kind)
+    for i, (name, kind) in enumerate(zip(names, kinds, strict=True)):
+        series = typed_series(raw[i], kind)
         if name in frame:
             earlier = frame[name].astype(object)
             series = earlier.where(earlier.notna(), series.astype(object))
