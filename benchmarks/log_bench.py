@@ -7,7 +7,8 @@ regression, ONNX, one-row records) from three endpoints that differ only by ``lo
 
 - ``off``: no prediction log (the baseline);
 - ``log-1.0``: every request logged (``sample_rate: 1.0``) to the registry database (SQLite);
-- ``log-0.1``: one request in ten logged.
+- ``log-0.1``: one request in ten logged;
+- ``log-1.0-parquet``: every request logged to Parquet files instead of the database.
 
 Beside them the bare uvicorn floor. As in ``rollout_bench.py`` they are measured in
 alternating rounds (``wrk -t1`` at ``--concurrency``, the endpoints' order rotated each round,
@@ -40,17 +41,19 @@ from modelyard.monitoring.capture import Capture
 from modelyard.pipeline.spec import Logging
 
 MODEL = "breast_cancer@production"
-ENDPOINTS = {"off": None, "log-1.0": 1.0, "log-0.1": 0.1}
-BUDGETS = {"log-1.0": 0.10, "log-0.1": 0.03}
+ENDPOINTS = {"off": None, "log-1.0": 1.0, "log-0.1": 0.1, "log-1.0-parquet": 1.0}
+BUDGETS = {"log-1.0": 0.10, "log-0.1": 0.03, "log-1.0-parquet": 0.10}
 
 
 def prepare_endpoints(workdir: Path) -> tuple[str, str, Path, dict[str, float]]:
     """The demo's models and an endpoints file of the three logging settings."""
     demo = prepare(workdir / "demo")
-    endpoints = [
-        {"id": name, "model": MODEL, **({"logging": {"sample_rate": rate}} if rate else {})}
-        for name, rate in ENDPOINTS.items()
-    ]
+    endpoints = []
+    for name, rate in ENDPOINTS.items():
+        logging = {"sample_rate": rate} if rate else {}
+        if name.endswith("parquet"):
+            logging["store"] = f"parquet:{workdir / 'log'}"
+        endpoints.append({"id": name, "model": MODEL, **({"logging": logging} if rate else {})})
     path = workdir / "endpoints.yaml"
     path.write_text(yaml.safe_dump({"endpoints": endpoints}, sort_keys=False))
     return demo.registry_url, demo.artifacts, path, demo.cancer_record
