@@ -85,28 +85,45 @@ def _dataset(report: DriftReport) -> str:
     )
 
 
-def drift_html(report: DriftReport) -> str:
-    """The whole report as one HTML document."""
+def _sections(report: DriftReport, heading: str) -> list[str]:
+    """One report's verdict, tables and charts under ``heading`` (none: the page's own)."""
     features = sorted(report.features, key=_order)
     judged = [*features, *([report.prediction] if report.prediction else [])]
     charts = [_chart(feature.name, feature.histogram) for feature in judged if feature.histogram]
-    sections = [
-        "<h1>Drift report</h1>",
+    sections = [f"<h2>{escape(heading)}</h2>"] if heading else []
+    sections += [
         _dataset(report),
-        "<h2>Features</h2>",
-        _table(_HEADER, [_row(feature) for feature in features]),
+        "<h3>Features</h3>",
+        _table(_HEADER, [_row(f) for f in features]),
     ]
     if report.prediction is not None:
-        sections += ["<h2>Predictions</h2>", _table(_HEADER, [_row(report.prediction)])]
+        sections += ["<h3>Predictions</h3>", _table(_HEADER, [_row(report.prediction)])]
     sections += [
-        "<h2>Reference against current</h2>",
+        "<h3>Reference against current</h3>",
         f'<div class="charts">{"".join(charts)}</div>',
+    ]
+    return sections
+
+
+def drift_page(title: str, reports: list[tuple[str, DriftReport]]) -> str:
+    """Several reports (e.g. one per variant and version) as one HTML document, each under
+    its heading, with the definitions once at the end."""
+    sections = [f"<h1>{escape(title)}</h1>"]
+    for heading, report in reports:
+        sections += _sections(report, heading if len(reports) > 1 else "")
+    definitions = reports[0][1].definitions if reports else {}
+    sections += [
         "<h2>Definitions</h2>",
-        _table(("term", "definition"), sorted(report.definitions.items())),
+        _table(("term", "definition"), sorted(definitions.items())),
     ]
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>Drift report</title><style>{_CSS}</style></head><body>"
+        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
         + "".join(sections)
         + "</body></html>"
     )
+
+
+def drift_html(report: DriftReport) -> str:
+    """The whole report as one HTML document."""
+    return drift_page("Drift report", [("", report)])

@@ -14,16 +14,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 from pydantic import BaseModel
 
+from modelyard.core.errors import ConfigError
 from modelyard.monitoring.columns import INPUT, output_column
-from modelyard.monitoring.drift import measure_drift, reference_predictions
+from modelyard.monitoring.drift import MIN_ROWS, measure_drift, reference_predictions
 from modelyard.monitoring.drift_report import DriftReport
+from modelyard.monitoring.labelled import endpoint_spec, log_store
+from modelyard.monitoring.read import no_records
 from modelyard.monitoring.reference import Reference, load_reference
+from modelyard.package.datasets import read_table
+from modelyard.pipeline.endpoint import Endpoint
 from modelyard.pipeline.pipeline import Pipeline
+from modelyard.pipeline.spec import EndpointSpec
+from modelyard.registry import Registry
 
 PREDICTION_KEYS = ("label", "value")
 """The answer each kind of model is judged by: a classifier's label, a regressor's value."""
@@ -36,6 +44,18 @@ class VersionDrift(BaseModel):
     model: str
     version: int
     report: DriftReport
+
+
+class EndpointDrift(BaseModel):
+    """What ``modelyard monitor ENDPOINT`` reports: where the current data came from and
+    the drift of each (variant, version) in it."""
+
+    endpoint: str
+    source: str
+    """``log`` (the endpoint's prediction log since ``since``) or the path of a data file."""
+    since: datetime | None
+    rows: int
+    versions: list[VersionDrift]
 
 
 @dataclass
@@ -121,3 +141,77 @@ def drift_of_log(
             VersionDrift(variant=str(name), model=str(model), version=int(version), report=report)
         )
     return found
+
+
+def endpoint_drift(
+    endpoint: str,
+    *,
+    registry: Registry | None = None,
+    store: str | None = None,
+    endpoints: str | Path | None = None,
+    since: timedelta = timedelta(hours=24),
+    data: str | Path | None = None,
+    variant: str | None = None,
+    min_rows: int = MIN_ROWS,
+) -> EndpointDrift:
+    """The drift of ``endpoint``'s logged requests of the last ``since`` (or of the rows of
+    ``data``, a CSV or Parquet file, scored by the endpoint's model), per variant and version.
+
+    ``endpoints`` (the endpoints file) gives the endpoint's log store and pipeline overrides;
+    ``data`` needs it, to know which model the endpoint serves. ``store`` overrides the
+    file's ``logging.store``.
+    """
+    registry = registry or Registry(create=False)
+    spec = endpoint_spec(endpoint, endpoints)
+    if data is not None:
+        return _file_drift(endpoint, spec, registry, Path(data), min_rows)
+    start = datetime.now(UTC) - since
+    log = log_store(registry, spec, store).read(endpoint, since=start, variant=variant)
+    if not len(log):
+        raise no_records(endpoint, store or (spec.logging.store if spec else "registry"))
+    baselines: dict[tuple[str, int], Baseline] = {}
+
+    def baseline_of(model: str, version: int) -> Baseline:
+        if (model, version) not in baselines:
+            record = registry.get(f"{model}:{version}")
+            overrides = spec.pipeline if spec is not None else None
+            with Pipeline.from_version(record, registry, overrides) as pipeline:
+                baselines[(model, version)] = Baseline.of(pipeline)
+        return baselines[(model, version)]
+
+    versions = drift_of_log(log, baseline_of, min_rows=min_rows, variant=variant)
+    return EndpointDrift(
+        endpoint=endpoint, source="log", since=start, rows=len(log), versions=versions
+    )
+
+
+def _file_drift(
+    endpoint: str, spec: EndpointSpec | None, registry: Registry, data: Path, min_rows: int
+) -> EndpointDrift:
+    """The rows of ``data`` scored by the model ``spec`` serves, against its reference."""
+    if spec is None:
+        raise ConfigError(
+            f"--data needs to know which model endpoint {endpoint!r} serves: pass --endpoints "
+            "FILE (the endpoints file that declares it)"
+        )
+    frame = read_table(data)
+    served = Endpoint(spec, registry)
+    try:
+        pipeline = served.pipeline
+        report = version_drift(
+            Baseline.of(pipeline),
+            frame,
+            reference_predictions(pipeline, frame),
+            min_rows=min_rows,
+        )
+        model = pipeline.model
+        assert model.version is not None
+        primary = spec.traffic.primary_arm(spec.model)
+        found = VersionDrift(
+            variant=primary, model=model.name, version=model.version, report=report
+        )
+    finally:
+        served.close()
+    return EndpointDrift(
+        endpoint=endpoint, source=str(data), since=None, rows=len(frame), versions=[found]
+    )

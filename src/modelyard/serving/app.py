@@ -39,6 +39,8 @@ from modelyard.serving.errors import HttpError, method_not_allowed, unknown_endp
 from modelyard.serving.feedback_route import add_feedback_route
 from modelyard.serving.flow import handle
 from modelyard.serving.metrics import CONTENT_TYPE, PredictionLogCollector, ServerMetrics
+from modelyard.serving.monitoring import Monitors
+from modelyard.serving.monitoring_metrics import MonitoringCollector
 from modelyard.serving.openapi import error_response, openapi_builder
 from modelyard.serving.predict_route import NativeCodec
 from modelyard.serving.reload import EndpointTable, warm
@@ -97,6 +99,8 @@ class Server:
         self.metrics.registry.register(RolloutCollector(self.rollouts.states))
         self.log_writer = LogWriter(lambda where: open_store(where, registry))
         self.metrics.registry.register(PredictionLogCollector(self.log_writer))
+        self.monitors = Monitors(registry)
+        self.metrics.registry.register(MonitoringCollector(self.monitors.latest))
         self.table = EndpointTable(self._serve, registry)
         self.rollouts.reload = self.table.reload
         for endpoint in endpoints.values():
@@ -154,6 +158,7 @@ class Server:
             )
         self.log_writer.start()
         syncer = asyncio.create_task(self.rollouts.run(lambda: list(self.table.current.values())))
+        monitor = asyncio.create_task(self.monitors.run(lambda: list(self.table.current.values())))
         # Everything loaded so far (modules, models) lives as long as the server: freezing it
         # keeps the garbage collector from walking it again and again on the request path.
         gc.collect()
@@ -171,6 +176,7 @@ class Server:
             if watcher is not None:
                 watcher.cancel()
             syncer.cancel()
+            monitor.cancel()
             await self.rollouts.close()
             await self.table.close()
             self.log_writer.stop()  # after the last request: its last flush has them all

@@ -1,8 +1,11 @@
-"""The server's background monitoring: drift (and live performance) of each monitored endpoint.
+"""The server's background monitoring: drift and live performance of each monitored endpoint.
 
 Every ``monitoring.drift_every`` an endpoint's logged requests of the last
 ``monitoring.window`` are read back from its log store and compared, variant by variant, with
-the reference of the version the variant serves now. The work runs in a worker thread, one
+the reference of the version the variant serves now; its labelled requests of the last
+``monitoring.performance_window`` are scored as ``modelyard monitor --performance`` scores
+them (without bootstrap intervals: a gauge shows the value) and judged by
+``monitoring.gates``. The work runs in a worker thread, one
 endpoint at a time, never on the event loop; memory is bounded by the window's rows, not by
 the log. The figures are kept as the last result per endpoint and read by ``/metrics`` at
 each scrape (:mod:`modelyard.serving.monitoring_metrics`).
@@ -30,6 +33,7 @@ from modelyard.serving.variant import Variant
 if TYPE_CHECKING:  # pandas and scipy are imported only by servers that monitor
     from modelyard.monitoring.drift_report import DriftReport
     from modelyard.monitoring.endpoint_drift import Baseline
+    from modelyard.monitoring.performance_report import GateGauge, LiveGauge
 
 log = logging.getLogger("modelyard.serving")
 
@@ -53,6 +57,10 @@ class EndpointFigures:
 
     at: float
     variants: list[VariantFigures] = field(default_factory=list)
+    live: list[LiveGauge] = field(default_factory=list)
+    """Each variant's metrics over its newest judged window of labelled requests."""
+    gates: list[GateGauge] = field(default_factory=list)
+    """Each ``monitoring.gates`` gate's verdict on that window."""
 
 
 class Monitors:

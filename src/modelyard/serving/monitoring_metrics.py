@@ -1,4 +1,5 @@
-"""Monitoring series for ``/metrics``: drift per feature, per dataset, of the predictions.
+"""Monitoring series for ``/metrics``: drift per feature, per dataset, of the predictions,
+and live performance from labels.
 
 They come from the last background computation (:mod:`modelyard.serving.monitoring`). A
 feature's ``modelyard_feature_drift`` is the figure its method's threshold applies to: the
@@ -72,8 +73,22 @@ class MonitoringCollector(Collector):
             "When the drift was last computed (Unix time).",
             labels=["endpoint"],
         )
+        live = GaugeMetricFamily(
+            "modelyard_live_metric",
+            "A metric of the newest judged window of labelled requests.",
+            labels=["endpoint", "variant", "metric"],
+        )
+        gate_failed = GaugeMetricFamily(
+            "modelyard_live_gate_failed",
+            "1 if the gate fails on the newest judged window of labelled requests, 0 if not.",
+            labels=["endpoint", "variant", "gate"],
+        )
         for endpoint, figures in sorted(self._latest.items()):
             computed.add_metric([endpoint], figures.at)
+            for gauge in figures.live:
+                live.add_metric([endpoint, gauge.variant, gauge.metric], gauge.value)
+            for verdict in figures.gates:
+                gate_failed.add_metric([endpoint, verdict.variant, verdict.gate], verdict.failed)
             for variant in figures.variants:
                 report = variant.drift
                 rows.add_metric([endpoint, variant.variant], variant.rows)
@@ -96,4 +111,7 @@ class MonitoringCollector(Collector):
                     if score is not None:
                         prediction.add_metric(labels, score)
                     prediction_drifted.add_metric(labels, answer.drifted)
-        yield from (drift, drifted, dataset, share, prediction, prediction_drifted, rows, computed)
+        yield from (
+            drift, drifted, dataset, share, prediction, prediction_drifted, rows, computed, live,
+            gate_failed,
+        )  # fmt: skip
