@@ -146,3 +146,33 @@ def test_pickled_package_without_scikit_learn_names_the_train_extra(
     assert done.stdout == (
         f'MissingExtraError: the sklearn format needs {named}: pip install "modelyard[train]"\n'
     ), done.stderr
+
+
+def test_a_monitored_endpoint_without_the_monitor_extra_names_it(tmp_path: Path) -> None:
+    import modelyard
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    registry_url = f"sqlite:///{tmp_path / 'registry.db'}"
+    registry = modelyard.Registry(registry_url, str(tmp_path / "artifacts"))
+    modelyard.log_model(
+        LogisticRegression(max_iter=500).fit(X, y), "iris", sample=X.head(5), registry=registry
+    )
+    registry.close()
+    (tmp_path / "endpoints.yaml").write_text(
+        "endpoints:\n"
+        "  - id: iris\n"
+        "    model: iris:1\n"
+        "    logging: {sample_rate: 1.0}\n"
+        "    monitoring: {drift_every: 1m}\n"
+    )
+    done = _without(
+        tmp_path, ("scipy", "sklearn"), _modelyard(), "--registry", registry_url,
+        "--artifacts", str(tmp_path / "artifacts"), "serve", "endpoints.yaml", "--port", "9",
+    )  # fmt: skip
+
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert _errors(done.stderr) == [
+        "error: endpoint 'iris' has a monitoring: block, which needs scipy, scikit-learn: "
+        'pip install "modelyard[monitor]"'
+    ], done.stderr

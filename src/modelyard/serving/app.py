@@ -39,7 +39,7 @@ from modelyard.serving.errors import HttpError, method_not_allowed, unknown_endp
 from modelyard.serving.feedback_route import add_feedback_route
 from modelyard.serving.flow import handle
 from modelyard.serving.metrics import CONTENT_TYPE, PredictionLogCollector, ServerMetrics
-from modelyard.serving.monitoring import Monitors
+from modelyard.serving.monitoring import Monitors, require_monitoring_libraries
 from modelyard.serving.monitoring_metrics import MonitoringCollector
 from modelyard.serving.openapi import error_response, openapi_builder
 from modelyard.serving.predict_route import NativeCodec
@@ -112,6 +112,8 @@ class Server:
         """``endpoint`` with every arm of its traffic loaded and warmed, its rollout resumed
         (or started) from the registry database."""
         spec = endpoint.spec
+        if spec.monitoring is not None:
+            require_monitoring_libraries(spec.id)
         plans = spec.traffic.plan(spec.model)
         primary = spec.traffic.primary_arm(spec.model)
         arms = []

@@ -17,6 +17,7 @@ once per loaded version and kept while the version serves.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from modelyard.core.errors import ModelyardError
+from modelyard.core.extras import MissingExtraError
 from modelyard.monitoring.store import open_store
 from modelyard.registry import Registry
 from modelyard.serving.served import ServedEndpoint
@@ -39,6 +41,32 @@ log = logging.getLogger("modelyard.serving")
 
 TICK_S = 1.0
 """How often the task looks for an endpoint whose drift is due."""
+
+MONITORING_LIBRARIES = {
+    "pandas": "pandas",
+    "scipy": "scipy",
+    "sklearn": "scikit-learn",
+    "pyarrow": "pyarrow",
+}
+"""What drift and live performance need beyond the serving install (the ``monitor`` extra):
+a server without them would only find out at the first computation, in a background thread."""
+
+
+def require_monitoring_libraries(endpoint: str) -> None:
+    """Refuse to serve ``endpoint``'s ``monitoring:`` without the libraries it needs."""
+    missing = [name for module, name in MONITORING_LIBRARIES.items() if not _importable(module)]
+    if missing:
+        raise MissingExtraError(
+            f"endpoint {endpoint!r} has a monitoring: block, which needs {', '.join(missing)}: "
+            'pip install "modelyard[monitor]"'
+        )
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 @dataclass(frozen=True)
