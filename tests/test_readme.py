@@ -7,7 +7,7 @@ runs exactly as written, with only what a test cannot do replaced:
   inside pytest;
 - ``modelyard demo`` and ``modelyard serve`` serve until stopped: they run in the background
   until ``/v2/health/ready`` answers, and are stopped at the end;
-- ports 8000, 8080 and 8081 become free ports (the machine may be serving on them already).
+- ports 8000, 8080, 8081 and 8082 become free ports (the machine may be serving on them already).
 
 A comment ending a command states what differs from success: ``exit 1`` is the status it must
 return, and a comment starting with ``{`` is the start of what it prints (up to ``…``).
@@ -92,7 +92,7 @@ class Session:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.ports = {port: free_port() for port in (DEFAULT_PORT, 8080, 8081)}
+        self.ports = {port: free_port() for port in (DEFAULT_PORT, 8080, 8081, 8082)}
         bin_dir = str(Path(sys.executable).parent)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("MODELYARD_")}
         self.env.update(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", COLUMNS="120")
