@@ -455,3 +455,50 @@ def test_agreement_asked_of_a_model_without_labels_is_refused(run, registry, dia
         "labels, so min_agreement can never be judged (each step would end inconclusive): "
         "remove it, or use a classifier"
     )
+
+
+def test_monitoring_without_a_logged_request_is_refused_at_sample_rate(run):
+    result, path = run(
+        """
+        endpoints:
+          - id: breast-cancer
+            model: breast_cancer@production
+            monitoring: {drift_every: 5m}
+        """
+    )
+
+    assert result.exit_code == 2
+    assert _errors(result) == [
+        f"{path}:4: endpoints.0.monitoring: Value error, monitoring reads the prediction log: "
+        "set logging.sample_rate above 0 (e.g. 0.1) for it to have requests to judge"
+    ]
+
+
+def test_the_gates_file_monitoring_names_is_checked(run, tmp_path: Path):
+    gates = tmp_path / "live-gates.yaml"
+    gates.write_text("gates:\n  - {metric: f1_macro, mni: 0.9}\n")
+    result, _ = run(
+        f"""
+        endpoints:
+          - id: breast-cancer
+            model: breast_cancer@production
+            logging: {{sample_rate: 0.1}}
+            monitoring: {{gates: {gates}}}
+        """
+    )
+
+    assert result.exit_code == 2
+    assert _errors(result) == [f"{gates}:2: gates.0.mni: Extra inputs are not permitted"]
+
+    gates.write_text("gates:\n  - {metric: f1_macro, min: 0.9}\n")
+    result, _ = run(
+        f"""
+        endpoints:
+          - id: breast-cancer
+            model: breast_cancer@production
+            logging: {{sample_rate: 0.1}}
+            monitoring: {{gates: {gates}}}
+        """
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{gates}: 1 gates OK" in " ".join(result.output.split())  # rich wraps long paths

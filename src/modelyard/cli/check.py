@@ -1,5 +1,7 @@
 """``modelyard check [endpoints.yaml] [--gates FILE]``: catch a bad file before it is used.
 
+The gates files endpoints name in ``monitoring.gates`` are checked like ``--gates``.
+
 An endpoints file is validated, and every arm of every endpoint (its model, and the other
 versions its ``traffic:`` rollout serves or mirrors to) resolved and loaded once; a gates file
 is validated against the metrics modelyard computes (and a model's classes with ``--model``).
@@ -53,6 +55,9 @@ def _check_endpoints(ctx: typer.Context, endpoints_file: Path, store_url: str | 
                 step.say(f"checking {endpoints_file}: loading {arm.ref}")
                 failed = not _check_arm(table, spec, arm, store, origin) or failed
     console.print(table)
+    monitored = [spec.monitoring for spec in endpoints.endpoints if spec.monitoring is not None]
+    for gates in sorted({monitoring.gates for monitoring in monitored if monitoring.gates}):
+        failed = not _check_gates(ctx, Path(gates), None, store_url) or failed
     return not failed
 
 

@@ -223,17 +223,11 @@ class EndpointSpec(_Strict):
         """Drift and live performance read the prediction log: without logged requests
         they could only ever report that nothing was seen."""
         if self.monitoring is not None and self.logging.sample_rate == 0:
-            raise_at(
-                "EndpointSpec",
-                [
-                    (
-                        ("logging", "sample_rate"),
-                        "monitoring reads the prediction log: set a "
-                        "sample_rate above 0 (e.g. 0.1) for it to have requests to judge",
-                    )
-                ],
-                self.logging.sample_rate,
+            message = (
+                "monitoring reads the prediction log: set logging.sample_rate above 0 "
+                "(e.g. 0.1) for it to have requests to judge"
             )
+            raise_at("EndpointSpec", [(("monitoring",), message)], self.monitoring)
         return self
 
     @property
