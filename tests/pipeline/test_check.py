@@ -476,29 +476,21 @@ def test_monitoring_without_a_logged_request_is_refused_at_sample_rate(run):
 
 def test_the_gates_file_monitoring_names_is_checked(run, tmp_path: Path):
     gates = tmp_path / "live-gates.yaml"
-    gates.write_text("gates:\n  - {metric: f1_macro, mni: 0.9}\n")
-    result, _ = run(
-        f"""
+    monitored = f"""
         endpoints:
           - id: breast-cancer
             model: breast_cancer@production
             logging: {{sample_rate: 0.1}}
             monitoring: {{gates: {gates}}}
         """
-    )
+    gates.write_text("gates:\n  - {metric: f1_macro, mni: 0.9}\n")
+    result, _ = run(monitored)
 
     assert result.exit_code == 2
     assert _errors(result) == [f"{gates}:2: gates.0.mni: Extra inputs are not permitted"]
 
     gates.write_text("gates:\n  - {metric: f1_macro, min: 0.9}\n")
-    result, _ = run(
-        f"""
-        endpoints:
-          - id: breast-cancer
-            model: breast_cancer@production
-            logging: {{sample_rate: 0.1}}
-            monitoring: {{gates: {gates}}}
-        """
-    )
+    result, _ = run(monitored)
+
     assert result.exit_code == 0, result.output
     assert f"{gates}: 1 gates OK" in " ".join(result.output.split())  # rich wraps long paths
