@@ -154,8 +154,12 @@ def show_drift(found: EndpointDrift, min_rows: int) -> None:
     )
     for version in found.versions:
         console.print(drift_table(version))
-        if version.report.note:
-            console.print(version.report.note, markup=False, highlight=False)
+        report = version.report
+        # a judged feature's note (e.g. judged on the profile: no reference sample) has no
+        # column of its own; each distinct one is printed once under the table
+        judged = sorted({f.note for f in report.features if f.drifted is not None and f.note})
+        for note in [*judged, report.note] if report.note else judged:
+            console.print(note, markup=False, highlight=False)
 
 
 def monitor_drift(
