@@ -139,6 +139,8 @@ def test_variant_keeps_one_variants_requests(cli: Callable, logged: ModelVersion
     assert report["rows"] == 300
     assert [v["variant"] for v in report["versions"]] == ["main"]
     assert _drifted(report["versions"][0]) == ["mean texture"]
+    silent = _json(cli, "--variant", "canary")
+    assert (silent["rows"], silent["versions"]) == (0, [])
 
 
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])

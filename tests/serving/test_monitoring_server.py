@@ -9,6 +9,9 @@ file asks for an accuracy no model reaches here.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +47,7 @@ SHIFTED_60 = FEATURES[:18]
 class Site:
     """The running server and, per endpoint, the rows sent and the labels answered."""
 
+    demo: Demo
     server: RunningServer
     sent: dict[str, pd.DataFrame]
     answers: dict[str, list[str]]
@@ -94,7 +98,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     server = start_server(demo, demo.endpoints_file, home)
     try:
         answers = {name: _send(server.url, name, rows) for name, rows in sent.items()}
-        yield Site(server, sent, answers)
+        yield Site(demo, server, sent, answers)
     finally:
         server.stop()
 
@@ -192,3 +196,21 @@ def test_true_labels_show_the_live_metric_and_the_failed_gate(site: Site) -> Non
     ((labels, failed),) = series(page, "modelyard_live_gate_failed", endpoint="plain")
     assert failed == 1 and labels["variant"] == VARIANT and "accuracy" in labels["gate"]
     assert not series(page, "modelyard_live_metric", endpoint="one")
+
+
+def test_modelyard_monitor_reads_what_the_server_logged(site: Site) -> None:
+    _settled(site, "one")
+    command = [
+        sys.executable, "-m", "modelyard.cli", "--registry", site.demo.registry_url,
+        "--artifacts", site.demo.artifacts, "monitor", "one", "--json", "--since", "1h",
+        "--endpoints", str(site.demo.endpoints_file),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["source"], report["rows"]) == ("log", ROWS)
+    (version,) = report["versions"]
+    assert (version["variant"], version["model"], version["version"]) == (VARIANT, "cancer", 1)
+    drifted = [f["name"] for f in version["report"]["features"] if f["drifted"]]
+    assert drifted == ["mean texture"] and version["report"]["dataset"]["drifted"] is False
