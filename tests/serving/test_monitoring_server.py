@@ -88,12 +88,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             "logging": LOGGED,
             "monitoring": {**MONITORED, "gates": str(gates)},
         },
+        {
+            "id": "misgated",
+            "model": version.ref,
+            "logging": LOGGED,
+            "monitoring": {**MONITORED, "gates": str(home / "missing.yaml")},
+        },
     ]
     demo.endpoints_file.write_text(yaml.safe_dump({"endpoints": endpoints}, sort_keys=False))
     sent = {
         "one": shift(traffic(POPULATION, ROWS, seed=1), ["mean texture"]),
         "many": shift(traffic(POPULATION, ROWS, seed=2), SHIFTED_60),
         "plain": traffic(POPULATION, ROWS, seed=3),
+        "misgated": traffic(POPULATION, ROWS // 5, seed=5),
     }
     server = start_server(demo, demo.endpoints_file, home)
     try:
@@ -104,12 +111,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 def _settled(site: Site, endpoint: str) -> str:
-    """The first /metrics page whose drift of ``endpoint`` covers all :data:`ROWS` rows."""
+    """The first /metrics page whose drift of ``endpoint`` covers all the rows sent to it."""
     deadline = time.monotonic() + READ_DEADLINE_S
     while True:
         page = site.page()
         rows = series(page, "modelyard_drift_rows", endpoint=endpoint, variant=VARIANT)
-        if rows and rows[0][1] == ROWS:
+        if rows and rows[0][1] == len(site.sent[endpoint]):
             return page
         assert time.monotonic() < deadline, f"{endpoint}: drift rows {rows} within the deadline"
         time.sleep(0.2)
@@ -214,3 +221,15 @@ def test_modelyard_monitor_reads_what_the_server_logged(site: Site) -> None:
     assert (version["variant"], version["model"], version["version"]) == (VARIANT, "cancer", 1)
     drifted = [f["name"] for f in version["report"]["features"] if f["drifted"]]
     assert drifted == ["mean texture"] and version["report"]["dataset"]["drifted"] is False
+
+
+def test_a_missing_gates_file_is_logged_and_drift_still_shown(site: Site) -> None:
+    page = _settled(site, "misgated")
+
+    assert _dataset(page, "misgated") == 0
+    assert not series(page, "modelyard_live_metric", endpoint="misgated")
+    missing = site.demo.endpoints_file.parent / "missing.yaml"
+    assert (
+        f"live performance of endpoint misgated not computed: {missing}: no such file"
+        in site.server.log_text()
+    )

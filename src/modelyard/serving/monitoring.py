@@ -118,7 +118,15 @@ class Monitors:
             figures.variants.append(
                 VariantFigures(variant.name, variant.version, len(rows), report)
             )
-        self._live(served, figures)
+        try:
+            self._live(served, figures)
+        except (ModelyardError, OSError, ValueError) as error:  # the drift still counts
+            log.warning(
+                "live performance of endpoint %s not computed: %s",
+                served.id,
+                error,
+                extra={"endpoint": served.id},
+            )
         return figures
 
     def _live(self, served: ServedEndpoint, figures: EndpointFigures) -> None:
