@@ -213,6 +213,20 @@ def test_too_few_rows_are_not_judged_and_the_rule_is_stated(
             "error: endpoints.yaml: no endpoint 'ghost'; endpoints: cancer",
         ),
         (
+            ["cancer", "--report", "nowhere/drift.html"],
+            "error: cannot write the report nowhere/drift.html: No such file or directory",
+        ),
+        (
+            ["cancer", "--endpoints", "unlogged.yaml"],
+            "error: unlogged.yaml:1: endpoints.0.logging.sample_rate: Value error, monitoring "
+            "reads the prediction log: set a sample_rate above 0 (e.g. 0.1) for it to have "
+            "requests to judge",
+        ),
+        (
+            ["cancer", "--endpoints", "typo.yaml"],
+            "error: typo.yaml:1: endpoints.0.monitoring.drift_evry: Extra inputs are not permitted",
+        ),
+        (
             ["cancer", "--since", "soon"],
             "error: --since 'soon' is not a duration: expected e.g. 1h, 1d or 7d",
         ),
@@ -223,6 +237,13 @@ def test_each_refusal_is_one_error_line(
 ) -> None:
     traffic(POPULATION, 10).to_csv(workdir / "rows.csv", index=False)
     (workdir / "corrupt.parquet").write_bytes(b"PAR1 not really a parquet file")
+    (workdir / "unlogged.yaml").write_text(
+        "endpoints: [{id: cancer, model: 'cancer:1', monitoring: {drift_every: 1m}}]\n"
+    )
+    (workdir / "typo.yaml").write_text(
+        "endpoints: [{id: cancer, model: 'cancer:1', logging: {sample_rate: 1.0}, "
+        "monitoring: {drift_evry: 1m}}]\n"
+    )
 
     result = cli("monitor", *args)
 
@@ -257,3 +278,27 @@ def test_a_version_without_a_reference_sample_says_what_was_not_computed(
     page = (workdir / "old.html").read_text(encoding="utf-8")
     assert NO_REFERENCE.replace("'", "&#x27;") in page
     assert NO_PREDICTION_BASELINE in page
+
+
+def test_a_parquet_log_is_read_from_the_endpoints_store_or_store(
+    cli: Callable, logged: ModelVersion, workdir: Path
+) -> None:
+    registry = Registry()
+    where = f"parquet:{workdir / 'log'}"
+    rows = shift(traffic(POPULATION, 300, seed=1), ["mean smoothness"])
+    log_answers(registry, "kept", logged, rows, store=where)
+    registry.close()
+    (workdir / "kept.yaml").write_text(
+        f"endpoints: [{{id: kept, model: 'cancer:1', logging: {{sample_rate: 1.0, "
+        f"store: '{where}'}}}}]\n"
+    )
+
+    by_file = cli("monitor", "kept", "--json", "--endpoints", "kept.yaml")
+    by_option = cli("monitor", "kept", "--json", "--store", where)
+
+    assert by_file.code == 0 and by_option.code == 0, by_file.err + by_option.err
+    for result in (by_file, by_option):
+        (version,) = json.loads(result.out)["versions"]
+        assert version["report"]["current_rows"] == 300
+        assert _drifted(version) == ["mean smoothness"]
+    assert cli("monitor", "kept").code == 2  # not in the registry's own log

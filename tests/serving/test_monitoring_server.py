@@ -221,6 +221,11 @@ def test_modelyard_monitor_reads_what_the_server_logged(site: Site) -> None:
     assert (version["variant"], version["model"], version["version"]) == (VARIANT, "cancer", 1)
     drifted = [f["name"] for f in version["report"]["features"] if f["drifted"]]
     assert drifted == ["mean texture"] and version["report"]["dataset"]["drifted"] is False
+    served = {
+        labels["feature"]: value
+        for labels, value in series(site.page(), "modelyard_feature_drift", endpoint="one")
+    }
+    assert {f["name"]: f["p_value"] for f in version["report"]["features"]} == served
 
 
 def test_a_missing_gates_file_is_logged_and_drift_still_shown(site: Site) -> None:
