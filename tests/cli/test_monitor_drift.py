@@ -133,12 +133,17 @@ def test_the_html_report_is_self_contained_with_a_section_per_version(
         assert method in definitions
 
 
-def test_variant_keeps_one_variants_requests(cli: Callable, logged: ModelVersion) -> None:
+def test_variant_keeps_one_variants_requests(
+    cli: Callable, logged: ModelVersion, workdir: Path
+) -> None:
     report = _json(cli, "--variant", "main")
 
     assert report["rows"] == 300
     assert [v["variant"] for v in report["versions"]] == ["main"]
     assert _drifted(report["versions"][0]) == ["mean texture"]
+    assert cli("monitor", "cancer", "--variant", "main", "--report", "main.html").code == 0
+    page = (workdir / "main.html").read_text(encoding="utf-8")
+    assert "<h1>Drift of cancer (main: cancer:1)</h1>" in page
     silent = _json(cli, "--variant", "canary")
     assert (silent["rows"], silent["versions"]) == (0, [])
 

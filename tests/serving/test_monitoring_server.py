@@ -89,6 +89,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             "monitoring": {**MONITORED, "gates": str(gates)},
         },
         {
+            "id": "sparse",
+            "model": version.ref,
+            "logging": LOGGED,
+            "monitoring": {**MONITORED, "min_rows": 500},
+        },
+        {
             "id": "misgated",
             "model": version.ref,
             "logging": LOGGED,
@@ -101,6 +107,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "many": shift(traffic(POPULATION, ROWS, seed=2), SHIFTED_60),
         "plain": traffic(POPULATION, ROWS, seed=3),
         "misgated": traffic(POPULATION, ROWS // 5, seed=5),
+        "sparse": shift(traffic(POPULATION, ROWS // 5, seed=6), FEATURES),
     }
     server = start_server(demo, demo.endpoints_file, home)
     try:
@@ -238,3 +245,12 @@ def test_a_missing_gates_file_is_logged_and_drift_still_shown(site: Site) -> Non
         f"live performance of endpoint misgated not computed: {missing}: no such file"
         in site.server.log_text()
     )
+
+
+def test_below_min_rows_nothing_is_judged_and_no_verdict_is_shown(site: Site) -> None:
+    page = _settled(site, "sparse")  # every feature shifted, but 200 rows of the 500 needed
+
+    assert not _drifted(page, "sparse")
+    assert not series(page, "modelyard_feature_drift", endpoint="sparse")
+    assert not series(page, "modelyard_dataset_drift", endpoint="sparse")
+    assert not series(page, "modelyard_prediction_drifted", endpoint="sparse")
