@@ -102,7 +102,6 @@ def test_a_variant_without_labels_has_no_windows_judged(cli: Callable, labelled:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["cancer"], "error: say what to monitor: --performance"),
         (
             ["cancer", "--performance", "--window", "soon"],
             "error: --window 'soon' is not a duration: expected e.g. 1h, 1d or 7d",

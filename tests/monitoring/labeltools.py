@@ -97,8 +97,10 @@ def log_answers(
     at: datetime | None = None,
     spacing: timedelta = timedelta(seconds=1),
     ids: Sequence[str] | None = None,
+    store: str = "registry",
 ) -> list[str]:
-    """Answer each row of ``rows`` (one request each) and log it; the request ids."""
+    """Answer each row of ``rows`` (one request each) and log it to ``store``; the request
+    ids."""
     start = at or datetime.now(UTC) - timedelta(hours=1)
     request_ids = list(ids) if ids is not None else [f"{variant}-{i}" for i in range(len(rows))]
     with Pipeline.from_version(version, registry) as pipeline:
@@ -126,5 +128,5 @@ def log_answers(
         for column, value in outputs.items():
             kinds[column] = "str" if isinstance(value, str) else "float"
         records.append(record | outputs)
-    open_store("registry", registry).write(endpoint, Columns.from_records(records, kinds))
+    open_store(store, registry).write(endpoint, Columns.from_records(records, kinds))
     return request_ids

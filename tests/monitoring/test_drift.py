@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from drift_packages import classifier_package, regressor_package, without_reference
+from drifttools import shift, traffic
 from sklearn.datasets import load_breast_cancer, make_classification
 
 from modelyard.monitoring.drift import measure_drift, reference_predictions
@@ -46,21 +47,10 @@ def large() -> tuple[pd.DataFrame, pd.DataFrame]:
     return frame.iloc[:5000].reset_index(drop=True), frame.iloc[5000:].reset_index(drop=True)
 
 
-def _traffic(population: pd.DataFrame, rows: int = 1000, seed: int = 0) -> pd.DataFrame:
-    return population.sample(rows, replace=True, random_state=seed).reset_index(drop=True)
-
-
-def _shift(frame: pd.DataFrame, columns: list[str], sigmas: float = 3.0) -> pd.DataFrame:
-    shifted = frame.copy()
-    for column in columns:
-        shifted[column] = shifted[column] + sigmas * frame[column].std()
-    return shifted
-
-
 def test_one_feature_shifted_by_3_sigma_is_the_only_one_flagged(
     reference: Reference, population: pd.DataFrame
 ) -> None:
-    report = measure_drift(reference, _shift(_traffic(population), ["mean texture"]))
+    report = measure_drift(reference, shift(traffic(population), ["mean texture"]))
 
     assert report.drifted == ["mean texture"]
     assert report.dataset.model_dump() == {
@@ -81,7 +71,7 @@ def test_60_percent_of_features_shifted_flags_the_dataset(
 ) -> None:
     columns = list(population.columns[:18])
 
-    report = measure_drift(reference, _shift(_traffic(population), columns))
+    report = measure_drift(reference, shift(traffic(population), columns))
 
     assert report.drifted == sorted(columns)
     assert (report.dataset.share, report.dataset.drifted) == (0.6, True)
@@ -90,7 +80,7 @@ def test_60_percent_of_features_shifted_flags_the_dataset(
 def test_1000_unshifted_rows_flag_nothing_against_a_small_reference(
     reference: Reference, population: pd.DataFrame
 ) -> None:
-    report = measure_drift(reference, _traffic(population))
+    report = measure_drift(reference, traffic(population))
 
     assert report.reference_rows == 426
     assert {f.method for f in report.features} == {"ks"}
@@ -113,7 +103,7 @@ def test_large_reference_flags_the_shifted_feature_by_wasserstein(
 ) -> None:
     reference, current = large
 
-    report = measure_drift(reference, _shift(current, ["f07"], sigmas=0.5))
+    report = measure_drift(reference, shift(current, ["f07"], sigmas=0.5))
 
     assert report.drifted == ["f07"]
     shifted = report.features[7]
@@ -180,7 +170,7 @@ def test_numpy_trained_model_features_are_x0_x1(breast_cancer, tmp_path: Path) -
     columns = [f"x{i}" for i in range(30)]
     current = pd.DataFrame(load_breast_cancer().data, columns=columns)
 
-    report = measure_drift(reference, _shift(current, ["x3"]))
+    report = measure_drift(reference, shift(current, ["x3"]))
 
     assert list(reference.kinds) == columns
     assert report.drifted == ["x3"]
@@ -194,7 +184,7 @@ def test_version_without_reference_is_judged_on_its_profile_with_reasons(
     )
     reference = load_reference(folder)
 
-    report = measure_drift(reference, _shift(_traffic(population), ["mean texture"]))
+    report = measure_drift(reference, shift(traffic(population), ["mean texture"]))
 
     assert (reference.frame, report.reference, report.reference_rows) == (None, "profile", 426)
     assert {f.method for f in report.features} == {"profile_chisquare"}
@@ -208,7 +198,7 @@ def test_version_without_reference_is_judged_on_its_profile_with_reasons(
 def test_too_few_current_rows_are_not_judged(
     reference: Reference, population: pd.DataFrame
 ) -> None:
-    report = measure_drift(reference, _shift(_traffic(population, rows=99), ["mean texture"]))
+    report = measure_drift(reference, shift(traffic(population, rows=99), ["mean texture"]))
 
     assert {(f.drifted, f.method, f.note) for f in report.features} == {
         (None, None, "not judged: 99 current values, fewer than min_rows=100")
@@ -219,7 +209,7 @@ def test_too_few_current_rows_are_not_judged(
 
 def test_min_rows_can_be_lowered(reference: Reference, population: pd.DataFrame) -> None:
     report = measure_drift(
-        reference, _shift(_traffic(population, rows=99), ["mean texture"]), min_rows=50
+        reference, shift(traffic(population, rows=99), ["mean texture"]), min_rows=50
     )
 
     assert (report.min_rows, report.dataset.judged) == (50, 30)
@@ -229,7 +219,7 @@ def test_min_rows_can_be_lowered(reference: Reference, population: pd.DataFrame)
 def test_absent_and_mistyped_columns_are_not_judged_with_the_reason(
     reference: Reference, population: pd.DataFrame
 ) -> None:
-    current = _traffic(population).drop(columns=["mean area"])
+    current = traffic(population).drop(columns=["mean area"])
     current["mean radius"] = "wide"
 
     report = measure_drift(reference, current)
@@ -247,7 +237,7 @@ def test_prediction_drift_of_labels(
 ) -> None:
     assert reference.frame is not None
     pipeline = Pipeline.from_package(package)
-    current = _shift(_traffic(population), list(population.columns))
+    current = shift(traffic(population), list(population.columns))
     predictions = (
         reference_predictions(pipeline, reference.frame),
         reference_predictions(pipeline, current),
@@ -298,7 +288,7 @@ def test_prediction_drift_of_regression_values(diabetes, tmp_path: Path) -> None
 def test_json_is_stable_sorted_with_fixed_keys(
     reference: Reference, population: pd.DataFrame
 ) -> None:
-    shuffled = _traffic(population)[list(reversed(population.columns))]
+    shuffled = traffic(population)[list(reversed(population.columns))]
 
     text = measure_drift(reference, shuffled).model_dump_json()
 

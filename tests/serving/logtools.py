@@ -74,17 +74,23 @@ def wait_for(
         time.sleep(0.05)
 
 
-def metric(url: str, name: str, **labels: str) -> float:
-    """The value of one series on ``/metrics`` (0 when absent)."""
-    text = httpx.get(f"{url}/metrics", timeout=30).text
+def series(text: str, name: str, **labels: str) -> list[tuple[dict[str, str], float]]:
+    """Every sample of ``name`` in a ``/metrics`` page whose labels include ``labels``."""
+    found = []
     for line in text.splitlines():
         match = re.fullmatch(rf"{re.escape(name)}\{{(.*)\}} (\S+)", line)
         if match is None:
             continue
-        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
-        if all(found.get(key) == value for key, value in labels.items()):
-            return float(match.group(2))
-    return 0.0
+        names = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
+        if all(names.get(key) == value for key, value in labels.items()):
+            found.append((names, float(match.group(2))))
+    return found
+
+
+def metric(url: str, name: str, **labels: str) -> float:
+    """The value of one series on ``/metrics`` (0 when absent)."""
+    found = series(httpx.get(f"{url}/metrics", timeout=30).text, name, **labels)
+    return found[0][1] if found else 0.0
 
 
 def records(frame: pd.DataFrame, request_id: str) -> list[dict[str, Any]]:

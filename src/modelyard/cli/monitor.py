@@ -154,8 +154,12 @@ def show_drift(found: EndpointDrift, min_rows: int) -> None:
     )
     for version in found.versions:
         console.print(drift_table(version))
-        if version.report.note:
-            console.print(version.report.note, markup=False, highlight=False)
+        report = version.report
+        # a judged feature's note (e.g. judged on the profile: no reference sample) has no
+        # column of its own; each distinct one is printed once under the table
+        judged = sorted({f.note for f in report.features if f.drifted is not None and f.note})
+        for note in [*judged, report.note] if report.note else judged:
+            console.print(note, markup=False, highlight=False)
 
 
 def monitor_drift(
@@ -189,8 +193,11 @@ def monitor_drift(
     )
     if report is not None:
         parts = [(f"{v.variant}: {v.model}:{v.version}", v.report) for v in found.versions]
+        # the page heads a section per version only when there are several: one version is
+        # named in the title, so a report always says which version it judged
+        title = f"Drift of {endpoint}" + (f" ({parts[0][0]})" if len(parts) == 1 else "")
         try:
-            report.write_text(drift_page(f"Drift of {endpoint}", parts), encoding="utf-8")
+            report.write_text(drift_page(title, parts), encoding="utf-8")
         except OSError as error:
             raise ConfigError(f"cannot write the report {report}: {error.strerror}") from None
     if json_out:

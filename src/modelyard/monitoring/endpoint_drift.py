@@ -37,6 +37,14 @@ PREDICTION_KEYS = ("label", "value")
 """The answer each kind of model is judged by: a classifier's label, a regressor's value."""
 
 
+NO_PREDICTION_BASELINE = (
+    "prediction drift not computed: this version has no reference sample, so there are no "
+    "reference rows for it to answer"
+)
+"""Why an older version's report has no prediction drift (its features are judged on the
+profile's bins)."""
+
+
 class VersionDrift(BaseModel):
     """The drift of the requests one variant answered with one model version."""
 
@@ -103,7 +111,10 @@ def version_drift(
     pair = None
     if baseline.predictions is not None and predictions is not None:
         pair = (baseline.predictions, predictions.rename(str(baseline.predictions.name)))
-    return measure_drift(baseline.reference, inputs, min_rows=min_rows, predictions=pair)
+    report = measure_drift(baseline.reference, inputs, min_rows=min_rows, predictions=pair)
+    if predictions is not None and pair is None and not report.note:
+        report = report.model_copy(update={"note": NO_PREDICTION_BASELINE})
+    return report
 
 
 def drift_of_log(
@@ -167,7 +178,7 @@ def endpoint_drift(
         return _file_drift(endpoint, spec, registry, Path(data), min_rows)
     start = datetime.now(UTC) - since
     log = log_store(registry, spec, store).read(endpoint, since=start, variant=variant)
-    if not len(log):
+    if not len(log) and variant is None:  # a named variant may just not have answered yet
         raise no_records(endpoint, store or (spec.logging.store if spec else "registry"))
     baselines: dict[tuple[str, int], Baseline] = {}
 
@@ -194,7 +205,13 @@ def _file_drift(
             f"--data needs to know which model endpoint {endpoint!r} serves: pass --endpoints "
             "FILE (the endpoints file that declares it)"
         )
-    frame = read_table(data)
+    try:
+        frame = read_table(data)
+    except ValueError:  # pandas' and pyarrow's parse errors (a corrupt or misnamed file)
+        raise ConfigError(
+            f"--data {data} cannot be read: expected a CSV or Parquet file of the endpoint's "
+            "features, one row per request"
+        ) from None
     served = Endpoint(spec, registry)
     try:
         pipeline = served.pipeline

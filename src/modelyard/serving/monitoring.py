@@ -146,7 +146,32 @@ class Monitors:
             figures.variants.append(
                 VariantFigures(variant.name, variant.version, len(rows), report)
             )
+        try:
+            self._live(served, figures)
+        except (ModelyardError, OSError, ValueError) as error:  # the drift still counts
+            log.warning(
+                "live performance of endpoint %s not computed: %s",
+                served.id,
+                error,
+                extra={"endpoint": served.id},
+            )
         return figures
+
+    def _live(self, served: ServedEndpoint, figures: EndpointFigures) -> None:
+        """The labelled requests of the performance window, scored in one window, into
+        ``figures`` (a gauge shows a value: no bootstrap intervals)."""
+        from modelyard.monitoring.labelled import live_performance
+        from modelyard.monitoring.performance_report import gate_gauges, live_gauges
+
+        monitoring = served.spec.monitoring
+        assert monitoring is not None
+        span = timedelta(seconds=monitoring.performance_window)
+        report = live_performance(
+            served.id, registry=self._registry, spec=served.spec, since=span, window=span,
+            bootstrap=0,
+        )  # fmt: skip
+        figures.live = live_gauges(report)
+        figures.gates = gate_gauges(report)
 
     def _baseline(self, variant: Variant) -> Baseline:
         from modelyard.monitoring.endpoint_drift import Baseline
