@@ -117,6 +117,10 @@ class Monitors:
                         error,
                         extra={"endpoint": served.id},
                     )
+                except Exception:  # a bug must not end monitoring for every endpoint
+                    log.exception(
+                        "drift of endpoint %s failed", served.id, extra={"endpoint": served.id}
+                    )
             self._forget_unserved(endpoints())
             await asyncio.sleep(TICK_S)
 
