@@ -23,6 +23,10 @@ what SQLAlchemy would store. Measured in process (``process_time`` over batches 
 records of 30 float inputs and 4 float outputs, a fresh table): 7.7 µs CPU per record on
 SQLite, against 8.1 before these changes and about 6.5 for a bare ``sqlite3`` executemany and
 commit of the same rows; the store is within a microsecond and a half of the driver.
+On PostgreSQL with psycopg the rows go in one binary ``COPY ... FROM STDIN`` (each value
+packed by psycopg's C dumpers, the types named once per shape): 1.8 µs CPU per record in the
+writer's process and 10 µs wall with the server on the same machine, against 11.6 µs CPU and
+29 µs wall for ``executemany``.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -147,9 +151,12 @@ class PredictionLogTable:
             if new:
                 rows_new = [{"endpoint": endpoint, "column": key} for key in new]
                 connection.execute(_insert_ignore(connection, LogEndpointColumnRow), rows_new)
-            cursor: Any = connection.connection.cursor()  # both drivers take an iterator
+            rows = zip(*values, repeat(endpoint, count), strict=True)
+            if plan.copy is not None:
+                _copy(connection, plan.statement, plan.copy, rows)
+                return
+            cursor: Any = connection.connection.cursor()  # the driver takes an iterator
             try:
-                rows = zip(*values, repeat(endpoint, count), strict=True)
                 cursor.executemany(plan.statement, rows)
             finally:
                 cursor.close()
@@ -166,9 +173,9 @@ class PredictionLogTable:
             dialect = self._db.engine.dialect
             keys = [key for key, _ in columns]
             converters = tuple(_converter(kind, dialect) for _, kind in columns)
-            plan = self._plans[columns] = _InsertPlan(
-                _insert_sql(dialect, [*keys, "endpoint"]), converters
-            )
+            copy = _copy_types(dialect, [*keys, "endpoint"], [*(k for _, k in columns), "str"])
+            statement = (_insert_sql if copy is None else _copy_sql)(dialect, [*keys, "endpoint"])
+            plan = self._plans[columns] = _InsertPlan(statement, converters, copy)
         return plan
 
     def read(
@@ -288,6 +295,9 @@ class _InsertPlan:
 
     statement: str
     converters: tuple[Converter | None, ...]
+    copy: list[str] | None
+    """With psycopg, ``statement`` is a binary ``COPY ... FROM STDIN`` and these are its
+    columns' PostgreSQL types; otherwise ``None`` and an ``INSERT`` for ``executemany``."""
 
 
 def _converter(kind: str, dialect: Dialect) -> Converter | None:
@@ -335,6 +345,53 @@ def _insert_sql(dialect: Dialect, keys: list[str]) -> str:
         f"INSERT INTO {quote(PREDICTION_LOG.name)} ({', '.join(quote(key) for key in keys)}) "
         f"VALUES ({', '.join([mark] * len(keys))})"
     )
+
+
+_COPY_TYPES = {
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "VARCHAR": "varchar",
+    "TEXT": "text",
+    "INTEGER": "int4",
+    "BIGINT": "int8",
+    "FLOAT": "float8",
+    "BOOLEAN": "bool",
+}
+"""PostgreSQL's type of each SQL type the log's columns compile to (without a length)."""
+
+
+def _copy_types(dialect: Dialect, keys: list[str], kinds: list[str]) -> list[str] | None:
+    """The PostgreSQL types a binary ``COPY`` of these columns sends, or ``None`` when the
+    driver is not psycopg (or a type is not one this module declares)."""
+    if dialect.name != "postgresql" or dialect.driver != "psycopg":
+        return None
+    types = [
+        (PREDICTION_LOG.c[key].type if key in FIXED_COLUMNS else KIND_TYPES[kind])
+        .compile(dialect=dialect)
+        .split("(")[0]
+        for key, kind in zip(keys, kinds, strict=True)
+    ]
+    found = [_COPY_TYPES.get(name) for name in types]
+    return None if None in found else [name for name in found if name is not None]
+
+
+def _copy_sql(dialect: Dialect, keys: list[str]) -> str:
+    """PostgreSQL's binary ``COPY`` of these columns from the client."""
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(key) for key in keys)
+    return f"COPY {quote(PREDICTION_LOG.name)} ({columns}) FROM STDIN (FORMAT BINARY)"
+
+
+def _copy(
+    connection: Connection, statement: str, types: list[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    """Send ``rows`` with psycopg's binary ``COPY``: each value packed in its column's binary
+    form in C, one stream for the server, rather than an ``INSERT`` executed per row."""
+    driver: Any = connection.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.set_types(types)
+        write = copy.write_row
+        for row in rows:
+            write(row)
 
 
 def _read_mapping(session: Session) -> dict[tuple[str, str], str]:
