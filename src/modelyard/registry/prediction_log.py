@@ -17,12 +17,12 @@ NOTHING``, and because the SQL name is derived from the name and kind, both race
 
 Rows are written with the driver's ``executemany`` on the transaction's DBAPI cursor, fed by
 ``zip`` over the columns (no list of rows is built). The ``INSERT`` and each column's
-conversion are made once per batch shape; only times are converted (to UTC, and on SQLite to
-SQLAlchemy's text form) in C calls over the whole column, so the stored values are exactly
-what SQLAlchemy would store. Measured in process (``process_time`` over batches of 1,000
-records of 30 float inputs and 4 float outputs, a fresh table): 7.7 µs CPU per record on
-SQLite, against 8.1 before these changes and about 6.5 for a bare ``sqlite3`` executemany and
-commit of the same rows; the store is within a microsecond and a half of the driver.
+conversion are made once per batch shape; only times are converted (to UTC, and on SQLite
+to SQLAlchemy's text form, numpy formatting the whole column), so the stored values are
+exactly what SQLAlchemy would store.
+Measured in process (``process_time`` over batches of 1,000 records of 30 float inputs and 4
+float outputs, a fresh table): 6.8 µs CPU per record on SQLite, against 8.1 before these
+changes and about 5.1 for a bare ``sqlite3`` executemany and commit of the same rows.
 On PostgreSQL with psycopg the rows go in one binary ``COPY ... FROM STDIN`` (each value
 packed by psycopg's C dumpers, the types named once per shape): 1.8 µs CPU per record in the
 writer's process and 10 µs wall with the server on the same machine, against 11.6 µs CPU and
@@ -36,10 +36,10 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import repeat
-from operator import attrgetter, itemgetter, methodcaller
+from operator import attrgetter, floordiv, methodcaller, sub
 from typing import Any
 
 from sqlalchemy import (
@@ -320,21 +320,35 @@ def _processed(values: Sequence[Any], process: Callable[[Any], Any]) -> list[Any
 
 
 _UTC = methodcaller("astimezone", UTC)
-_ISO = methodcaller("isoformat", " ", "microseconds")
-_SQLITE_TIME = itemgetter(slice(0, 26))
 _TZINFO = attrgetter("tzinfo")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def _times(values: Sequence[Any], process: Callable[[Any], Any], text: bool) -> list[Any]:
     """Timezone-aware datetimes in UTC, on SQLite as ``YYYY-MM-DD HH:MM:SS.ffffff`` text:
-    the values SQLAlchemy's ``UTCDateTime`` binds, made by C calls over the whole column
-    (``astimezone``, ``isoformat``, a slice) rather than a Python call chain per value.
-    Anything else (``None``, a naive time, a subclass) goes through the bind processor,
-    which keeps its handling and its error."""
+    the values SQLAlchemy's ``UTCDateTime`` binds, made over the whole column at once rather
+    than by a Python call chain per value (:func:`_sqlite_times`). Anything else (``None``, a
+    naive time, a subclass) goes through the bind processor, which keeps its handling and
+    its error."""
     if set(map(type, values)) != {datetime} or None in map(_TZINFO, values):
         return list(map(process, values))
-    utc = map(_UTC, values)
-    return list(map(_SQLITE_TIME, map(_ISO, utc))) if text else list(utc)
+    return _sqlite_times(values) if text else list(map(_UTC, values))
+
+
+def _sqlite_times(values: Sequence[datetime]) -> list[str]:
+    """Aware datetimes as SQLAlchemy's SQLite text of their UTC time: the exact microseconds
+    since the epoch (a ``timedelta`` floor division, in C), formatted by numpy, the ``T``
+    made a space in place. 0.4 µs a value, against 0.9 for ``isoformat`` value by value."""
+    import numpy as np  # loaded with the first log write, not with the registry
+
+    count = len(values)
+    micros = map(floordiv, map(sub, values, repeat(_EPOCH)), repeat(_MICROSECOND))
+    text = np.datetime_as_string(
+        np.fromiter(micros, np.int64, count).astype("datetime64[us]"), unit="us"
+    )
+    text.view(np.uint32).reshape(count, -1)[:, 10] = ord(" ")
+    return list(text.tolist())
 
 
 def _insert_sql(dialect: Dialect, keys: list[str]) -> str:
