@@ -4,9 +4,11 @@
 
 A batch is 1,000 records of 30 float inputs and 4 float outputs (the breast-cancer endpoint's
 shape), written in one transaction, as the server's writer thread sends them. Two ways are
-timed on the same table: the store's own (the driver's ``executemany`` with values bound
-column by column) and SQLAlchemy Core ``insert()`` with a list of parameter dicts. Each is
-the median of 7 rounds of 5 batches.
+timed on the same table: the store's own (``executemany`` on SQLite, a binary ``COPY`` on
+PostgreSQL with psycopg) and SQLAlchemy Core ``insert()`` with a list of parameter dicts.
+Each is the median of 7 rounds of 5 batches, as rows/s (wall) and as this process's CPU per
+row: the share of a server's core the writer thread takes (PostgreSQL's own work is not in
+it).
 """
 
 from __future__ import annotations
@@ -51,15 +53,16 @@ def batch() -> Columns:
     return Columns(columns, kinds)
 
 
-def rate(write: Callable[[], None]) -> float:
-    """Median rows/s of ``write()`` over the rounds."""
-    rates = []
+def rate(write: Callable[[], None]) -> tuple[float, float]:
+    """Median rows/s of ``write()`` over the rounds, and median CPU µs per row."""
+    rates, cpu = [], []
     for _ in range(ROUNDS):
-        start = time.perf_counter()
+        start, used = time.perf_counter(), time.process_time()
         for _ in range(BATCHES):
             write()
         rates.append(BATCHES * ROWS / (time.perf_counter() - start))
-    return statistics.median(rates)
+        cpu.append((time.process_time() - used) / (BATCHES * ROWS) * 1e6)
+    return statistics.median(rates), statistics.median(cpu)
 
 
 def main() -> None:
@@ -81,9 +84,11 @@ def main() -> None:
         with engine.begin() as connection:
             connection.execute(table.insert(), rows)
 
-    ours = rate(lambda: store.write("bench", records))
-    theirs = rate(core)
-    print(f"{engine.dialect.name}: store {ours:,.0f} rows/s, Core insert() {theirs:,.0f} rows/s")
+    (ours, our_cpu), (theirs, their_cpu) = rate(lambda: store.write("bench", records)), rate(core)
+    print(
+        f"{engine.dialect.name}: store {ours:,.0f} rows/s ({our_cpu:.1f} µs CPU/row), "
+        f"Core insert() {theirs:,.0f} rows/s ({their_cpu:.1f} µs CPU/row)"
+    )
     engine.dispose()
     registry.close()
 

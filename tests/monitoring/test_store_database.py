@@ -4,6 +4,7 @@ kind conflict kept apart; SQL names PostgreSQL accepts; each endpoint reads its 
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from modelyard.monitoring.columns import Kind
 from modelyard.monitoring.store import Columns, open_store
 from modelyard.registry import Registry, prediction_log
 from modelyard.registry.prediction_log import sql_name
+from modelyard.registry.schema import PREDICTION_LOG
 from registry.conftest import postgres_url  # noqa: F401 - the PostgreSQL schema fixture
 
 
@@ -176,4 +178,46 @@ def test_a_prune_larger_than_a_chunk_removes_every_old_record(
     assert removed == 5
     assert store.read("cancer")["request_id"].tolist() == ["req-5", "req-6"]
     assert len(store.read("other")) == 1
+    registry.close()
+
+
+def test_stored_values_are_exactly_what_sqlalchemy_binds(url: str, tmp_path: Path) -> None:
+    """The store converts whole columns itself: each value must land as SQLAlchemy's own
+    ``insert()`` stores it (a time in another zone, a whole second, an integer in a float
+    column), read back raw from the same table."""
+    registry = open_registry(url, tmp_path)
+    paris = timezone(timedelta(hours=1))
+    times = [
+        datetime(2026, 11, 30, 23, 30, 0, 123456, tzinfo=paris),
+        datetime(2026, 12, 1, 8, 0, tzinfo=UTC),
+        datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+    ]
+    rows = [
+        record(i, time=moment, latency_ms=i + 1, endpoint="ours") for i, moment in enumerate(times)
+    ]
+    store = open_store("registry", registry)
+    store.write("ours", Columns.from_records(rows, KINDS))
+    fixed = [column.name for column in PREDICTION_LOG.columns]
+    with create_engine(url).begin() as connection:
+        connection.execute(
+            PREDICTION_LOG.insert(), [{**{key: row[key] for key in fixed}, "endpoint": "core"}
+                                     for row in rows],
+        )  # fmt: skip
+        quoted = ", ".join(f'"{key}"' for key in fixed if key != "endpoint")
+        typed = ", ".join(f'typeof("{key}")' for key in fixed) if "sqlite" in url else "1"
+
+        def raw(endpoint: str) -> list[Any]:
+            query = f"SELECT {quoted}, {typed} FROM prediction_log WHERE endpoint = :e"
+            return [tuple(row) for row in connection.execute(text(query), {"e": endpoint})]
+
+        assert raw("ours") == raw("core")
+    registry.close()
+
+
+def test_a_naive_time_is_refused_as_sqlalchemy_refuses_it(url: str, tmp_path: Path) -> None:
+    registry = open_registry(url, tmp_path)
+    store = open_store("registry", registry)
+    naive = record(0, time=datetime(2026, 11, 30, 22, 0))
+    with pytest.raises(ValueError, match="registry timestamps must be timezone-aware"):
+        store.write("cancer", Columns.from_records([naive], KINDS))
     registry.close()

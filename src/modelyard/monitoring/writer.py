@@ -1,9 +1,10 @@
 """The prediction log's writer thread: takes what the request path buffered, writes batches.
 
-One daemon thread per server. Every endpoint's ``logging.flush_every`` it takes the endpoint's
-buffered records (:meth:`Capture.take`, safe against the event loop appending), converts them
-to columns (:mod:`modelyard.monitoring.records`) and writes them through the endpoint's store,
-one batch per variant (answered and failed requests apart). A failed write is logged (once a
+One daemon thread per server. Every endpoint's ``logging.flush_every``, or as soon as
+:data:`FLUSH_RECORDS` wait, it takes the endpoint's buffered records (:meth:`Capture.take`,
+safe against the event loop appending), converts them to columns
+(:mod:`modelyard.monitoring.records`) and writes them through the endpoint's store, one
+batch per variant (answered and failed requests apart). A failed write is logged (once a
 minute per endpoint), counted, and its records dropped and counted: never retried, never
 raised into the server. Retention: each store is pruned to ``logging.keep`` at start and
 hourly. At shutdown the server stops the thread after one last flush.
@@ -30,13 +31,26 @@ from modelyard.monitoring.violations import ViolationCounter
 log = logging.getLogger("modelyard.monitoring")
 
 PRUNE_EVERY_S = 3600.0
+FLUSH_RECORDS = 2_000
+"""An endpoint is also flushed as soon as this many records wait (checked every
+:data:`POLL_S`), not only every ``flush_every``. Records waiting in the buffer are young
+objects every garbage collection of the event loop's thread walks and then promotes: at
+12,000 requests/s a 1 s flush kept 12,000 of them, and gen-0 collections took 11-24 ms (7-12
+with logging off) and an occasional gen-1 one 70-97 ms, the p99 of a logged endpoint
+(``benchmarks/log_bench.py``). Batches of about 2,000 halve the collections' time, and
+each flush holds the GIL for a few milliseconds rather than tens."""
+POLL_S = 0.05
+"""How often the writer looks at the buffers' lengths while any endpoint logs."""
 SWITCH_INTERVAL_S = 0.0005
 """The GIL switch interval while the writer runs. The event loop gives up the GIL at every
 poll; with Python's default (5 ms) a converting writer then kept it up to 5 ms each time, and
 the loop served a burst of requests per 5 ms for as long as a flush lasted (the "convoy"):
 logging every request cost 30% of throughput for 15% more CPU, and p99 went from 18 to
 130 ms. At 0.5 ms the same run lost 17% (registry) and 1% (Parquet), and 0.1 nothing
-measurable (``benchmarks/log_bench.py``, one shared machine)."""
+measurable (``benchmarks/log_bench.py``, one shared machine). Since flushes are at most about
+:data:`FLUSH_RECORDS` records it matters less: logging every request, 0.5 ms served 8% more
+requests/s than the 5 ms default with the same p99 (two alternating pairs of 8 s runs, busy
+machine), so it stays. A server where no endpoint samples never changes it."""
 
 ERROR_LOG_EVERY_S = 60.0
 """A store that keeps failing is logged once a minute per endpoint and problem, not per
@@ -104,13 +118,18 @@ class LogWriter:
                 if now - self._pruned.get(endpoint, -PRUNE_EVERY_S) >= PRUNE_EVERY_S:
                     self._pruned[endpoint] = now
                     self._prune(capture)
-                if stopping or now >= self._due.get(endpoint, 0.0):
+                if (
+                    stopping
+                    or now >= self._due.get(endpoint, 0.0)
+                    or len(capture.buffer) >= FLUSH_RECORDS
+                ):
                     self._due[endpoint] = now + capture.settings.flush_every
                     self.flush(capture)
             if stopping:
                 return
             wake = min(self._due.values(), default=now + 1.0)
-            self._stop.wait(min(max(wake - time.monotonic(), 0.01), 1.0))
+            poll = POLL_S if self.captures else 1.0
+            self._stop.wait(min(max(wake - time.monotonic(), 0.01), poll))
 
     def flush(self, capture: Capture) -> None:
         """Write what ``capture`` buffered; never raises."""

@@ -15,15 +15,18 @@ adds only the missing ones; on PostgreSQL ``ADD COLUMN IF NOT EXISTS`` waits for
 ``ALTER`` and then does nothing. The mapping rows are inserted with ``ON CONFLICT DO
 NOTHING``, and because the SQL name is derived from the name and kind, both racers agree on it.
 
-Rows are written with the driver's ``executemany`` through the transaction's connection, each
-column's values first passed through its SQL type's bind processor (column by column, so a
-time is still stored as UTC exactly as SQLAlchemy would store it). Measured with
-``benchmarks/log_store_bench.py`` on a 2-core machine under load, batches of 1,000 records of
-30 float inputs and 4 float outputs: about 45,000 rows/s on SQLite and 23,000-27,000 on
-PostgreSQL 15, against 22,000 and 14,000-16,000 for SQLAlchemy Core ``insert()`` with a list
-of parameter dicts (which builds and processes a dict per row). The writer's ~10,000
-records/s at c=64 then keeps its thread busy about 22% (SQLite) to 43% (PostgreSQL) of the
-time, off the request path.
+Rows are written with the driver's ``executemany`` on the transaction's DBAPI cursor, fed by
+``zip`` over the columns (no list of rows is built). The ``INSERT`` and each column's
+conversion are made once per batch shape; only times are converted (to UTC, and on SQLite
+to SQLAlchemy's text form, numpy formatting the whole column), so the stored values are
+exactly what SQLAlchemy would store.
+Measured in process (``process_time`` over batches of 1,000 records of 30 float inputs and 4
+float outputs, a fresh table): 6.8 µs CPU per record on SQLite, against 8.1 before these
+changes and about 5.1 for a bare ``sqlite3`` executemany and commit of the same rows.
+On PostgreSQL with psycopg the rows go in one binary ``COPY ... FROM STDIN`` (each value
+packed by psycopg's C dumpers, the types named once per shape): 1.8 µs CPU per record in the
+writer's process and 10 µs wall with the server on the same machine, against 11.6 µs CPU and
+29 µs wall for ``executemany``.
 """
 
 from __future__ import annotations
@@ -31,9 +34,12 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from itertools import repeat
+from operator import attrgetter, floordiv, methodcaller, sub
 from typing import Any
 
 from sqlalchemy import (
@@ -114,6 +120,7 @@ class PredictionLogTable:
         self._lock = threading.Lock()
         self._columns: dict[tuple[str, str], str] = {}
         self._logged: dict[str, set[str]] = {}
+        self._plans: dict[tuple[tuple[str, str], ...], _InsertPlan] = {}
 
     def write(
         self, endpoint: str, columns: Mapping[str, Sequence[Any]], kinds: Mapping[str, str]
@@ -123,34 +130,53 @@ class PredictionLogTable:
         Values are Python scalars or ``None``; times are timezone-aware.
         """
         names = [name for name in columns if name != "endpoint"]
+        count = len(columns[names[0]]) if names else 0
+        if count == 0:
+            return
         targets = self._ensure_columns(
             [(name, kinds[name]) for name in names if name not in FIXED_COLUMNS]
         )
         keys = [name if name in FIXED_COLUMNS else targets[(name, kinds[name])] for name in names]
-        count = len(columns[names[0]]) if names else 0
-        if count == 0:
-            return
         new = [key for key in keys if key not in FIXED_COLUMNS]
         new = [key for key in new if key not in self._logged.get(endpoint, set())]
-        dialect = self._db.engine.dialect
+        shape = [_FIXED_KINDS[name] if name in FIXED_COLUMNS else kinds[name] for name in names]
+        plan = self._plan(tuple(zip(keys, shape, strict=True)))
         values = [
-            _bound(columns[name], kinds[name] if name not in FIXED_COLUMNS else None, key, dialect)
-            for name, key in zip(names, keys, strict=True)
+            columns[name] if convert is None else convert(columns[name])
+            for name, convert in zip(names, plan.converters, strict=True)
         ]
-        rows = list(zip(*values, [endpoint] * count, strict=True))
-        statement = _insert_sql(dialect, [*keys, "endpoint"])
 
         def work(session: Session) -> None:
             connection = session.connection()
             if new:
                 rows_new = [{"endpoint": endpoint, "column": key} for key in new]
                 connection.execute(_insert_ignore(connection, LogEndpointColumnRow), rows_new)
-            connection.exec_driver_sql(statement, rows)
+            rows = zip(*values, repeat(endpoint, count), strict=True)
+            if plan.copy is not None:
+                _copy(connection, plan.statement, plan.copy, rows)
+                return
+            cursor: Any = connection.connection.cursor()  # the driver takes an iterator
+            try:
+                cursor.executemany(plan.statement, rows)
+            finally:
+                cursor.close()
 
         self._db.write(work)
         if new:
             with self._lock:
                 self._logged.setdefault(endpoint, set()).update(new)
+
+    def _plan(self, columns: tuple[tuple[str, str], ...]) -> _InsertPlan:
+        """The ``INSERT`` and the value converters of one batch shape (made once per shape)."""
+        plan = self._plans.get(columns)
+        if plan is None:
+            dialect = self._db.engine.dialect
+            keys = [key for key, _ in columns]
+            converters = tuple(_converter(kind, dialect) for _, kind in columns)
+            copy = _copy_types(dialect, [*keys, "endpoint"], [*(k for _, k in columns), "str"])
+            statement = (_insert_sql if copy is None else _copy_sql)(dialect, [*keys, "endpoint"])
+            plan = self._plans[columns] = _InsertPlan(statement, converters, copy)
+        return plan
 
     def read(
         self,
@@ -256,12 +282,73 @@ def _fixed_kind(name: str) -> str:
     return "int" if kind.python_type is int else "str"
 
 
-def _bound(values: Sequence[Any], kind: str | None, key: str, dialect: Dialect) -> Sequence[Any]:
-    """``values`` as the driver takes them: through the column type's bind processor (a
-    time becomes UTC, and text on SQLite), column by column rather than row by row."""
-    sql_type = KIND_TYPES[kind] if kind is not None else PREDICTION_LOG.c[key].type
+_FIXED_KINDS = {name: _fixed_kind(name) for name in FIXED_COLUMNS}
+
+
+Converter = Callable[[Sequence[Any]], Sequence[Any]]
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    """How a batch of one shape is written: the driver's ``INSERT`` and, per column, the
+    conversion its values need first (``None``: passed to the driver as they are)."""
+
+    statement: str
+    converters: tuple[Converter | None, ...]
+    copy: list[str] | None
+    """With psycopg, ``statement`` is a binary ``COPY ... FROM STDIN`` and these are its
+    columns' PostgreSQL types; otherwise ``None`` and an ``INSERT`` for ``executemany``."""
+
+
+def _converter(kind: str, dialect: Dialect) -> Converter | None:
+    """What a column of ``kind`` needs before the driver takes it: nothing for text and
+    numbers (SQLite's ``float()`` processor is skipped: its ``FLOAT`` columns have REAL
+    affinity, which stores an integer as the same float); a time goes to UTC (and to
+    SQLAlchemy's text form on SQLite) in one pass over the column (:func:`_times`); any other
+    kind through its SQL type's bind processor."""
+    sql_type = KIND_TYPES[kind]
     process = sql_type.dialect_impl(dialect).bind_processor(dialect)
-    return values if process is None else list(map(process, values))
+    if process is None or kind == "float":
+        return None
+    if kind == "time":
+        return partial(_times, process=process, text=dialect.name == "sqlite")
+    return partial(_processed, process=process)
+
+
+def _processed(values: Sequence[Any], process: Callable[[Any], Any]) -> list[Any]:
+    return list(map(process, values))
+
+
+_UTC = methodcaller("astimezone", UTC)
+_TZINFO = attrgetter("tzinfo")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _times(values: Sequence[Any], process: Callable[[Any], Any], text: bool) -> list[Any]:
+    """Timezone-aware datetimes in UTC, on SQLite as ``YYYY-MM-DD HH:MM:SS.ffffff`` text:
+    the values SQLAlchemy's ``UTCDateTime`` binds, made over the whole column at once rather
+    than by a Python call chain per value (:func:`_sqlite_times`). Anything else (``None``, a
+    naive time, a subclass) goes through the bind processor, which keeps its handling and
+    its error."""
+    if set(map(type, values)) != {datetime} or None in map(_TZINFO, values):
+        return list(map(process, values))
+    return _sqlite_times(values) if text else list(map(_UTC, values))
+
+
+def _sqlite_times(values: Sequence[datetime]) -> list[str]:
+    """Aware datetimes as SQLAlchemy's SQLite text of their UTC time: the exact microseconds
+    since the epoch (a ``timedelta`` floor division, in C), formatted by numpy, the ``T``
+    made a space in place. 0.4 µs a value, against 0.9 for ``isoformat`` value by value."""
+    import numpy as np  # loaded with the first log write, not with the registry
+
+    count = len(values)
+    micros = map(floordiv, map(sub, values, repeat(_EPOCH)), repeat(_MICROSECOND))
+    text = np.datetime_as_string(
+        np.fromiter(micros, np.int64, count).astype("datetime64[us]"), unit="us"
+    )
+    text.view(np.uint32).reshape(count, -1)[:, 10] = ord(" ")
+    return list(text.tolist())
 
 
 def _insert_sql(dialect: Dialect, keys: list[str]) -> str:
@@ -272,6 +359,53 @@ def _insert_sql(dialect: Dialect, keys: list[str]) -> str:
         f"INSERT INTO {quote(PREDICTION_LOG.name)} ({', '.join(quote(key) for key in keys)}) "
         f"VALUES ({', '.join([mark] * len(keys))})"
     )
+
+
+_COPY_TYPES = {
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "VARCHAR": "varchar",
+    "TEXT": "text",
+    "INTEGER": "int4",
+    "BIGINT": "int8",
+    "FLOAT": "float8",
+    "BOOLEAN": "bool",
+}
+"""PostgreSQL's type of each SQL type the log's columns compile to (without a length)."""
+
+
+def _copy_types(dialect: Dialect, keys: list[str], kinds: list[str]) -> list[str] | None:
+    """The PostgreSQL types a binary ``COPY`` of these columns sends, or ``None`` when the
+    driver is not psycopg (or a type is not one this module declares)."""
+    if dialect.name != "postgresql" or dialect.driver != "psycopg":
+        return None
+    types = [
+        (PREDICTION_LOG.c[key].type if key in FIXED_COLUMNS else KIND_TYPES[kind])
+        .compile(dialect=dialect)
+        .split("(")[0]
+        for key, kind in zip(keys, kinds, strict=True)
+    ]
+    found = [_COPY_TYPES.get(name) for name in types]
+    return None if None in found else [name for name in found if name is not None]
+
+
+def _copy_sql(dialect: Dialect, keys: list[str]) -> str:
+    """PostgreSQL's binary ``COPY`` of these columns from the client."""
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(key) for key in keys)
+    return f"COPY {quote(PREDICTION_LOG.name)} ({columns}) FROM STDIN (FORMAT BINARY)"
+
+
+def _copy(
+    connection: Connection, statement: str, types: list[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    """Send ``rows`` with psycopg's binary ``COPY``: each value packed in its column's binary
+    form in C, one stream for the server, rather than an ``INSERT`` executed per row."""
+    driver: Any = connection.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.set_types(types)
+        write = copy.write_row
+        for row in rows:
+            write(row)
 
 
 def _read_mapping(session: Session) -> dict[tuple[str, str], str]:
