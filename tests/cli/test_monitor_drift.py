@@ -223,8 +223,8 @@ def test_too_few_rows_are_not_judged_and_the_rule_is_stated(
         ),
         (
             ["cancer", "--endpoints", "unlogged.yaml"],
-            "error: unlogged.yaml:1: endpoints.0.logging.sample_rate: Value error, monitoring "
-            "reads the prediction log: set a sample_rate above 0 (e.g. 0.1) for it to have "
+            "error: unlogged.yaml:1: endpoints.0.monitoring: Value error, monitoring reads the "
+            "prediction log: set logging.sample_rate above 0 (e.g. 0.1) for it to have "
             "requests to judge",
         ),
         (
