@@ -85,3 +85,15 @@ def test_profile_based_report_renders_its_bins_and_reasons(breast_cancer, tmp_pa
     assert html.count("<svg") == 30
     assert html.count("no reference sample in this version: ks and wasserstein need") == 30
     assert "against a reference profile of 426 rows" in html
+
+
+def test_a_feature_named_like_markup_is_written_as_text() -> None:
+    rng = np.random.default_rng(0)
+    name = '<span onclick="x()">radius'
+    reference = pd.DataFrame({name: rng.normal(size=300)})
+    current = pd.DataFrame({name: rng.normal(size=300)})
+
+    html = drift_html(measure_drift(reference, current))
+
+    assert "<span onclick" not in html
+    assert "<td>&lt;span onclick=&quot;x()&quot;&gt;radius</td>" in html

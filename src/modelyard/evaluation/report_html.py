@@ -15,7 +15,7 @@ from modelyard.evaluation import svg
 from modelyard.evaluation.promotion import Promotion
 from modelyard.evaluation.result import EvaluationResult
 
-_CSS = """
+CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1100px}
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.5rem 0}td,th{padding:.25rem .6rem;text-align:right;
@@ -25,24 +25,31 @@ border-bottom:1px solid #eee}th{background:#f6f6f6}td:first-child,th:first-child
 """
 
 
-def _num(value: float | None, digits: int = 4) -> str:
+def number(value: float | None, digits: int = 4) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """An HTML table; cells are escaped unless they are already markup (``<span``)."""
+class Markup(str):
+    """Text that is already HTML (a badge): a table writes it as it is."""
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """An HTML table; every cell is escaped unless it is :class:`Markup` (a cell that merely
+    starts like markup, such as a feature named ``<span``, is text and is escaped)."""
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join(
         "<tr>"
-        + "".join(f"<td>{c if c.startswith('<span') else escape(c)}</td>" for c in row)
+        + "".join(f"<td>{c if isinstance(c, Markup) else escape(c)}</td>" for c in row)
         + "</tr>"
         for row in rows
     )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _badge(good: bool, yes: str = "pass", no: str = "FAIL") -> str:
-    return f'<span class="pass">{yes}</span>' if good else f'<span class="fail">{no}</span>'
+def badge(good: bool, yes: str = "pass", no: str = "FAIL") -> Markup:
+    """A green ``yes`` or a red ``no``."""
+    kind, text = ("pass", yes) if good else ("fail", no)
+    return Markup(f'<span class="{kind}">{escape(text)}</span>')
 
 
 def _promotion(promotion: Promotion) -> str:
@@ -52,8 +59,8 @@ def _promotion(promotion: Promotion) -> str:
             outcome += f" — FORCED: {promotion.event.reason}"
     else:
         outcome = f"refused: {promotion.name}@{promotion.alias} was not moved"
-    rows = [(v.gate, v.value, v.threshold, _badge(v.passed)) for v in promotion.verdicts]
-    return f"<h2>Gates</h2><p><b>{escape(outcome)}</b></p>" + _table(
+    rows = [(v.gate, v.value, v.threshold, badge(v.passed)) for v in promotion.verdicts]
+    return f"<h2>Gates</h2><p><b>{escape(outcome)}</b></p>" + table(
         ("gate", "value", "threshold", "result"), rows
     )
 
@@ -69,12 +76,12 @@ def _headline(result: EvaluationResult) -> str:
         interval = result.intervals.get(name)
         row = [
             name,
-            _num(value),
+            number(value),
             "n/a" if interval is None else f"[{interval.low:.4f}, {interval.high:.4f}]",
-            _num(result.baseline.get(name)),
+            number(result.baseline.get(name)),
         ]
         if comparison is not None:
-            row += [_num(comparison.metrics.get(name)), _num(comparison.deltas.get(name))]
+            row += [number(comparison.metrics.get(name)), number(comparison.deltas.get(name))]
         rows.append(row)
     note = (
         f"Intervals: {result.bootstrap} bootstrap resamples, seed {result.seed}, percentile "
@@ -83,7 +90,7 @@ def _headline(result: EvaluationResult) -> str:
         else f"Intervals: {result.bootstrap} bootstrap resamples, seed {result.seed}. "
         "Baseline: always the mean target."
     )
-    return f"<h2>Headline metrics</h2>{_table(header, rows)}<p class='note'>{escape(note)}</p>"
+    return f"<h2>Headline metrics</h2>{table(header, rows)}<p class='note'>{escape(note)}</p>"
 
 
 def _classification(result: EvaluationResult) -> str:
@@ -91,7 +98,7 @@ def _classification(result: EvaluationResult) -> str:
     rows = [
         (
             name,
-            *(_num(result.per_class[name][m]) for m in ("precision", "recall", "f1")),
+            *(number(result.per_class[name][m]) for m in ("precision", "recall", "f1")),
             f"{result.per_class[name]['support']:.0f}",
         )
         for name in classes
@@ -125,15 +132,15 @@ def _classification(result: EvaluationResult) -> str:
     )
     return (
         "<h2>Per class</h2>"
-        + _table(("class", "precision", "recall", "F1", "support"), rows)
+        + table(("class", "precision", "recall", "F1", "support"), rows)
         + f"<p class='note'>{escape(positive)}</p>"
         + f"<div class='charts'>{''.join(charts)}</div>"
     )
 
 
 def _regression(result: EvaluationResult) -> str:
-    rows = [(q, _num(v)) for q, v in result.residual_quantiles.items()]
-    return "<h2>Residuals (true - predicted)</h2>" + _table(("quantile", "residual"), rows)
+    rows = [(q, number(v)) for q, v in result.residual_quantiles.items()]
+    return "<h2>Residuals (true - predicted)</h2>" + table(("quantile", "residual"), rows)
 
 
 def _slices(result: EvaluationResult) -> str:
@@ -141,10 +148,10 @@ def _slices(result: EvaluationResult) -> str:
         return ""
     names = result.headline()
     rows = [
-        (s.column, s.value, str(s.rows), *(_num(s.metrics.get(n)) for n in names))
+        (s.column, s.value, str(s.rows), *(number(s.metrics.get(n)) for n in names))
         for s in result.slices
     ]
-    return "<h2>Slices</h2>" + _table(("column", "slice", "rows", *names), rows)
+    return "<h2>Slices</h2>" + table(("column", "slice", "rows", *names), rows)
 
 
 def _representativeness(result: EvaluationResult) -> str:
@@ -155,12 +162,12 @@ def _representativeness(result: EvaluationResult) -> str:
         (
             f.name,
             f.kind,
-            _num(f.statistic, 2),
-            _num(f.p_value),
-            _num(f.psi, 3),
+            number(f.statistic, 2),
+            number(f.p_value),
+            number(f.psi, 3),
             f"{f.missing_train:.1%}",
             "n/a" if f.missing_eval is None else f"{f.missing_eval:.1%}",
-            _badge(not f.differs, "similar", "differs"),
+            badge(not f.differs, "similar", "differs"),
             f.note,
         )
         for f in sorted(report.features, key=lambda f: (not f.differs, f.p_value or 0))
@@ -170,7 +177,7 @@ def _representativeness(result: EvaluationResult) -> str:
         "<h2>Representativeness of the evaluation data</h2>"
         f"<p>Features that differ from the training profile ({escape(report.rule)}): "
         f"<b>{escape(differing)}</b></p>"
-        + _table(
+        + table(
             (
                 "feature",
                 "kind",
@@ -206,7 +213,7 @@ def render_html(result: EvaluationResult, promotion: Promotion | None = None) ->
     body.append(_representativeness(result))
     return (
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
         + "\n".join(body)
         + "</body></html>"
     )

@@ -11,14 +11,14 @@ from __future__ import annotations
 from html import escape
 
 from modelyard.evaluation import svg
-from modelyard.evaluation.report_html import _CSS, _badge, _num, _table
+from modelyard.evaluation.report_html import CSS, badge, number, table
 from modelyard.monitoring.drift_report import DriftReport, FeatureDrift, Histogram
 
 
 def _verdict(feature: FeatureDrift) -> str:
     if feature.drifted is None:
         return "not judged"
-    return _badge(not feature.drifted, "no drift", "DRIFT")
+    return badge(not feature.drifted, "no drift", "DRIFT")
 
 
 def _order(feature: FeatureDrift) -> tuple[int, str]:
@@ -31,13 +31,13 @@ def _row(feature: FeatureDrift) -> list[str]:
         feature.name,
         feature.kind,
         feature.method or "n/a",
-        _num(feature.statistic),
-        _num(feature.p_value),
-        _num(feature.threshold, 3),
+        number(feature.statistic),
+        number(feature.p_value),
+        number(feature.threshold, 3),
         "n/a"
         if feature.effect_method is None
         else f"{feature.effect_size:.4f} ({feature.effect_method})",
-        _num(feature.psi),
+        number(feature.psi),
         f"{feature.rows_reference} / {feature.rows_current}",
         _verdict(feature),
         feature.note,
@@ -73,7 +73,7 @@ def _dataset(report: DriftReport) -> str:
     if dataset.drifted is None:
         verdict = "not judged: no feature could be judged"
     else:
-        verdict = _badge(not dataset.drifted, "no dataset drift", "DATASET DRIFT")
+        verdict = badge(not dataset.drifted, "no dataset drift", "DATASET DRIFT")
     share = "n/a" if dataset.share is None else f"{dataset.share:.0%}"
     return (
         f"<p><b>{verdict}</b>: {dataset.drifted_features} of {dataset.judged} judged features "
@@ -94,10 +94,10 @@ def _sections(report: DriftReport, heading: str) -> list[str]:
     sections += [
         _dataset(report),
         "<h3>Features</h3>",
-        _table(_HEADER, [_row(f) for f in features]),
+        table(_HEADER, [_row(f) for f in features]),
     ]
     if report.prediction is not None:
-        sections += ["<h3>Predictions</h3>", _table(_HEADER, [_row(report.prediction)])]
+        sections += ["<h3>Predictions</h3>", table(_HEADER, [_row(report.prediction)])]
     sections += [
         "<h3>Reference against current</h3>",
         f'<div class="charts">{"".join(charts)}</div>',
@@ -114,11 +114,11 @@ def drift_page(title: str, reports: list[tuple[str, DriftReport]]) -> str:
     definitions = reports[0][1].definitions if reports else {}
     sections += [
         "<h2>Definitions</h2>",
-        _table(("term", "definition"), sorted(definitions.items())),
+        table(("term", "definition"), sorted(definitions.items())),
     ]
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
         + "".join(sections)
         + "</body></html>"
     )
