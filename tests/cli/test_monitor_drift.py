@@ -307,3 +307,16 @@ def test_a_parquet_log_is_read_from_the_endpoints_store_or_store(
         assert version["report"]["current_rows"] == 300
         assert _drifted(version) == ["mean smoothness"]
     assert cli("monitor", "kept").code == 2  # not in the registry's own log
+
+
+def test_a_window_with_nothing_logged_says_when_the_newest_record_was(
+    cli: Callable, logged: ModelVersion
+) -> None:
+    result = cli("monitor", "cancer", "--since", "1m")
+
+    assert result.code == 2 and result.out == ""
+    assert re.fullmatch(
+        r"error: endpoint 'cancer' logged nothing since \d{4}-\d\d-\d\d \d\d:\d\d UTC \(its "
+        r"newest record is from \d{4}-\d\d-\d\d \d\d:\d\d UTC\): widen --since",
+        result.err.strip(),
+    ), result.err

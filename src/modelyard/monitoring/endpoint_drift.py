@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel
 
-from modelyard.core.errors import ConfigError
+from modelyard.core.errors import ConfigError, NotFoundError
 from modelyard.monitoring.columns import INPUT, output_column
 from modelyard.monitoring.drift import MIN_ROWS, measure_drift, reference_predictions
 from modelyard.monitoring.drift_report import DriftReport
@@ -177,9 +177,16 @@ def endpoint_drift(
     if data is not None:
         return _file_drift(endpoint, spec, registry, Path(data), min_rows)
     start = datetime.now(UTC) - since
-    log = log_store(registry, spec, store).read(endpoint, since=start, variant=variant)
+    logs = log_store(registry, spec, store)
+    log = logs.read(endpoint, since=start, variant=variant)
     if not len(log) and variant is None:  # a named variant may just not have answered yet
-        raise no_records(endpoint, store or (spec.logging.store if spec else "registry"))
+        newest = logs.read(endpoint, limit=1, newest_first=True)
+        if not len(newest):
+            raise no_records(endpoint, store or (spec.logging.store if spec else "registry"))
+        raise NotFoundError(
+            f"endpoint {endpoint!r} logged nothing since {start:%Y-%m-%d %H:%M} UTC (its newest "
+            f"record is from {newest['time'].iloc[0]:%Y-%m-%d %H:%M} UTC): widen --since"
+        )
     baselines: dict[tuple[str, int], Baseline] = {}
 
     def baseline_of(model: str, version: int) -> Baseline:
