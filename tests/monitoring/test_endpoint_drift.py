@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from drifttools import shift, traffic
 from labeltools import cancer_version, log_answers
@@ -76,3 +78,33 @@ def test_a_variant_that_answered_nothing_has_no_versions(reloaded: Registry) -> 
 def test_an_endpoint_without_records_is_not_found(reloaded: Registry) -> None:
     with pytest.raises(NotFoundError, match="endpoint 'quiet' has no logged predictions"):
         endpoint_drift("quiet", registry=reloaded)
+
+
+def test_integer_features_logged_as_the_models_float32_do_not_drift(tmp_path: Path) -> None:
+    """Training rows themselves, as the encoder feeds them (float32), against the reference
+    the package keeps in the training dtypes (int64, float64): nothing may drift."""
+    from drift_packages import classifier_package
+
+    from modelyard.monitoring.endpoint_drift import Baseline, version_drift
+    from modelyard.pipeline.pipeline import Pipeline
+
+    rng = np.random.default_rng(0)
+    rows = pd.DataFrame(
+        {
+            "flag": rng.integers(0, 2, 600),
+            "level": rng.integers(0, 4, 600),
+            "share": rng.choice([0.1, 0.2, 0.7], 600),
+            "x": rng.normal(size=600),
+        }
+    )
+    target = pd.Series((rows["x"] + rows["flag"] > 0.5).astype(int))
+    with Pipeline.from_package(classifier_package(tmp_path / "pkg", rows, target)) as pipeline:
+        baseline = Baseline.of(pipeline)
+        fed = pipeline.encode({"instances": rows.head(300).to_dict(orient="records")}).feeds
+    [stacked] = fed.values()
+    logged = pd.DataFrame(np.asarray(stacked), columns=rows.columns).astype(np.float64)
+
+    report = version_drift(baseline, logged, None, min_rows=100)
+
+    assert [f.method for f in report.features] == ["z", "chisquare", "chisquare", "ks"]
+    assert report.drifted == [] and report.dataset.drifted is False

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from modelyard.core.extras import missing_extra
 from modelyard.evaluation.drift_stats import Kind, feature_kind
@@ -37,9 +38,18 @@ class Reference:
 
 
 def column_values(column: pd.Series, kind: Kind) -> np.ndarray:
-    """A column's non-missing values as the statistics take them (categories as text)."""
+    """A column's non-missing values as the statistics take them.
+
+    Categories are text, except numbers with few values: those are compared as numbers at
+    float32 precision, because the log holds what the encoder fed the model (a float32 tensor
+    for most models: ``1.0``, ``0.10000000149``) while the reference keeps the training
+    dtype (``1``, ``0.1``). As text they would never match, and every such feature would
+    drift.
+    """
     present = column.dropna()
     if kind == "categorical":
+        if is_numeric_dtype(present.dtype) and not is_bool_dtype(present.dtype):
+            return present.to_numpy(dtype=np.float32).astype(np.float64)
         return present.astype(str).to_numpy(dtype=object)
     return present.to_numpy(dtype=np.float64)
 
