@@ -86,6 +86,25 @@ def test_only_labelled_answers_are_measured(
     _assert_same(window.metrics, window.intervals, expected)
 
 
+def test_labels_the_version_cannot_score_are_left_out_and_counted(
+    registry: Registry, cancer: tuple[ModelVersion, Split]
+) -> None:
+    version, data = cancer
+    ids = log_answers(registry, "cancer", version, data.X("test"))
+    truths = _truths(ids, data.test["target"])
+    truths.loc[:2, "label"] = ["benign ", "", "cat"]  # a typo, a blank, a class it never had
+    modelyard.add_labels("cancer", truths, registry=registry)
+
+    report = live_performance(
+        "cancer", registry=registry, since=timedelta(days=7), window=timedelta(days=7), bootstrap=0
+    )
+
+    window = report.versions[0].windows[0]
+    assert (window.labelled_rows, window.unusable_labels) == (len(ids) - 3, 3)
+    expected = evaluate(version, data.test.iloc[3:], "target", registry=registry, bootstrap=0)
+    _assert_same(window.metrics, window.intervals, expected)
+
+
 def test_a_window_below_a_gate_is_flagged_and_shown_as_a_failing_gauge(
     registry: Registry, cancer: tuple[ModelVersion, Split], tmp_path: Path
 ) -> None:

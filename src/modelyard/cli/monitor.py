@@ -77,7 +77,10 @@ def version_table(version: VersionPerformance) -> Table:
         else:
             verdict = "passed" if window.verdicts else "no gates"
         stamp = window.start.strftime("%Y-%m-%d %H:%M")
-        table.add_row(stamp, f"{window.labelled_rows}/{window.logged_rows}", *cells, verdict)
+        labelled = f"{window.labelled_rows}/{window.logged_rows}"
+        if window.unusable_labels:
+            labelled += f" ({window.unusable_labels} unusable)"
+        table.add_row(stamp, labelled, *cells, verdict)
     return table
 
 

@@ -18,7 +18,6 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from modelyard.core.errors import ConfigError
 from modelyard.evaluation.assess import Settings, Subject, assess
 from modelyard.evaluation.evaluator import metric_names
 from modelyard.evaluation.gates import Gate, MetricGate, MinRowsGate, resolve_gates
@@ -120,13 +119,7 @@ def join_labels(predictions: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame
 def _outcomes(rows: pd.DataFrame, facts: VersionFacts) -> Outcomes:
     """The rows' outcomes exactly as the evaluator builds them from the pipeline's outputs."""
     if facts.task == "regression":
-        try:
-            truth = rows[TRUTH].astype(np.float64)
-        except ValueError:
-            raise ConfigError(
-                f"labels of regression model {facts.subject.model} must be numbers"
-            ) from None
-        return regression_outcomes(truth, rows[output_column("value")])
+        return regression_outcomes(rows[TRUTH].astype(np.float64), rows[output_column("value")])
     classes = facts.names.classes or []
     columns = [output_column("probabilities", name) for name in classes]
     proba = None
@@ -136,6 +129,16 @@ def _outcomes(rows: pd.DataFrame, facts: VersionFacts) -> Outcomes:
     return classification_outcomes(
         rows[TRUTH], rows[output_column("label")], proba, classes, aliases=facts.names.aliases
     )
+
+
+def _usable(labelled: pd.DataFrame, facts: VersionFacts) -> pd.Series:
+    """Which labels the version can score: numbers for a regressor, one of its classes (by
+    name or raw label) for a classifier."""
+    truth = labelled[TRUTH]
+    if facts.task == "regression":
+        return pd.to_numeric(truth, errors="coerce").notna()
+    known = {str(name) for name in facts.names.classes or []} | set(facts.names.aliases)
+    return truth.astype(str).isin(known)
 
 
 def _live_gates(gates: Sequence[Gate]) -> list[Gate]:
@@ -156,13 +159,16 @@ def _window(
     rows: pd.DataFrame, start: datetime, judging: Judging, facts: VersionFacts, min_rows: int
 ) -> Window:
     labelled = rows[rows[TRUTH].notna()]
+    usable = _usable(labelled, facts)
     window = Window(
         start=start,
         end=start + judging.window,
         logged_rows=len(rows),
-        labelled_rows=len(labelled),
+        labelled_rows=int(usable.sum()),
+        unusable_labels=int((~usable).sum()),
         judged=False,
     )
+    labelled = labelled[usable]
     if labelled.empty:
         return window
     inputs = labelled[[column for column in labelled.columns if column.startswith(INPUT)]]

@@ -27,7 +27,10 @@ class Window(BaseModel):
     logged_rows: int
     """Predictions this version answered in the window (successful ones)."""
     labelled_rows: int
-    """Of those, the ones with a label: the rows the metrics are computed on."""
+    """Of those, the ones with a usable label: the rows the metrics are computed on."""
+    unusable_labels: int = 0
+    """Labels left out because the version cannot score them (not one of its classes; not a
+    number for a regressor): one bad label must not stop every window from being judged."""
     metrics: dict[str, float | None] = Field(default_factory=dict)
     intervals: dict[str, Interval] = Field(default_factory=dict)
     judged: bool
