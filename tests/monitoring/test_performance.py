@@ -105,6 +105,21 @@ def test_labels_the_version_cannot_score_are_left_out_and_counted(
     _assert_same(window.metrics, window.intervals, expected)
 
 
+def test_a_window_as_long_as_since_is_exactly_the_last_since(
+    registry: Registry, cancer: tuple[ModelVersion, Split]
+) -> None:
+    version, data = cancer
+    ids = log_answers(registry, "cancer", version, data.X("test"))
+    modelyard.add_labels("cancer", _truths(ids, data.test["target"]), registry=registry)
+
+    span = timedelta(hours=2)
+    report = live_performance("cancer", registry=registry, since=span, window=span, bootstrap=0)
+
+    (window,) = report.versions[0].windows
+    assert (window.start, window.end) == (report.since, report.since + span)
+    assert window.labelled_rows == len(ids)
+
+
 def test_a_window_below_a_gate_is_flagged_and_shown_as_a_failing_gauge(
     registry: Registry, cancer: tuple[ModelVersion, Split], tmp_path: Path
 ) -> None:

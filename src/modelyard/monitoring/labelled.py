@@ -18,6 +18,7 @@ from modelyard.core.errors import ConfigError
 from modelyard.evaluation.gates import Gate, load_gates
 from modelyard.monitoring.performance import (
     DEFAULT_MIN_ROWS,
+    EPOCH,
     Judging,
     VersionFacts,
     join_labels,
@@ -182,7 +183,8 @@ def live_performance(
     Gates come from ``gates`` and the endpoint's ``monitoring.gates``; a window with fewer
     labelled rows than ``min_rows`` (else a ``min_rows`` gate, else ``monitoring.min_rows``,
     else 100) is not judged. ``bootstrap`` resamples seeded by ``seed`` give each metric's
-    interval, as in ``modelyard evaluate``.
+    interval, as in ``modelyard evaluate``. Windows are cut from the Unix epoch (``1d``: UTC
+    days), except when ``window`` equals ``since``: one window, exactly the last ``since``.
     """
     if window <= timedelta(0) or since <= timedelta(0):
         raise ConfigError("--window and --since must be positive durations (e.g. 1d, 7d)")
@@ -207,6 +209,7 @@ def live_performance(
         gates=gate_list,
         bootstrap=bootstrap,
         seed=seed,
+        grid_from=start if window == since else EPOCH,
     )
     return performance(endpoint, joined, facts, judging)
 

@@ -55,6 +55,9 @@ class Judging:
     gates: Sequence[Gate] = ()
     bootstrap: int = 1000
     seed: int = 0
+    grid_from: datetime = EPOCH
+    """Where windows start: the Unix epoch (``1d`` windows are UTC days, whenever the report
+    is asked for), or ``since`` for one window that is exactly the last ``window``."""
 
 
 @dataclass(frozen=True)
@@ -194,10 +197,8 @@ def performance(
 
     ``facts`` holds every (model, version) that appears in ``joined``.
     """
-    # Windows are cut on a grid from the Unix epoch, so ``--window 1d`` gives UTC days
-    # whatever the moment the report is asked for.
     times = pd.to_datetime(joined["time"], utc=True)
-    seconds = (times - pd.Timestamp(EPOCH)).dt.total_seconds()
+    seconds = (times - pd.Timestamp(judging.grid_from)).dt.total_seconds()
     bucket = np.floor(seconds / judging.window.total_seconds()).astype(np.int64)
     min_rows = judging.min_rows
     grouped = joined.assign(_bucket=bucket).groupby(["variant", "model", "version"], sort=True)
@@ -206,7 +207,7 @@ def performance(
         variant, model, number = cast(tuple[Any, Any, Any], key)
         found = facts[(str(model), int(number))]
         windows = [
-            _window(part, EPOCH + judging.window * int(k), judging, found, min_rows)
+            _window(part, judging.grid_from + judging.window * int(k), judging, found, min_rows)
             for k, part in cast(Iterable[tuple[int, pd.DataFrame]], rows.groupby("_bucket"))
         ]
         versions.append(
