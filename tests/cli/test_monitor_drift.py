@@ -222,6 +222,14 @@ def test_too_few_rows_are_not_judged_and_the_rule_is_stated(
             "error: cannot write the report nowhere/drift.html: No such file or directory",
         ),
         (
+            ["cancer", "--data", "rows.csv", "--variant", "b", "--endpoints", "endpoints.yaml"],
+            "error: --data is scored by the endpoint's primary: leave out --variant",
+        ),
+        (
+            ["cancer", "--gates", "gates.yaml"],
+            "error: --gates and --window are for --performance",
+        ),
+        (
             ["cancer", "--endpoints", "unlogged.yaml"],
             "error: unlogged.yaml:1: endpoints.0.monitoring: Value error, monitoring reads the "
             "prediction log: set logging.sample_rate above 0 (e.g. 0.1) for it to have "

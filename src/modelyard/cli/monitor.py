@@ -228,8 +228,8 @@ def monitor(
     ),
     variant: str | None = typer.Option(None, "--variant", help="only this variant"),
     report: Path | None = typer.Option(None, "--report", help="write the drift report as HTML"),
-    window: str = typer.Option(
-        "1d", "--window", help="with --performance: the length of each time window"
+    window: str | None = typer.Option(
+        None, "--window", help="with --performance: the length of each time window (default 1d)"
     ),
     gates: Path | None = typer.Option(
         None, "--gates", help="with --performance: a gates file judging each window"
@@ -253,13 +253,17 @@ def monitor(
         if data is not None or report is not None:
             raise ConfigError("--data and --report are for drift: leave out --performance")
         monitor_performance(
-            ctx, endpoint, since=since or PERFORMANCE_SINCE, window=window, variant=variant,
+            ctx, endpoint, since=since or PERFORMANCE_SINCE, window=window or "1d", variant=variant,
             gates=gates, min_rows=min_rows, bootstrap=bootstrap, seed=seed, json_out=json_out,
             store=store, endpoints=endpoints,
         )  # fmt: skip
         return
     if data is not None and since is not None:
         raise ConfigError("give --since (the log) or --data (a file), not both")
+    if data is not None and variant is not None:
+        raise ConfigError("--data is scored by the endpoint's primary: leave out --variant")
+    if gates is not None or window is not None:
+        raise ConfigError("--gates and --window are for --performance")
     monitor_drift(
         ctx, endpoint, since=since or DRIFT_SINCE, data=data, variant=variant,
         min_rows=min_rows, report=report, json_out=json_out, store=store, endpoints=endpoints,

@@ -9,8 +9,11 @@ minute per endpoint), counted, and its records dropped and counted: never retrie
 raised into the server. Retention: each store is pruned to ``logging.keep`` at start and
 hourly. At shutdown the server stops the thread after one last flush.
 
-What a crash (``kill -9``) loses is what was buffered since the endpoint's last flush: at most
-``flush_every`` seconds of sampled requests, and never more than ``logging.buffer`` records.
+What a crash (``kill -9``) loses is what was buffered since the endpoint's last flush:
+normally ``flush_every`` seconds of sampled requests (or 2,000 records, whichever comes
+first), and never more than ``logging.buffer`` records: one thread writes every endpoint and
+prunes, so a slow store or a long prune delays the next flush, and the buffer's bound is then
+what bounds the loss.
 """
 
 from __future__ import annotations
