@@ -11,14 +11,7 @@ from pathlib import Path
 import typer
 
 from modelyard.cli.context import console, registry_from
-
-STORE = typer.Option(
-    None,
-    "--store",
-    help="where the prediction log is kept: registry or parquet:PATH (default: the "
-    "endpoint's logging.store in --endpoints, else the registry)",
-)
-ENDPOINTS = typer.Option(None, "--endpoints", help="the endpoints file naming the log store")
+from modelyard.cli.log_options import ENDPOINTS, STORE
 
 
 def feedback(

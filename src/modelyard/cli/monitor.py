@@ -20,7 +20,7 @@ from rich.table import Table
 
 from modelyard.cli.context import console, registry_from
 from modelyard.cli.evaluate import BOOTSTRAP, SEED
-from modelyard.cli.feedback import ENDPOINTS, STORE
+from modelyard.cli.log_options import ENDPOINTS, STORE
 from modelyard.core.errors import ConfigError
 
 if TYPE_CHECKING:

@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from modelyard.cli.context import console, registry_from
+from modelyard.cli.log_options import ENDPOINTS, STORE
 from modelyard.core.errors import ConfigError, ModelyardError
 
 if TYPE_CHECKING:  # pandas and the stores load when a command runs, not for --help
@@ -30,16 +31,6 @@ app = typer.Typer(
 )
 
 ENDPOINT = typer.Argument(..., help="the endpoint's id, as endpoints.yaml names it")
-STORE = typer.Option(
-    None,
-    "--store",
-    metavar="STORE",
-    help="registry (the registry database) or parquet:PATH (default: the endpoint's "
-    "logging.store in --endpoints, else registry)",
-)
-ENDPOINTS = typer.Option(
-    None, "--endpoints", help="an endpoints.yaml whose logging.store names the store"
-)
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 POLL_S = 1.0
 """How often ``tail --follow`` asks the store for new records."""
