@@ -255,3 +255,23 @@ def test_the_openapi_document_says_what_the_route_takes(site: Site) -> None:
     label = one["oneOf"][1]["properties"]["label"]["anyOf"][0]
     assert label == {"anyOf": [{"type": "string"}, {"type": "number"}]}
     assert "nor logged" in route["responses"]["404"]["description"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ([], "send one feedback object, or a list of 1 to 10000"),
+        (
+            {"request_id": "x", "reward": 1, "label": "benign"},
+            "/: send exactly one of reward (a number in [0, 1]) or label",
+        ),
+        ([{"request_id": "x"}], "/0: send exactly one of reward (a number in [0, 1]) or label"),
+    ],
+)
+def test_a_body_that_is_not_feedback_is_refused_naming_the_place(
+    site: Site, body: object, message: str
+) -> None:
+    sent = site.feedback("e2e", body)
+
+    assert sent.status_code == 422
+    assert sent.json()["error"] == message
