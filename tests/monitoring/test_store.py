@@ -179,6 +179,16 @@ def test_read_newest_first_with_a_limit_gives_the_latest_records(store: LogStore
     assert frame["request_id"].tolist() == ["req-3", "req-2", "req-1"]
 
 
+def test_read_selects_columns_by_name_and_by_prefix(store: LogStore) -> None:
+    store.write("cancer", batch(record(0), record(1)))
+
+    frame = store.read("cancer", columns=["request_id", "output."], newest_first=True)
+
+    assert list(frame.columns) == ["request_id", "output.label", "output.probabilities.malignant"]
+    assert frame["request_id"].tolist() == ["req-1", "req-0"]
+    assert frame["output.probabilities.malignant"].tolist() == [0.125, 0.125]
+
+
 def test_instances_of_one_request_read_in_order(store: LogStore) -> None:
     store.write("cancer", batch(*(record(0, instance=n) for n in (2, 0, 1))))
 

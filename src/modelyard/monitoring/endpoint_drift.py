@@ -21,7 +21,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from modelyard.core.errors import ConfigError, NotFoundError
-from modelyard.monitoring.columns import INPUT, output_column
+from modelyard.monitoring.columns import FIXED, INPUT, output_column
 from modelyard.monitoring.drift import MIN_ROWS, measure_drift, reference_predictions
 from modelyard.monitoring.drift_report import DriftReport
 from modelyard.monitoring.labelled import endpoint_spec, log_store
@@ -35,6 +35,9 @@ from modelyard.registry import Registry
 
 PREDICTION_KEYS = ("label", "value")
 """The answer each kind of model is judged by: a classifier's label, a regressor's value."""
+
+DRIFT_COLUMNS = (*FIXED, INPUT, *(output_column(key) for key in PREDICTION_KEYS))
+"""What drift reads from the log: the inputs and the answer it judges, not every output."""
 
 
 NO_PREDICTION_BASELINE = (
@@ -178,7 +181,7 @@ def endpoint_drift(
         return _file_drift(endpoint, spec, registry, Path(data), min_rows)
     start = datetime.now(UTC) - since
     logs = log_store(registry, spec, store)
-    log = logs.read(endpoint, since=start, variant=variant)
+    log = logs.read(endpoint, since=start, variant=variant, columns=DRIFT_COLUMNS)
     if not len(log) and variant is None:  # a named variant may just not have answered yet
         newest = logs.read(endpoint, limit=1, newest_first=True)
         if not len(newest):

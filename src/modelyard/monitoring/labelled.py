@@ -16,6 +16,7 @@ import pandas as pd
 
 from modelyard.core.errors import ConfigError
 from modelyard.evaluation.gates import Gate, load_gates
+from modelyard.monitoring.columns import FIXED, OUTPUT
 from modelyard.monitoring.performance import (
     DEFAULT_MIN_ROWS,
     EPOCH,
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
 
 LABEL_COLUMNS = ("request_id", "label")
 """The columns a labels file must have (``instance`` is optional: 0)."""
+
+SCORED_COLUMNS = (*FIXED, OUTPUT)
+"""What live performance reads from the log: who answered what, never the inputs."""
 
 SHOWN_UNKNOWN = 5
 """Unknown request ids named in an answer; the rest are counted."""
@@ -142,7 +146,7 @@ def add_labels(
     labels = read_labels_table(data)
     registry = registry or Registry(create=False)
     log = log_store(registry, endpoint_spec(endpoint, endpoints), store)
-    known = set(log.read(endpoint)["request_id"].astype(str))
+    known = set(log.read(endpoint, columns=["request_id"])["request_id"].astype(str))
     kept = [label for label in labels if label.request_id in known]
     unknown = sorted({label.request_id for label in labels} - known)
     count = registry.labels.add(endpoint, kept, actor) if kept else LabelCount(0, 0)
@@ -193,7 +197,9 @@ def live_performance(
     until = datetime.now(UTC)
     start = until - since
     # A label arrives after its prediction: labels older than the first prediction are not read.
-    predictions = log_store(registry, spec, store).read(endpoint, since=start, variant=variant)
+    predictions = log_store(registry, spec, store).read(
+        endpoint, since=start, variant=variant, columns=SCORED_COLUMNS
+    )
     joined = join_labels(predictions, labels_frame(registry, endpoint, start))
     facts: dict[tuple[str, int], VersionFacts] = {}
     for model, number in set(

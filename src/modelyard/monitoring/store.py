@@ -8,6 +8,7 @@ extras still starts and logs to its database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -45,10 +46,12 @@ class LogStore(Protocol):
         variant: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """``endpoint``'s records with ``since <= time < until``, one typed column per log
         column (named as :mod:`modelyard.monitoring.columns` says), oldest first unless
-        ``newest_first``."""
+        ``newest_first``. ``columns``: only these log columns, a name ending in ``.`` standing
+        for every column it begins (``["request_id", "output."]``); all when ``None``."""
 
     def has_request(self, endpoint: str, request_id: str) -> bool:
         """Whether ``endpoint`` logged a record of ``request_id``."""
@@ -106,6 +109,7 @@ class DatabaseStore:
         variant: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         from modelyard.monitoring.frame import rows_frame
 
@@ -116,6 +120,7 @@ class DatabaseStore:
             variant=variant,
             limit=limit,
             newest_first=newest_first,
+            columns=columns,
         )
         return rows_frame(found.names, found.kinds, found.rows)
 

@@ -12,6 +12,7 @@ starting with ``_`` (which Parquet readers skip) and moved into place once compl
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ import fsspec
 from modelyard.core.errors import ConfigError
 from modelyard.core.extras import missing_extra
 from modelyard.monitoring.columns import FIXED, LogBatch
+from modelyard.registry.prediction_log import selected
 
 try:
     import pyarrow as pa
@@ -83,13 +85,14 @@ class ParquetStore:
         variant: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         table = self._scan(endpoint, since, until, variant)
         order = "descending" if newest_first else "ascending"
         table = table.sort_by([(key, order) for key in ("time", "request_id", "instance")])
         if limit is not None:
             table = table.slice(0, limit)
-        return _frame(table)
+        return _frame(table.select([n for n in table.column_names if selected(n, columns)]))
 
     def has_request(self, endpoint: str, request_id: str) -> bool:
         """Whether any file of ``endpoint`` holds ``request_id`` (a scan of its request ids:

@@ -187,8 +187,10 @@ class PredictionLogTable:
         variant: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        columns: Sequence[str] | None = None,
     ) -> LogRows:
-        """``endpoint``'s records with ``since <= time < until``, oldest first unless told."""
+        """``endpoint``'s records with ``since <= time < until``, oldest first unless told;
+        only the log columns ``columns`` selects (see :func:`selected`), all when ``None``."""
 
         def work(session: Session) -> LogRows:
             logged = session.execute(
@@ -197,7 +199,12 @@ class PredictionLogTable:
                 .where(LogEndpointColumnRow.endpoint == endpoint)
                 .order_by(LogEndpointColumnRow.id)
             ).all()
-            fixed = [(column.name, _fixed_kind(column.name)) for column in PREDICTION_LOG.columns]
+            logged = [row for row in logged if selected(row.name, columns)]
+            fixed = [
+                (column.name, _fixed_kind(column.name))
+                for column in PREDICTION_LOG.columns
+                if selected(column.name, columns)
+            ]
             typed = fixed + [(row.column, row.kind) for row in logged]
             log = PREDICTION_LOG.c
             conditions = [log.endpoint == endpoint]
@@ -349,6 +356,14 @@ def _sqlite_times(values: Sequence[datetime]) -> list[str]:
     )
     text.view(np.uint32).reshape(count, -1)[:, 10] = ord(" ")
     return list(text.tolist())
+
+
+def selected(name: str, columns: Sequence[str] | None) -> bool:
+    """Whether log column ``name`` is among ``columns``: a name, or a prefix ending in ``.``
+    (``"input."`` selects every input); every column when ``columns`` is ``None``."""
+    if columns is None:
+        return True
+    return any(name == c or (c.endswith(".") and name.startswith(c)) for c in columns)
 
 
 def _insert_sql(dialect: Dialect, keys: list[str]) -> str:

@@ -127,6 +127,7 @@ class Monitors:
     def measure(self, served: ServedEndpoint) -> EndpointFigures:
         """The drift of ``served``'s answering variants over its window (in a worker thread)."""
         from modelyard.monitoring.endpoint_drift import (
+            DRIFT_COLUMNS,
             logged_inputs,
             logged_predictions,
             version_drift,
@@ -138,7 +139,7 @@ class Monitors:
         since = datetime.now(UTC) - timedelta(seconds=monitoring.window)
         figures = EndpointFigures(time.time())
         for variant in served.variants:
-            rows = store.read(served.id, since=since, variant=variant.name)
+            rows = store.read(served.id, since=since, variant=variant.name, columns=DRIFT_COLUMNS)
             if len(rows):
                 rows = rows[(rows["status"] == 200) & (rows["version"] == int(variant.version))]
             report = version_drift(
