@@ -254,6 +254,8 @@ def test_tail_follow_prints_records_written_after_it_started(logged: Path) -> No
         wait_for("req-5")
         write("registry", record(9, 0))
         wait_for("req-9")
+        write("registry", record(10, 0.05))  # written after req-9, three seconds older
+        wait_for("req-10")
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)

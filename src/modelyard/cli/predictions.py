@@ -8,7 +8,7 @@ database. The reading itself is :func:`modelyard.monitoring.read.predictions`'s.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,9 @@ ENDPOINT = typer.Argument(..., help="the endpoint's id, as endpoints.yaml names 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 POLL_S = 1.0
 """How often ``tail --follow`` asks the store for new records."""
+LOOKBACK = timedelta(seconds=30)
+"""How far before the newest record printed ``tail --follow`` looks for records written late
+(a record later than this after its own time, e.g. with ``flush_every`` above it, is missed)."""
 
 
 def _store_name(endpoint: str, store: str | None, endpoints: Path | None) -> str:
@@ -120,30 +123,35 @@ def tail(
 
 
 def _follow(log: LogStore, endpoint: str, shown: pd.DataFrame) -> None:
-    """Print records newer than those shown until interrupted (Ctrl-C ends it cleanly).
+    """Print records not printed yet until interrupted (Ctrl-C ends it cleanly).
 
-    Each poll reads from the newest time printed, inclusive, so a record written later with
-    that same time is not missed; the ones already printed at that time are skipped.
+    Records reach the store up to a flush after their time, and not in time order (an
+    endpoint's variants and its failures are written as separate batches), so each poll
+    reads from :data:`LOOKBACK` before the newest time printed and skips the records it
+    printed already.
     """
-    last, seen = _boundary(shown)
+    seen = _printed(shown)
+    last = shown["time"].max()
     try:
         while True:
             time.sleep(POLL_S)
-            rows = log.read(endpoint, since=last)
-            keys = zip(rows["request_id"], rows["instance"], strict=True)
+            since = last - LOOKBACK
+            rows = log.read(endpoint, since=since.to_pydatetime())
+            keys = list(zip(rows["request_id"], rows["instance"], strict=True))
             fresh = rows[[key not in seen for key in keys]]
             if not fresh.empty:
                 console.print(_table(fresh, header=False))
-                last, seen = _boundary(rows)
+                last = max(last, fresh["time"].max())
+            seen = {key: at for key, at in seen.items() if at >= since} | _printed(fresh)
     except KeyboardInterrupt:
         return
 
 
-def _boundary(frame: pd.DataFrame) -> tuple[datetime, set[tuple[str, int]]]:
-    """The newest time in ``frame`` and the records (request id, instance) at that time."""
-    last = frame["time"].iloc[-1]
-    at_last = frame[frame["time"] == last]
-    return last.to_pydatetime(), set(zip(at_last["request_id"], at_last["instance"], strict=True))
+def _printed(frame: pd.DataFrame) -> dict[tuple[str, int], pd.Timestamp]:
+    """The records of ``frame`` (request id, instance) and their times."""
+    return dict(
+        zip(zip(frame["request_id"], frame["instance"], strict=True), frame["time"], strict=True)
+    )
 
 
 @app.command("export")
