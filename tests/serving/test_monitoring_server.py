@@ -78,7 +78,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     demo = Demo(registry.url, registry.artifacts_url, home / "endpoints.yaml", home, {})
     registry.close()
     gates = home / "gates.yaml"
-    gates.write_text(yaml.safe_dump({"gates": [{"metric": "accuracy", "min": 1.0}]}))
+    gates.write_text(
+        yaml.safe_dump(
+            {
+                "gates": [
+                    {"metric": "accuracy", "min": 1.0},
+                    {"metric": "accuracy", "min": 0.5, "on": "lower_bound"},  # needs intervals
+                ]
+            }
+        )
+    )
     endpoints = [
         {"id": "one", "model": version.ref, "logging": LOGGED, "monitoring": MONITORED},
         {"id": "many", "model": version.ref, "logging": LOGGED, "monitoring": MONITORED},
@@ -207,8 +216,9 @@ def test_true_labels_show_the_live_metric_and_the_failed_gate(site: Site) -> Non
     assert dict((labels["metric"], value) for labels, value in live)["accuracy"] == pytest.approx(
         accuracy, abs=1e-12
     )
-    ((labels, failed),) = series(page, "modelyard_live_gate_failed", endpoint="plain")
-    assert failed == 1 and labels["variant"] == VARIANT and "accuracy" in labels["gate"]
+    verdicts = series(page, "modelyard_live_gate_failed", endpoint="plain", variant=VARIANT)
+    failed = sorted((labels["gate"], value) for labels, value in verdicts)
+    assert [value for _, value in failed] == [1, 0] and "lower bound" in failed[1][0], failed
     assert not series(page, "modelyard_live_metric", endpoint="one")
 
 

@@ -42,6 +42,11 @@ log = logging.getLogger("modelyard.serving")
 TICK_S = 1.0
 """How often the task looks for an endpoint whose drift is due."""
 
+LIVE_RESAMPLES = 199
+"""Bootstrap resamples when a ``monitoring.gates`` gate judges an interval's bound: enough for
+a 95% bound, and below :data:`modelyard.evaluation.bootstrap.PARALLEL_FROM`, so they run in
+the monitoring thread instead of forking worker processes from the server."""
+
 MONITORING_LIBRARIES = {
     "pandas": "pandas",
     "scipy": "scipy",
@@ -164,16 +169,20 @@ class Monitors:
 
     def _live(self, served: ServedEndpoint, figures: EndpointFigures) -> None:
         """The labelled requests of the performance window, scored in one window, into
-        ``figures`` (a gauge shows a value: no bootstrap intervals)."""
+        ``figures``. A gauge shows a value, so intervals are computed only when a gate
+        judges a bound of one (:data:`LIVE_RESAMPLES`)."""
+        from modelyard.evaluation.gates import MetricGate, load_gates
         from modelyard.monitoring.labelled import live_performance
         from modelyard.monitoring.performance_report import gate_gauges, live_gauges
 
         monitoring = served.spec.monitoring
         assert monitoring is not None
+        gates = load_gates(monitoring.gates) if monitoring.gates else []
+        bounded = any(isinstance(g, MetricGate) and g.on != "value" for g in gates)
         span = timedelta(seconds=monitoring.performance_window)
         report = live_performance(
             served.id, registry=self._registry, spec=served.spec, since=span, window=span,
-            bootstrap=0,
+            bootstrap=LIVE_RESAMPLES if bounded else 0,
         )  # fmt: skip
         figures.live = live_gauges(report)
         figures.gates = gate_gauges(report)
