@@ -3,30 +3,20 @@ breast-cancer classifier, an image model of digits) plus an iris model trained o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+import sys
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 import pytest
 import yaml
+from batchtools import Models
 from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.linear_model import LogisticRegression
 
 from modelyard.api import log_model
-from modelyard.demo import Demo, prepare
+from modelyard.cli.main import main
+from modelyard.demo import prepare
 from modelyard.registry import Registry
-
-
-@dataclass(frozen=True)
-class Models:
-    """Where the models are, and an endpoints file with an override of the cancer pipeline."""
-
-    demo: Demo
-    endpoints_file: Path
-
-    def registry(self) -> Registry:
-        return Registry(self.demo.registry_url, self.demo.artifacts, create=False)
 
 
 @pytest.fixture(scope="session")
@@ -64,3 +54,24 @@ def cancer_rows() -> pd.DataFrame:
     """The breast-cancer features with an ``id`` column, 569 rows."""
     frame = load_breast_cancer(as_frame=True).data
     return frame.assign(id=range(len(frame)))
+
+
+@pytest.fixture
+def cli(
+    models: Models, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., tuple[int, str, str]]:
+    """``cli("batch", ...)`` runs ``modelyard`` on the models' registry: (code, out, err)."""
+    monkeypatch.setenv("COLUMNS", "300")
+    root = ["--registry", models.demo.registry_url, "--artifacts", models.demo.artifacts]
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["modelyard", *root, *args])
+        code = 0
+        try:
+            main()
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

@@ -9,13 +9,12 @@ import fsspec
 import numpy as np
 import pandas as pd
 import pytest
+from batchtools import Models
 from sklearn.datasets import load_iris
 
 import modelyard
 from modelyard.pipeline import Endpoint
 from modelyard.registry import Registry
-
-from conftest import Models
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:

@@ -16,8 +16,8 @@ from modelyard.cli.context import console, err_console, registry_from
 
 def batch(
     ctx: typer.Context,
-    ref: str = typer.Argument(
-        ..., metavar="REF_OR_ENDPOINT", help="name@alias, name:VERSION, or an endpoint id"
+    ref_or_endpoint: str = typer.Argument(
+        ..., help="name@alias, name:VERSION, or an endpoint id of --endpoints"
     ),
     input: str = typer.Option(
         ..., "--input", help="Parquet, CSV or JSON Lines: a file, folder or glob (fsspec URL)"
@@ -58,7 +58,7 @@ def batch(
             bar.update(task, completed=done, total=total, rate=f"{speed or 0:,.0f} rows/s")
 
         summary = score(
-            ref,
+            ref_or_endpoint,
             input=input,
             output=output,
             endpoints=endpoints,
