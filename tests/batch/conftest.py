@@ -37,6 +37,9 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Models:
             "pipeline": {"formatter": {"name": "classification", "args": {"probabilities": False}}},
         }
     )
+    document["endpoints"].append(
+        {"id": "cancer-strict", "model": "breast_cancer:1", "validation": {"profile": "reject"}}
+    )
     endpoints = root / "batch-endpoints.yaml"
     endpoints.write_text(yaml.safe_dump(document, sort_keys=False))
     return Models(demo, endpoints)

@@ -13,6 +13,7 @@ from batchtools import Models
 from sklearn.datasets import load_iris
 
 import modelyard
+from modelyard.core.errors import PayloadError
 from modelyard.pipeline import Endpoint
 from modelyard.registry import Registry
 
@@ -151,3 +152,35 @@ def test_a_model_trained_on_numpy_is_scored_by_its_signature_columns(
     assert (got["label"].to_numpy() == iris.target).mean() > 0.9
     assert np.allclose(got.filter(like="probabilities.").sum(axis=1), 1.0)
     assert set(got["model_name"]) == {"iris_np"} and set(got["model_version"]) == {1}
+
+
+def test_an_endpoint_refusing_rows_outside_the_training_profile_rejects_them(
+    models: Models, registry: Registry, cancer_rows: pd.DataFrame, tmp_path: Path
+) -> None:
+    rows = cancer_rows.copy()
+    rows.loc[42, "mean radius"] = 1000.0  # the training data's largest is about 28
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    summary = modelyard.score(
+        "cancer-strict",
+        endpoints=models.endpoints_file,
+        input=tmp_path / "rows.csv",
+        output=tmp_path / "scores.csv",
+        keep=["id"],
+        workers=1,
+        registry=registry,
+    )
+    endpoint = Endpoint.from_yaml(models.endpoints_file, "cancer-strict", registry)
+    refused: dict[int, str] = {}  # the endpoint's answer to each row sent alone
+    for i, record in enumerate(rows.drop(columns="id").to_dict("records")):
+        try:
+            endpoint.predict({"instances": [record]})
+        except PayloadError as error:
+            refused[i] = str(error)
+    endpoint.close()
+    assert 42 in refused and "/instances/0/mean radius" in refused[42]
+    assert (summary.rows, summary.rejects) == (569 - len(refused), len(refused))
+    rejects = pd.read_csv(tmp_path / "scores.rejects.csv")
+    assert dict(zip(rejects["row"], rejects["error"], strict=True)) == refused
+    assert rejects["id"].tolist() == sorted(refused)
+    scored_ids = pd.read_csv(tmp_path / "scores.csv")["id"].tolist()
+    assert scored_ids == [i for i in range(569) if i not in refused]

@@ -1,9 +1,10 @@
 """Scoring one chunk through a version's pipeline, exactly as the server answers its rows.
 
-The whole chunk goes through the same stages as a request (encoder, runner, postprocess,
-formatter) in one runner call. Only when the chunk holds a row the pipeline refuses is it
-scored again row by row, each row as a one-instance request: the good rows are answered as
-before, and each bad row gets the very message the server gives for it.
+The whole chunk goes through the same stages as a request (encoder, the endpoint's
+training-profile check, runner, postprocess, formatter) in one runner call. Only when the
+chunk holds a row the pipeline refuses is it scored again row by row, each row as a
+one-instance request: the good rows are answered as before, and each bad row gets the very
+message the server gives for it.
 """
 
 from __future__ import annotations
@@ -78,9 +79,10 @@ def score_chunk(pipeline: Pipeline, feed: Feed, chunk: Chunk, keep: list[str]) -
     """The chunk's predictions as columns beside its ``keep`` columns, plus its rejects."""
     frame = chunk.frame
     try:
-        predictions = pipeline.finish(
-            pipeline.infer(pipeline.encoder.encode_frame(frame[feed.columns]).feeds)
-        )
+        feeds = pipeline.encoder.encode_frame(frame[feed.columns]).feeds
+        if pipeline.profile_guard is not None:  # an endpoint's validation.profile
+            pipeline.profile_guard.inspect({"instances": [{}] * len(frame)}, feeds)
+        predictions = pipeline.finish(pipeline.infer(feeds))
         accepted = np.arange(len(frame))
         rejects = pd.DataFrame()
     except PayloadError:
