@@ -184,3 +184,26 @@ def test_an_endpoint_refusing_rows_outside_the_training_profile_rejects_them(
     assert rejects["id"].tolist() == sorted(refused)
     scored_ids = pd.read_csv(tmp_path / "scores.csv")["id"].tolist()
     assert scored_ids == [i for i in range(569) if i not in refused]
+
+
+def test_a_folder_output_replaces_earlier_parts_and_keeps_other_files(
+    registry: Registry, cancer_rows: pd.DataFrame, tmp_path: Path
+) -> None:
+    cancer_rows.to_parquet(tmp_path / "rows.parquet")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "README.txt").write_text("kept")
+    for chunk_rows in (100, 300):  # 6 parts, then 2: the first run's parts are gone
+        modelyard.score(
+            "breast_cancer:1",
+            input=tmp_path / "rows.parquet",
+            output=folder,
+            keep=["id"],
+            chunk_rows=chunk_rows,
+            workers=1,
+            registry=registry,
+        )
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["README.txt", "part-000000.parquet", "part-000001.parquet"]
+    parts = [pd.read_parquet(folder / name, columns=["id"]) for name in names[1:]]
+    assert pd.concat(parts)["id"].tolist() == list(range(569))

@@ -70,9 +70,11 @@ class Output:
                     f"run's {recorded.chunk_rows}; pass --chunk-rows {recorded.chunk_rows}"
                 )
             return recorded
-        for stale in (self.work, self.path if self.folder else None):
-            if stale is not None and stale.exists():
-                shutil.rmtree(stale)
+        if self.work.exists():
+            shutil.rmtree(self.work)
+        if self.folder and self.path.is_dir():  # an earlier run's parts; nothing else there
+            for stale in self.path.glob("part-*" + self.ext):
+                stale.unlink()
         self.progress_path.unlink(missing_ok=True)
         self.work.mkdir(parents=True)
         self._parts.mkdir(parents=True, exist_ok=True)
