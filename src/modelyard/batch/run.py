@@ -12,11 +12,11 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelyard.batch.chunk import Feed
+from modelyard.batch.chunk import Feed, Scored
 from modelyard.batch.local import LocalEngine
 from modelyard.batch.output import Output, Progress
 from modelyard.batch.sources import PATH_COLUMN, Chunk, Source
@@ -73,16 +73,20 @@ def score(
 
     ``keep`` columns are copied beside the predictions; refused rows go to the rejects file
     (more than ``max_rejects`` of them, unless 0, stops the run); ``resume`` continues a killed
-    run. ``on_rows(done, total)`` hears the rows handled so far (``total`` when known).
+    run. ``output`` is a folder of parts when it ends with ``/`` or is an existing folder.
+    ``on_rows(done, total)`` hears the rows handled so far (``total`` when known).
     """
     if engine not in ENGINES:
         raise ConfigError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
     if chunk_rows < 1 or (workers is not None and workers < 1) or max_rejects < 0:
         raise ConfigError("--chunk-rows and --workers must be at least 1, --max-rejects at least 0")
+    own_registry = registry is None
     registry = registry or Registry(create=False)
     target = Target(
         ref, registry.url, registry.artifacts_url, None if endpoints is None else str(endpoints)
     )
+    if own_registry:
+        registry.close()
     pipeline = target.load()
     try:
         feed = Feed(pipeline)
@@ -97,27 +101,12 @@ def score(
         feed.check(first.frame, keep)
         out = Output(str(output))
         progress = out.start(Progress(source.fingerprint(), chunk_rows), resume)
-        engine_ = LocalEngine(target, workers or os.cpu_count() or 1)
-        started = time.perf_counter()
-        done_before = progress.rows_read
-        todo = _after(itertools.chain([first], chunks), progress.chunks_done)
-        total = source.total_rows()
-        for scored in engine_.map(pipeline, todo, keep):
-            out.write(scored.index, scored.results, scored.rejects)
-            progress.chunks_done = scored.index + 1
-            progress.rows_read += scored.rows
-            progress.rows_written += len(scored.results)
-            progress.rejects += len(scored.rejects)
-            out.record(progress)
-            if on_rows is not None:
-                on_rows(progress.rows_read, total)
-            if max_rejects and progress.rejects > max_rejects:
-                out.write_rejects()
-                raise TooManyRejectsError(
-                    f"stopped: {progress.rejects} rows rejected, more than --max-rejects "
-                    f"{max_rejects} (see {out.rejects_path}; --resume continues)"
-                )
-        out.finish(progress)
+        done_before, started = progress.rows_read, time.perf_counter()
+        scored = LocalEngine(target, workers or os.cpu_count() or 1).map(
+            pipeline, _after(itertools.chain([first], chunks), progress.chunks_done), keep
+        )
+        report = _Report(on_rows, source.total_rows())
+        _write_all(scored, out, progress, max_rejects, report)
     finally:
         pipeline.close()
     seconds = time.perf_counter() - started
@@ -126,6 +115,39 @@ def score(
     return Summary(
         progress.rows_written, progress.rejects, seconds, rate, str(output), rejects_output
     )
+
+
+@dataclass(frozen=True)
+class _Report:
+    """Who hears the rows handled so far, and the input's row count when known."""
+
+    on_rows: Callable[[int, int | None], None] | None
+    total: int | None
+
+    def __call__(self, done: int) -> None:
+        if self.on_rows is not None:
+            self.on_rows(done, self.total)
+
+
+def _write_all(
+    scored: Iterable[Scored], out: Output, progress: Progress, max_rejects: int, report: _Report
+) -> None:
+    """Each chunk's part, then its progress; the output assembled once all are written."""
+    for chunk in scored:
+        out.write(chunk.index, chunk.results, chunk.rejects)
+        progress.chunks_done = chunk.index + 1
+        progress.rows_read += chunk.rows
+        progress.rows_written += len(chunk.results)
+        progress.rejects += len(chunk.rejects)
+        out.record(progress)
+        report(progress.rows_read)
+        if max_rejects and progress.rejects > max_rejects:
+            out.write_rejects()
+            raise TooManyRejectsError(
+                f"stopped: {progress.rejects} rows rejected, more than --max-rejects "
+                f"{max_rejects} (see {out.rejects_path}; --resume continues)"
+            )
+    out.finish(progress)
 
 
 def _after(chunks: Iterator[Chunk], done: int) -> Iterator[Chunk]:

@@ -33,6 +33,9 @@ class Target:
     def load(self) -> Pipeline:
         """The loaded pipeline: the version's own, with the endpoint's overrides if any."""
         registry = Registry(self.registry_url, self.artifacts, create=False)
-        if self.endpoints is not None:
-            return Endpoint.from_yaml(self.endpoints, self.ref, registry).pipeline
-        return Pipeline.from_version(registry.get(self.ref), registry)
+        try:  # the verified package is all a loaded pipeline needs: no reload in a batch run
+            if self.endpoints is not None:
+                return Endpoint.from_yaml(self.endpoints, self.ref, registry).pipeline
+            return Pipeline.from_version(registry.get(self.ref), registry)
+        finally:
+            registry.close()
