@@ -30,6 +30,7 @@ _PUBLIC = {
     "promote": "modelyard.evaluation",
     "add_labels": "modelyard.monitoring.labelled",
     "predictions": "modelyard.monitoring.read",
+    "score": "modelyard.batch",
 }
 
 __all__ = [
@@ -44,10 +45,12 @@ __all__ = [
     "log_model",
     "predictions",
     "promote",
+    "score",
 ]
 
 if TYPE_CHECKING:
     from modelyard.api import load, log_file, log_model
+    from modelyard.batch import score
     from modelyard.evaluation import evaluate, promote
     from modelyard.monitoring.labelled import add_labels
     from modelyard.monitoring.read import predictions

@@ -22,6 +22,7 @@ from typer.core import TyperGroup
 from modelyard import __version__
 from modelyard.cli import (
     aliases,
+    batch,
     check,
     demo,
     evaluate,
@@ -150,6 +151,7 @@ app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("feedback")(feedback.feedback)
 app.command("monitor")(monitor.monitor)
+app.command("batch")(batch.batch)
 
 
 def main() -> None:

@@ -1,0 +1,148 @@
+"""Where answers go: one part file per chunk, progress recorded after each, assembled at the end.
+
+A chunk's part is complete on disk before the progress file says it is done (written to a
+temporary name, then renamed), so a run killed at any moment resumes from its last recorded
+chunk: a part half written by the killed run is simply written again, and no row is scored
+twice into the output. A file output is the parts concatenated (streamed, one part in memory);
+a folder output keeps the parts themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from modelyard.core.errors import ConfigError
+
+_PART = "part-{:06d}"
+_REJECTS = "rejects-{:06d}"
+
+
+@dataclass
+class Progress:
+    """What ``OUTPUT.progress.json`` records: enough to resume, and to refuse a wrong resume."""
+
+    input: str
+    chunk_rows: int
+    chunks_done: int = 0
+    rows_read: int = 0
+    rows_written: int = 0
+    rejects: int = 0
+
+
+class Output:
+    """An output path (a file, or a folder when it ends with ``/`` or is one) and its sidecars.
+
+    Beside ``scores.parquet``: ``scores.rejects.parquet``, ``scores.progress.json`` and, while
+    running, ``scores.parts/``; a CSV output has its rejects as CSV.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.folder = path.endswith(("/", os.sep)) or Path(path).is_dir()
+        self.path = Path(path)
+        self.csv = not self.folder and self.path.suffix.lower() == ".csv"
+        self.ext = ".csv" if self.csv else ".parquet"
+        base = self.path if self.folder else self.path.with_suffix("")
+        self.rejects_path = base.with_name(base.name + ".rejects" + self.ext)
+        self.progress_path = base.with_name(base.name + ".progress.json")
+        self.work = base.with_name(base.name + ".parts")
+        self._parts = self.path if self.folder else self.work
+
+    def start(self, progress: Progress, resume: bool) -> Progress:
+        """The progress to continue from: the recorded one when resuming a matching run."""
+        if resume and self.progress_path.exists():
+            recorded = Progress(**json.loads(self.progress_path.read_text(encoding="utf-8")))
+            if recorded.input != progress.input:
+                raise ConfigError(
+                    f"--resume: the input differs from the interrupted run's "
+                    f"(recorded in {self.progress_path}); run without --resume to start over"
+                )
+            if recorded.chunk_rows != progress.chunk_rows:
+                raise ConfigError(
+                    f"--resume: --chunk-rows {progress.chunk_rows} differs from the interrupted "
+                    f"run's {recorded.chunk_rows}; pass --chunk-rows {recorded.chunk_rows}"
+                )
+            return recorded
+        if self.work.exists():
+            shutil.rmtree(self.work)
+        if self.folder and self.path.is_dir():  # an earlier run's parts; nothing else there
+            for stale in self.path.glob("part-*" + self.ext):
+                stale.unlink()
+        self.progress_path.unlink(missing_ok=True)
+        self.work.mkdir(parents=True)
+        self._parts.mkdir(parents=True, exist_ok=True)
+        return progress
+
+    def write(self, index: int, results: pd.DataFrame, rejects: pd.DataFrame) -> None:
+        """Chunk ``index``'s part (and its rejects, if any), complete on disk when this returns.
+
+        A chunk whose rows were all rejected has no part."""
+        if len(results):
+            _write(results, self._parts / (_PART.format(index) + self.ext))
+        if len(rejects):
+            _write(rejects, self.work / (_REJECTS.format(index) + self.ext))
+
+    def record(self, progress: Progress) -> None:
+        """Record progress after the parts it counts are written (atomically replaced)."""
+        temporary = self.progress_path.with_name(self.progress_path.name + ".tmp")
+        temporary.write_text(json.dumps(asdict(progress)), encoding="utf-8")
+        temporary.replace(self.progress_path)
+
+    def finish(self, progress: Progress) -> None:
+        """Assemble the output file and the rejects file; remove the run's working files."""
+        if not self.folder:
+            _concatenate(sorted(self.work.glob("part-*")), self.path, self.csv)
+        self.write_rejects()
+        shutil.rmtree(self.work)
+        self.progress_path.unlink(missing_ok=True)
+
+    def write_rejects(self) -> None:
+        """The rejects file from the rejects parts so far (none: no file)."""
+        parts = sorted(self.work.glob("rejects-*"))
+        self.rejects_path.unlink(missing_ok=True)
+        if parts:
+            _concatenate(parts, self.rejects_path, self.csv)
+
+
+def _write(frame: pd.DataFrame, path: Path) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    if path.suffix == ".csv":
+        frame.to_csv(temporary, index=False)
+    else:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), temporary)
+    temporary.replace(path)
+
+
+def _concatenate(parts: list[Path], target: Path, csv: bool) -> None:
+    """The parts, in order, as one file, reading one part at a time."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if csv:
+        with target.open("wb") as out:  # no part (every row rejected): an empty file
+            header = True
+            for part in parts:
+                with part.open("rb") as file:
+                    first = file.readline()
+                    if header:
+                        out.write(first)
+                        header = False
+                    shutil.copyfileobj(file, out)
+        return
+    writer: pq.ParquetWriter | None = None
+    try:
+        for part in parts:
+            table = pq.read_table(part)
+            if writer is None:
+                writer = pq.ParquetWriter(target, table.schema)
+            writer.write_table(table.cast(writer.schema))
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:  # every row rejected: an empty table all the same
+        pq.write_table(pa.table({}), target)
