@@ -22,7 +22,6 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "psycopg": ("psycopg", "postgres"),
     "torch": ("torch", "torch"),
     "ray": ("ray", "ray"),
-    "fsspec": ("fsspec", "batch"),
 }
 
 
