@@ -203,3 +203,18 @@ def test_a_resume_with_another_chunk_size_or_input_is_refused(
         "error: --resume: --chunk-rows 100 differs from the interrupted run's 64; "
         "pass --chunk-rows 64"
     )
+
+
+@pytest.mark.parametrize("option", [{"chunk_rows": 0}, {"workers": 0}, {"max_rejects": -1}])
+def test_the_python_function_refuses_counts_below_their_minimum(
+    rows_file: Path, option: dict[str, int]
+) -> None:
+    import modelyard
+    from modelyard.core.errors import ConfigError
+
+    message = "--chunk-rows and --workers must be at least 1, --max-rejects at least 0"
+    with pytest.raises(ConfigError, match=f"^{message}$"):
+        modelyard.score(
+            "breast_cancer@production", input=rows_file, output=rows_file.parent / "o.parquet",
+            **option,
+        )  # fmt: skip
