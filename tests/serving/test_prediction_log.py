@@ -18,11 +18,12 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+import tritonclient.http as triton
 import yaml
 from logtools import build_registry, metric, read_log, records, wait_for
 from servertools import RunningServer, start_server
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
-from v2_models import FLOWER
+from v2_models import FLOWER, flower_inputs
 
 from modelyard.demo import Demo, digit_png
 
@@ -153,6 +154,20 @@ def test_by_default_only_failed_requests_are_logged(site) -> None:
     assert _predict(server.url, "errors-only", [{}], "kept-error").status_code == 422
     frame = _logged(demo, "errors-only", "kept-error")
     assert set(frame["request_id"]) == {"kept-error"}
+
+
+def test_a_tritonclient_request_is_logged_under_the_id_it_sent(site) -> None:
+    demo, server, _ = site
+    client = triton.InferenceServerClient(server.url.removeprefix("http://"))
+    try:
+        client.infer("flowers", flower_inputs(True), headers={"x-request-id": "triton-1"})
+    finally:
+        client.close()
+
+    (record,) = records(_logged(demo, "flowers", "triton-1"), "triton-1")
+    assert record["status"] == 200 and record["input.colour"] == FLOWER["colour"]
+    assert record["input.length"] == pytest.approx(FLOWER["length"])
+    assert record["output.label"] is not None
 
 
 def test_v2_requests_log_the_same_columns_as_native_ones(site) -> None:

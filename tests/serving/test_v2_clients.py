@@ -13,7 +13,7 @@ import httpx
 import numpy as np
 import pytest
 from servertools import RunningServer
-from v2_models import FLOWER
+from v2_models import FLOWER, flower_inputs
 
 if not os.environ.get("CI"):  # in CI the real client must be there: an ImportError fails
     pytest.importorskip("tritonclient.http", reason="pip install 'tritonclient[http]'")
@@ -30,22 +30,9 @@ def client(v2_server: RunningServer) -> Iterator[triton.InferenceServerClient]:
     connection.close()
 
 
-def _flower_inputs(binary: bool, colour: str = FLOWER["colour"]) -> list[triton.InferInput]:
-    tensors = []
-    for name, datatype, value in [
-        ("length", "FP32", np.array([[FLOWER["length"]]], dtype=np.float32)),
-        ("width", "FP32", np.array([[FLOWER["width"]]], dtype=np.float32)),
-        ("colour", "BYTES", np.array([[colour]], dtype=object)),
-    ]:
-        tensor = triton.InferInput(name, [1, 1], datatype)
-        tensor.set_data_from_numpy(value, binary_data=binary)
-        tensors.append(tensor)
-    return tensors
-
-
 def _probabilities(client: triton.InferenceServerClient, binary: bool, **kwargs: object) -> list:
     outputs = [triton.InferRequestedOutput("probabilities", binary_data=binary)]
-    result = client.infer("flowers", _flower_inputs(binary), outputs=outputs, **kwargs)  # type: ignore[arg-type]
+    result = client.infer("flowers", flower_inputs(binary), outputs=outputs, **kwargs)  # type: ignore[arg-type]
     return result.as_numpy("probabilities").tolist()
 
 
@@ -70,7 +57,7 @@ def test_the_colour_decides_the_answer_so_a_misread_one_would_show(
 ) -> None:
     outputs = [triton.InferRequestedOutput("label", binary_data=True)]
     labels = {
-        colour: client.infer("flowers", _flower_inputs(True, colour), outputs=outputs)
+        colour: client.infer("flowers", flower_inputs(True, colour), outputs=outputs)
         .as_numpy("label")
         .tolist()
         for colour in ("red", "green", "blue")
@@ -92,7 +79,7 @@ def test_an_unknown_requested_output_is_400_naming_the_known_ones(
 ) -> None:
     outputs = [triton.InferRequestedOutput("nope", binary_data=binary)]
     with pytest.raises(InferenceServerException) as raised:
-        client.infer("flowers", _flower_inputs(binary), outputs=outputs)
+        client.infer("flowers", flower_inputs(binary), outputs=outputs)
     assert raised.value.status() == "400"
     assert raised.value.message() == (
         "malformed inference request: /outputs/0/name: no such output; "
@@ -105,7 +92,7 @@ def test_the_classification_extension_is_refused_not_ignored(
 ) -> None:
     outputs = [triton.InferRequestedOutput("probabilities", class_count=1)]
     with pytest.raises(InferenceServerException) as raised:
-        client.infer("flowers", _flower_inputs(False), outputs=outputs)
+        client.infer("flowers", flower_inputs(False), outputs=outputs)
     assert raised.value.status() == "400"
     assert raised.value.message() == (
         "malformed inference request: /outputs/0/parameters/classification: the classification "

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import tritonclient.http as triton
 import yaml
 from servertools import RunningServer, start_server
 from sklearn.compose import ColumnTransformer
@@ -158,3 +159,17 @@ def v2_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServe
     running.stop()
     remote.shutdown()
     remote.server_close()
+
+
+def flower_inputs(binary: bool, colour: str = FLOWER["colour"]) -> list[triton.InferInput]:
+    """The flower as tritonclient sends it: two FP32 inputs and a BYTES one, each [1, 1]."""
+    tensors = []
+    for name, datatype, value in [
+        ("length", "FP32", np.array([[FLOWER["length"]]], dtype=np.float32)),
+        ("width", "FP32", np.array([[FLOWER["width"]]], dtype=np.float32)),
+        ("colour", "BYTES", np.array([[colour]], dtype=object)),
+    ]:
+        tensor = triton.InferInput(name, [1, 1], datatype)
+        tensor.set_data_from_numpy(value, binary_data=binary)
+        tensors.append(tensor)
+    return tensors
