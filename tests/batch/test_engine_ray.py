@@ -90,3 +90,16 @@ def test_an_address_without_the_ray_engine_is_refused(cli: CLI, rows_with_reject
         "--output", str(rows_with_rejects.parent / "o.parquet"), "--address", "auto",
     )  # fmt: skip
     assert (code, err) == (2, "error: --address: only with --engine ray\n")
+
+
+def test_the_cli_scores_on_ray_and_prints_the_summary(
+    cli: CLI, rows_with_rejects: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "scores.csv"
+    code, out, _ = cli(
+        "batch", "breast_cancer@production", "--input", str(rows_with_rejects),
+        "--output", str(output), "--keep", "id", "--engine", "ray", "--workers", "2",
+    )  # fmt: skip
+    assert code == 0
+    assert out.startswith(f"scored 512 rows, 57 rejected ({tmp_path / 'scores.rejects.csv'}) in ")
+    assert pd.read_csv(output)["id"].tolist() == [i for i in range(569) if i % 10]

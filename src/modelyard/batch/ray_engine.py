@@ -16,6 +16,7 @@ run holds the input in Ray's object store, which spills to disk beyond its memor
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 from collections.abc import Iterable, Iterator
@@ -63,7 +64,9 @@ class RayEngine:
             items = [{_ITEM: pickle.dumps(chunk)} for chunk in chunks]
             if not items:
                 return
-            ray.data.DataContext.get_current().execution_options.preserve_order = True
+            context = ray.data.DataContext.get_current()
+            context.execution_options.preserve_order = True
+            logging.getLogger("ray.data").setLevel(logging.WARNING)
             answers = ray.data.from_items(items).map_batches(
                 _Scorer,
                 fn_constructor_kwargs={"target": self.target, "keep": keep},
@@ -83,11 +86,12 @@ class RayEngine:
         if ray.is_initialized():
             return False
         if self.address is not None:
-            ray.init(address=self.address, log_to_driver=False)
+            ray.init(address=self.address, log_to_driver=False, logging_level=logging.WARNING)
         else:
             ray.init(
                 num_cpus=max(self.workers, os.cpu_count() or 1),
                 include_dashboard=False,
                 log_to_driver=False,
+                logging_level=logging.WARNING,
             )
         return True
