@@ -1,14 +1,15 @@
 """The Ray engine: the local engine's job (``score_chunk`` over the run's chunks) on Ray Data.
 
 The chunks the run already reads (:mod:`.sources`) are handed to Ray Data with
-``ray.data.from_items``, one item per chunk, rather than read again with
+``ray.data.from_items``, one item and one block per chunk, rather than read again with
 ``ray.data.read_parquet``/``read_csv``: a resumed run skips chunks by their index, and only
 the run's own reader cuts the same chunks every time (Ray cuts blocks its own way), while the
 rejects need each row's input number. ``map_batches`` sends each chunk to an actor of a pool
-of ``workers`` that loaded the version once (:meth:`Target.load`, verified by digest); the
-answers come back in input order and the run's writer writes them, so rejects, ``--keep``,
-output formats and ``--resume`` behave as with the local engine. Chunks travel pickled, so
-every column reaches ``score_chunk`` with the dtypes it was read with.
+of ``workers`` (fewer for fewer chunks), each of which loaded the version once
+(:meth:`Target.load`, verified by digest); the answers come back in input order and the run's
+writer writes them, so rejects, ``--keep``, output formats and ``--resume`` behave as with the
+local engine. Chunks travel pickled, so every column reaches ``score_chunk`` with the dtypes
+it was read with.
 
 The remaining chunks are read before the pool starts (Ray Data's input is a list here), so a
 run holds the input in Ray's object store, which spills to disk beyond its memory share.
@@ -67,11 +68,11 @@ class RayEngine:
             context = ray.data.DataContext.get_current()
             context.execution_options.preserve_order = True
             logging.getLogger("ray.data").setLevel(logging.WARNING)
-            answers = ray.data.from_items(items).map_batches(
+            answers = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
                 _Scorer,
                 fn_constructor_kwargs={"target": self.target, "keep": keep},
                 batch_size=1,
-                compute=ray.data.ActorPoolStrategy(size=self.workers),
+                compute=ray.data.ActorPoolStrategy(size=min(self.workers, len(items))),
                 num_cpus=1,
                 batch_format="numpy",
             )
