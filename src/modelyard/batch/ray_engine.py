@@ -48,6 +48,13 @@ class _Scorer:
         return {_ANSWER: [pickle.dumps(answer) for answer in scored]}
 
 
+def _dataset(chunks: Iterable[Chunk]) -> tuple[ray.data.Dataset, int]:
+    """The chunks as a dataset of one pickled chunk per block, and how many there are; the
+    driver's copies are dropped once the blocks are in the object store."""
+    items = [{_ITEM: pickle.dumps(chunk)} for chunk in chunks]
+    return ray.data.from_items(items, override_num_blocks=max(len(items), 1)), len(items)
+
+
 class RayEngine:
     """Scores chunks on a Ray cluster (``address``, else one started here) with ``workers``
     actors; a cluster this engine started is shut down when the run ends."""
@@ -62,17 +69,17 @@ class RayEngine:
         unused: each actor loads its copy)."""
         started = self._connect()
         try:
-            items = [{_ITEM: pickle.dumps(chunk)} for chunk in chunks]
-            if not items:
+            inputs, count = _dataset(chunks)
+            if not count:
                 return
             context = ray.data.DataContext.get_current()
             context.execution_options.preserve_order = True
             logging.getLogger("ray.data").setLevel(logging.WARNING)
-            answers = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
+            answers = inputs.map_batches(
                 _Scorer,
                 fn_constructor_kwargs={"target": self.target, "keep": keep},
                 batch_size=1,
-                compute=ray.data.ActorPoolStrategy(size=min(self.workers, len(items))),
+                compute=ray.data.ActorPoolStrategy(size=min(self.workers, count)),
                 num_cpus=1,
                 batch_format="numpy",
             )
