@@ -19,6 +19,7 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 from modelyard.package.builder import build_package
+from modelyard.registry import Registry
 
 TRAIN = ("sklearn", "skl2onnx", "scipy", "pandas", "onnx", "joblib")
 TRAIN_HINT = r'(pandas|scikit-learn|scipy|onnx|skl2onnx|joblib): pip install "modelyard\[train\]"'
@@ -176,3 +177,16 @@ def test_a_monitored_endpoint_without_the_monitor_extra_names_it(tmp_path: Path)
         "error: endpoint 'iris' has a monitoring: block, which needs scipy, scikit-learn: "
         'pip install "modelyard[monitor]"'
     ], done.stderr
+
+
+def test_the_ray_engine_without_ray_names_the_ray_extra(tmp_path: Path) -> None:
+    pd.DataFrame({"x": [1.0]}).to_parquet(tmp_path / "rows.parquet")
+    registry_url = f"sqlite:///{tmp_path}/r.db"
+    Registry(registry_url, str(tmp_path / "artifacts")).close()
+    done = _without(
+        tmp_path, ("ray",), _modelyard(), "--registry", registry_url, "batch", "iris@production",
+        "--input", "rows.parquet", "--output", "scores.parquet", "--engine", "ray",
+    )  # fmt: skip
+
+    assert done.returncode == 2
+    assert done.stderr == 'error: --engine ray needs ray: pip install "modelyard[ray]"\n'

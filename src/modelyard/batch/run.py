@@ -1,10 +1,10 @@
 """``modelyard.score``: a file of rows scored through a version's pipeline into a file of answers.
 
 The steps, each in its module: find and read the input (:mod:`.sources`), score each chunk as
-the server would (:mod:`.chunk`) on an engine (:mod:`.local`), write parts and record progress
-(:mod:`.output`). Errors a user can fix (missing input, unknown format or reference, a missing
-column) are raised as one-line :class:`~modelyard.core.errors.ModelyardError`s before any row
-is scored.
+the server would (:mod:`.chunk`) on an engine (:mod:`.local`, or :mod:`.ray_engine` on a Ray
+cluster), write parts and record progress (:mod:`.output`). Errors a user can fix (missing
+input, unknown format or reference, a missing column, an engine whose extra is absent) are
+raised as one-line :class:`~modelyard.core.errors.ModelyardError`s before any row is scored.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from modelyard.batch.chunk import Feed, Scored
 from modelyard.batch.local import LocalEngine
@@ -22,10 +23,20 @@ from modelyard.batch.output import Output, Progress
 from modelyard.batch.sources import PATH_COLUMN, Chunk, Source
 from modelyard.batch.target import Target
 from modelyard.core.errors import ConfigError, ModelyardError
+from modelyard.core.extras import missing_extra
+from modelyard.pipeline.pipeline import Pipeline
 from modelyard.registry import Registry
 
 DEFAULT_CHUNK_ROWS = 100_000
-ENGINES = ("local",)
+ENGINES = ("local", "ray")
+
+
+class Engine(Protocol):
+    """Scores chunks somewhere and hands their answers back in input order."""
+
+    def map(
+        self, pipeline: Pipeline, chunks: Iterable[Chunk], keep: list[str]
+    ) -> Iterator[Scored]: ...
 
 
 class TooManyRejectsError(ModelyardError):
@@ -63,6 +74,7 @@ def score(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     engine: str = "local",
     workers: int | None = None,
+    address: str | None = None,
     resume: bool = False,
     max_rejects: int = 0,
     registry: Registry | None = None,
@@ -75,11 +87,15 @@ def score(
     (more than ``max_rejects`` of them, unless 0, stops the run); ``resume`` continues a killed
     run. ``output`` is a folder of parts when it ends with ``/`` or is an existing folder.
     ``on_rows(done, total)`` hears the rows handled so far (``total`` when known).
+    ``engine="ray"`` scores on the Ray cluster at ``address`` (else one started for the run).
     """
     if engine not in ENGINES:
         raise ConfigError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
     if chunk_rows < 1 or (workers is not None and workers < 1) or max_rejects < 0:
         raise ConfigError("--chunk-rows and --workers must be at least 1, --max-rejects at least 0")
+    if address is not None and engine != "ray":
+        raise ConfigError("--address: only with --engine ray")
+    make_engine = _engine_maker(engine, workers or os.cpu_count() or 1, address)
     own_registry = registry is None
     registry = registry or Registry(create=False)
     target = Target(
@@ -102,7 +118,7 @@ def score(
         out = Output(str(output))
         progress = out.start(Progress(source.fingerprint(), chunk_rows), resume)
         done_before, started = progress.rows_read, time.perf_counter()
-        scored = LocalEngine(target, workers or os.cpu_count() or 1).map(
+        scored = make_engine(target).map(
             pipeline, _after(itertools.chain([first], chunks), progress.chunks_done), keep
         )
         report = _Report(on_rows, source.total_rows())
@@ -115,6 +131,17 @@ def score(
     return Summary(
         progress.rows_written, progress.rejects, seconds, rate, str(output), rejects_output
     )
+
+
+def _engine_maker(engine: str, workers: int, address: str | None) -> Callable[[Target], Engine]:
+    """The engine's constructor, imported now so a missing Ray fails before any row is read."""
+    if engine == "local":
+        return lambda target: LocalEngine(target, workers)
+    try:
+        from modelyard.batch.ray_engine import RayEngine
+    except ImportError as error:
+        raise missing_extra(error, "--engine ray") from None
+    return lambda target: RayEngine(target, workers, address)
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,15 @@ def batch(
     ),
     keep: str = typer.Option("", "--keep", help="input columns copied to the output: COL,..."),
     chunk_rows: int = typer.Option(100_000, "--chunk-rows", help="rows read and scored at once"),
-    engine: str = typer.Option("local", "--engine", help="local: worker processes here"),
-    workers: int | None = typer.Option(None, "--workers", help="processes (default: cores)"),
+    engine: str = typer.Option(
+        "local", "--engine", help="local: worker processes here; ray: actors on a Ray cluster"
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", help="processes or Ray actors (default: cores)"
+    ),
+    address: str | None = typer.Option(
+        None, "--address", help="--engine ray: the cluster to join (default: start one here)"
+    ),
     resume: bool = typer.Option(False, "--resume", help="continue an interrupted run"),
     max_rejects: int = typer.Option(
         0, "--max-rejects", help="stop after more refused rows than this (0: never)"
@@ -66,6 +73,7 @@ def batch(
             chunk_rows=chunk_rows,
             engine=engine,
             workers=workers,
+            address=address,
             resume=resume,
             max_rejects=max_rejects,
             registry=registry_from(ctx),
