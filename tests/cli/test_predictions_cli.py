@@ -127,11 +127,12 @@ def test_tail_takes_the_store_from_the_endpoints_file(workdir: Path, cli: Callab
     assert "req-8" in found.out
     assert (missing.code, missing.err) == (
         2,
-        "error: endpoint 'iris' is not in endpoints.yaml: its endpoints are cancer\n",
+        "error: endpoints.yaml: no endpoint 'iris'; endpoints: cancer\n",
     )
-    assert (both.code, both.err) == (
+    assert (both.code, both.err) == (  # --store wins, as in feedback and monitor
         2,
-        "error: --store and --endpoints both name the store: pass one of them\n",
+        "error: endpoint 'cancer' has no logged predictions in the registry store: is "
+        "logging.sample_rate (or keep_errors) set for it, and is this the store it writes to?\n",
     )
 
 

@@ -40,19 +40,11 @@ LOOKBACK = timedelta(seconds=30)
 
 
 def _store_name(endpoint: str, store: str | None, endpoints: Path | None) -> str:
-    if store is not None and endpoints is not None:
-        raise ConfigError("--store and --endpoints both name the store: pass one of them")
-    if endpoints is None:
-        return store or "registry"
-    from modelyard.pipeline.endpoint import read_endpoints_file
+    """``--store``, else the endpoint's ``logging.store`` in ``--endpoints``, else the
+    registry (the rule every prediction-log command follows)."""
+    from modelyard.monitoring.labelled import endpoint_spec, store_name
 
-    specs = {spec.id: spec for spec in read_endpoints_file(endpoints)[0].endpoints}
-    if endpoint not in specs:
-        raise ConfigError(
-            f"endpoint {endpoint!r} is not in {endpoints}: its endpoints are "
-            + ", ".join(sorted(specs))
-        )
-    return specs[endpoint].logging.store
+    return store_name(endpoint_spec(endpoint, endpoints), store)
 
 
 def _open(ctx: typer.Context, name: str) -> LogStore:

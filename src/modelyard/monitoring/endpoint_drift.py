@@ -24,7 +24,7 @@ from modelyard.core.errors import ConfigError, NotFoundError
 from modelyard.monitoring.columns import FIXED, INPUT, output_column
 from modelyard.monitoring.drift import MIN_ROWS, measure_drift, reference_predictions
 from modelyard.monitoring.drift_report import DriftReport
-from modelyard.monitoring.labelled import endpoint_spec, log_store
+from modelyard.monitoring.labelled import endpoint_spec, log_store, store_name
 from modelyard.monitoring.read import no_records
 from modelyard.monitoring.reference import Reference, load_reference
 from modelyard.package.datasets import read_table
@@ -185,7 +185,7 @@ def endpoint_drift(
     if not len(log) and variant is None:  # a named variant may just not have answered yet
         newest = logs.read(endpoint, limit=1, newest_first=True)
         if not len(newest):
-            raise no_records(endpoint, store or (spec.logging.store if spec else "registry"))
+            raise no_records(endpoint, store_name(spec, store))
         raise NotFoundError(
             f"endpoint {endpoint!r} logged nothing since {start:%Y-%m-%d %H:%M} UTC (its newest "
             f"record is from {newest['time'].iloc[0]:%Y-%m-%d %H:%M} UTC): widen --since"

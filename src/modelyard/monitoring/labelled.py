@@ -76,13 +76,17 @@ def endpoint_spec(endpoint: str, endpoints: str | Path | None) -> EndpointSpec |
     return specs[endpoint]
 
 
-def log_store(registry: Registry, spec: EndpointSpec | None, store: str | None) -> LogStore:
-    """The prediction log: ``store`` (``registry`` or ``parquet:PATH``), else the endpoint's
+def store_name(spec: EndpointSpec | None, store: str | None) -> str:
+    """Where the log is: ``store`` (``registry`` or ``parquet:PATH``), else the endpoint's
     ``logging.store``, else the registry database."""
+    return store or (spec.logging.store if spec is not None else "registry")
+
+
+def log_store(registry: Registry, spec: EndpointSpec | None, store: str | None) -> LogStore:
+    """The prediction log :func:`store_name` names."""
     from modelyard.monitoring.store import open_store
 
-    where = store or (spec.logging.store if spec is not None and spec.logging else "registry")
-    return open_store(where, registry)
+    return open_store(store_name(spec, store), registry)
 
 
 def read_labels_table(data: pd.DataFrame | str | Path) -> list[Label]:
