@@ -33,8 +33,8 @@ import httpx
 import numpy as np
 import orjson
 import yaml
-from rollout_bench import _rotated, cpu_seconds, modelyard_command
-from serve_bench import Result, Target, _median, floor_command, free_port, server, unpin, wrk
+from rollout_bench import _rotated, beside_floor, cpu_seconds
+from serve_bench import Result, Target, _median, wrk
 
 from modelyard.demo import prepare
 from modelyard.monitoring.capture import Capture
@@ -153,20 +153,10 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     registry_url, artifacts, endpoints, record = prepare_endpoints(workdir)
     body = orjson.dumps({"instances": [record]})
-    port, floor_port = free_port(), free_port()
-    pin = ["taskset", "-c", "0"] if args.pin else []
-    command = [*pin, *modelyard_command(registry_url, artifacts, endpoints, port)]
-    base = f"http://127.0.0.1:{port}"
-    with (
-        server(command, f"{base}/v2/health/ready", cwd=workdir) as pid,
-        server([*pin, *floor_command(floor_port)], f"http://127.0.0.1:{floor_port}/",
-               cwd=workdir) as floor_pid,
-    ):  # fmt: skip
-        if not args.pin:
-            unpin(pid)
-        targets = {"floor": Target(f"http://127.0.0.1:{floor_port}/", body)}
+    with beside_floor(workdir, registry_url, artifacts, endpoints, args.pin) as (base, pid, floor):
+        targets = {"floor": Target(floor.url, body)}
         targets |= {name: Target(f"{base}/endpoints/{name}/predict", body) for name in ENDPOINTS}
-        pids = {name: floor_pid if name == "floor" else pid for name in targets}
+        pids = {name: floor.pid if name == "floor" else pid for name in targets}
         medians, ratios, cpu = measure(targets, args, workdir, pids)
         counts = log_counts(httpx.get(f"{base}/metrics", timeout=30).text)
     print(render(medians, ratios, cpu, counts, capture_cost_us(), args))

@@ -31,12 +31,14 @@ asserted; it prints a Markdown report for BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import orjson
@@ -207,6 +209,33 @@ def render(
     return "\n".join(lines)
 
 
+class Floor(NamedTuple):
+    """The bare HTTP server measured beside modelyard: where it answers, its process."""
+
+    url: str
+    pid: int
+
+
+@contextlib.contextmanager
+def beside_floor(
+    workdir: Path, registry_url: str, artifacts: str, endpoints: Path, pin: bool
+) -> Iterator[tuple[str, int, Floor]]:
+    """A modelyard server of ``endpoints`` and the bare floor, both pinned to CPU 0 when
+    ``pin`` (modelyard left on every CPU otherwise): its base URL, its pid, and the floor."""
+    port, floor_port = free_port(), free_port()
+    cpu0 = ["taskset", "-c", "0"] if pin else []
+    command = [*cpu0, *modelyard_command(registry_url, artifacts, endpoints, port)]
+    base = f"http://127.0.0.1:{port}"
+    floor_url = f"http://127.0.0.1:{floor_port}/"
+    with (
+        server(command, f"{base}/v2/health/ready", cwd=workdir) as pid,
+        server([*cpu0, *floor_command(floor_port)], floor_url, cwd=workdir) as floor_pid,
+    ):
+        if not pin:
+            unpin(pid)
+        yield base, pid, Floor(floor_url, floor_pid)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=5)
@@ -220,22 +249,12 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     registry_url, artifacts, endpoints, record = prepare_registry(workdir)
     body = orjson.dumps({"instances": [record]})
-    port, floor_port = free_port(), free_port()
-    pin = ["taskset", "-c", "0"] if args.pin else []
-    command = [*pin, *modelyard_command(registry_url, artifacts, endpoints, port)]
-    base = f"http://127.0.0.1:{port}"
-    with (
-        server(command, f"{base}/v2/health/ready", cwd=workdir) as pid,
-        server([*pin, *floor_command(floor_port)], f"http://127.0.0.1:{floor_port}/",
-               cwd=workdir) as floor_pid,
-    ):  # fmt: skip
-        if not args.pin:
-            unpin(pid)
-        targets = {"floor": Target(f"http://127.0.0.1:{floor_port}/", body)}
+    with beside_floor(workdir, registry_url, artifacts, endpoints, args.pin) as (base, pid, floor):
+        targets = {"floor": Target(floor.url, body)}
         targets |= {name: Target(f"{base}/endpoints/{name}/predict", body) for name in ENDPOINTS}
         sticky = (("X-User-Id", "user-12345"),)  # one key for all: the hash is what is measured
         targets["ab-sticky"] = Target(f"{base}/endpoints/ab-sticky/predict", body, headers=sticky)
-        pids = {name: floor_pid if name == "floor" else pid for name in targets}
+        pids = {name: floor.pid if name == "floor" else pid for name in targets}
         medians, ratios, cpu = measure(targets, args, workdir, pids)
         unpin(pid)  # a deployment's server has both CPUs; a shadow's batches use the other
         del targets["floor"]
