@@ -33,6 +33,7 @@ from modelyard.cli import (
     rollout,
     serve,
     token,
+    ui,
 )
 from modelyard.cli.context import Settings, console
 from modelyard.cli.errors import USAGE_ERROR, print_error
@@ -152,6 +153,7 @@ app.command("demo")(demo.demo)
 app.command("feedback")(feedback.feedback)
 app.command("monitor")(monitor.monitor)
 app.command("batch")(batch.batch)
+app.command("ui")(ui.ui)
 
 
 def main() -> None:

@@ -51,6 +51,7 @@ from modelyard.serving.served import DEFAULT_BODY_TIMEOUT_S, ServedEndpoint
 from modelyard.serving.tally import Tally
 from modelyard.serving.v2 import not_that_version
 from modelyard.serving.variant import DEFAULT_TIMEOUT_S, Variant
+from modelyard.ui import Live, UiContext, add_ui
 
 log = logging.getLogger("modelyard.serving")
 
@@ -257,6 +258,10 @@ class Server:
         api.include_router(admin_routes)
         v2.add_routes(api, current)
         add_docs(api)
+        add_ui(
+            api,
+            UiContext(self._registry, Live(current, self.metrics, self.rollouts, self.monitors)),
+        )
         api.openapi = openapi_builder(api, lambda: list(current.values()))  # type: ignore[method-assign]
         return api
 

@@ -1,0 +1,17 @@
+"""The dashboard's pages: one module per section, each adding its routes to the ``/ui`` router.
+
+A page module exposes ``add_routes(router, ui)``; :data:`PAGES` lists them in the order of the
+navigation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter
+
+from modelyard.ui.context import UiContext
+
+AddPage = Callable[[APIRouter, UiContext], None]
+
+PAGES: list[AddPage] = []
