@@ -18,6 +18,7 @@ import pandas as pd
 from modelyard.batch.sources import IMAGE_COLUMN, Chunk
 from modelyard.core.errors import ConfigError, PayloadError
 from modelyard.pipeline.encoders.image import ImageEncoder
+from modelyard.pipeline.formatters import as_columns
 from modelyard.pipeline.pipeline import Pipeline
 
 ROW = "row"
@@ -82,14 +83,14 @@ def score_chunk(pipeline: Pipeline, feed: Feed, chunk: Chunk, keep: list[str]) -
         feeds = pipeline.encoder.encode_frame(frame[feed.columns]).feeds
         if pipeline.profile_guard is not None:  # an endpoint's validation.profile
             pipeline.profile_guard.inspect({"instances": [{}] * len(frame)}, feeds)
-        predictions = pipeline.finish(pipeline.infer(feeds))
-        accepted = np.arange(len(frame))
+        columns = pipeline.finish_columns(pipeline.infer(feeds))
+        results = frame[keep].reset_index(drop=True)
         rejects = pd.DataFrame()
     except PayloadError:
         predictions, accepted, rejects = _row_by_row(pipeline, feed, chunk, keep)
-    results = frame.iloc[accepted][keep].reset_index(drop=True)
-    for name, values in prediction_columns(predictions).items():
-        results[name] = values
+        columns = as_columns(predictions)
+        results = frame.iloc[accepted][keep].reset_index(drop=True)
+    results = pd.concat([results, pd.DataFrame(columns, index=results.index)], axis=1)
     results[MODEL_NAME] = pipeline.model.name
     results[MODEL_VERSION] = pipeline.model.version
     return Scored(chunk.index, len(frame), results, rejects)
@@ -114,18 +115,3 @@ def _row_by_row(
     rejects.insert(0, ROW, [chunk.first_row + i for i in failed])
     rejects[ERROR] = messages
     return predictions, np.array(accepted, dtype=np.int64), rejects
-
-
-def prediction_columns(predictions: list[Any]) -> dict[str, list[Any]]:
-    """The formatter's answers as columns: ``label``, ``score``, ``value``..., and one
-    ``probabilities.<class>`` column per class (a nested object flattened with a dot)."""
-    if not predictions:
-        return {}
-    columns: dict[str, list[Any]] = {}
-    for key, value in predictions[0].items():
-        if isinstance(value, dict):
-            for name in value:
-                columns[f"{key}.{name}"] = [p[key][name] for p in predictions]
-        else:
-            columns[key] = [p[key] for p in predictions]
-    return columns

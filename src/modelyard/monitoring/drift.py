@@ -286,6 +286,7 @@ def measure_drift(
 def reference_predictions(pipeline: Pipeline, reference_frame: pd.DataFrame) -> pd.Series:
     """The version's answers for the reference rows, as the server gives them: ``label`` for
     a classifier, ``value`` for a regressor (same encoder, runner, postprocess, formatter)."""
-    answers = pipeline.finish(pipeline.infer(pipeline.encoder.encode_frame(reference_frame).feeds))
-    key = "label" if answers and "label" in answers[0] else "value"
-    return pd.Series([answer[key] for answer in answers], name=key)
+    feeds = pipeline.encoder.encode_frame(reference_frame).feeds
+    answers = pipeline.finish_columns(pipeline.infer(feeds))
+    key = "label" if "label" in answers else "value"
+    return pd.Series(answers[key], name=key)

@@ -1,7 +1,13 @@
-"""Formatters: standard outputs → one JSON-able prediction per row.
+"""Formatters: standard outputs → one JSON-able prediction per row, or the same as columns.
 
 They convert whole arrays with ``tolist()`` once and zip the rows, which is what keeps the
 64-row path cheap; they never see the request.
+
+Batch scoring wants the answers of 100,000 rows as columns, where building a dict per row
+costs more than the model: the built-in formatters also give :meth:`columns`, the very
+values of :meth:`format` laid out as :func:`as_columns` lays them out (a nested object's keys
+flattened with a dot, ``probabilities.<class>``), as arrays. A formatter without it (a
+plug-in) is laid out by :func:`as_columns` from its rows.
 
 A NaN or an infinity in what they are about to write would leave as ``null`` (or not as JSON
 at all) in an answer that looks successful. Every float array they write is therefore checked
@@ -63,6 +69,26 @@ def require_finite(outputs: Arrays, keys: Iterable[str]) -> None:
         raise NonFiniteOutputError(key, np.nonzero(bad)[0].tolist())
 
 
+def as_columns(predictions: list[Any]) -> dict[str, Any]:
+    """Predictions (one object per row) as columns: one per key, and one per key of a nested
+    object, named ``<key>.<name>`` (``probabilities.<class>``). Values are kept as they are."""
+    if not predictions:
+        return {}
+    columns: dict[str, list[Any]] = {}
+    for key, value in predictions[0].items():
+        if isinstance(value, dict):
+            for name in value:
+                columns[f"{key}.{name}"] = [p[key][name] for p in predictions]
+        else:
+            columns[key] = [p[key] for p in predictions]
+    return columns
+
+
+def _plain(array: np.ndarray) -> np.ndarray:
+    """What ``tolist()`` then a DataFrame make of an array: floats as float64, the rest as is."""
+    return array.astype(np.float64, copy=False) if array.dtype.kind == "f" else array
+
+
 _CLASSIFICATION_KEYS = (PROBABILITIES, SCORE, LABEL, TOP_SCORES)
 
 
@@ -81,12 +107,15 @@ class ClassificationFormatter:
     def __init__(self, args: ClassificationArgs, context: Context) -> None:
         self._with_probabilities = args.probabilities
 
+    def _class_names(self, outputs: Arrays, context: Context) -> list[str] | None:
+        if self._with_probabilities and PROBABILITIES in outputs and context.classes:
+            return [str(c) for c in context.classes]
+        return None
+
     def format(self, outputs: Arrays, context: Context) -> list[Any]:
         require_finite(outputs, _CLASSIFICATION_KEYS)
         labels = outputs[LABEL].tolist()
-        names = None
-        if self._with_probabilities and PROBABILITIES in outputs and context.classes:
-            names = [str(c) for c in context.classes]
+        names = self._class_names(outputs, context)
         if (
             names is not None
             and len(names) == 2
@@ -120,6 +149,21 @@ class ClassificationFormatter:
                 ]
         return result
 
+    def columns(self, outputs: Arrays, context: Context) -> dict[str, Any]:
+        """:meth:`format`'s answers as columns (``top`` stays one list per row)."""
+        require_finite(outputs, _CLASSIFICATION_KEYS)
+        columns: dict[str, Any] = {LABEL: _plain(outputs[LABEL])}
+        if SCORE in outputs:
+            columns[SCORE] = _plain(outputs[SCORE])
+        names = self._class_names(outputs, context)
+        if names is not None:
+            probabilities = _plain(outputs[PROBABILITIES])
+            for i, name in enumerate(names):
+                columns[f"{PROBABILITIES}.{name}"] = probabilities[:, i]
+        if TOP_LABELS in outputs:
+            columns["top"] = [row["top"] for row in self.format(outputs, context)]
+        return columns
+
 
 class RegressionFormatter:
     """``{"value": v}`` per row (a list when the model predicts several targets)."""
@@ -130,6 +174,12 @@ class RegressionFormatter:
     def format(self, outputs: Arrays, context: Context) -> list[Any]:
         require_finite(outputs, (VALUE,))
         return [{"value": value} for value in outputs[VALUE].tolist()]
+
+    def columns(self, outputs: Arrays, context: Context) -> dict[str, Any]:
+        """:meth:`format`'s answers as a column (one list per row for several targets)."""
+        require_finite(outputs, (VALUE,))
+        values = outputs[VALUE]
+        return {VALUE: _plain(values) if values.ndim == 1 else values.tolist()}
 
 
 class RawFormatter:

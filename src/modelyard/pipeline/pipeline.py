@@ -23,6 +23,7 @@ from modelyard.package.manifest import ComponentSpec, Manifest, PipelineSpec
 from modelyard.pipeline.components import ComponentRegistry, Origin, default_registry
 from modelyard.pipeline.dtypes import NUMPY
 from modelyard.pipeline.encoders.tabular import TabularEncoder
+from modelyard.pipeline.formatters import as_columns
 from modelyard.pipeline.postprocess import standardize
 from modelyard.pipeline.profile_check import Policy, ProfileCheck, ProfileGuard
 from modelyard.pipeline.spec import PipelineOverride
@@ -272,6 +273,16 @@ class Pipeline:
     def finish(self, outputs: Arrays) -> list[Any]:
         """Raw outputs of some rows → one JSON-able prediction per row."""
         return self.formatter.format(self.postprocess(outputs), self.output_context)
+
+    def finish_columns(self, outputs: Arrays) -> dict[str, Any]:
+        """Raw outputs of some rows → :meth:`finish`'s predictions laid out as columns
+        (:func:`~modelyard.pipeline.formatters.as_columns`), without a dict per row when the
+        formatter can (batch scoring's path)."""
+        standard = self.postprocess(outputs)
+        columns = getattr(self.formatter, "columns", None)
+        if columns is not None:
+            return columns(standard, self.output_context)
+        return as_columns(self.formatter.format(standard, self.output_context))
 
     def postprocessed_frame(self, frame: pd.DataFrame) -> Arrays:
         """Standard outputs for a DataFrame (the production path, for evaluation)."""

@@ -1,0 +1,200 @@
+"""Batch scoring against its floor: ``python benchmarks/batch_bench.py [--rows 1000000]``.
+
+The demo's breast-cancer model (a scaled logistic regression, ONNX) scores a Parquet file of
+``--rows`` rows (the 569 bundled rows repeated with noise, 30 float features and an id) with
+``modelyard.score``, beside the floor: a bare loop that reads the same chunks with pyarrow and
+calls onnxruntime directly, nothing else (no validation, no answer written). Both run with the
+same threads: one process and one ONNX Runtime thread, then ``--workers`` processes against a
+bare loop given as many intra-op threads. Rounds alternate (floor, modelyard, floor, ...) and
+the medians are printed with their ratio.
+
+``--memory`` then runs each size of ``--memory-rows`` in a child process of its own and prints
+its peak resident memory (``ru_maxrss``): streaming means the peak does not grow with the
+input. ``--mlflow PYTHON`` adds ``mlflow models predict`` on the same model and file, run by
+that interpreter (an environment with mlflow and scikit-learn), for comparison only.
+Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from modelyard import score
+from modelyard.api import log_model
+from modelyard.registry import Registry
+
+CHUNK_ROWS = 100_000
+ROW_GROUP_ROWS = 100_000
+
+
+def make_input(path: Path, rows: int) -> None:
+    """``rows`` rows like breast_cancer's (noisy repeats), written one row group at a time."""
+    data = load_breast_cancer(as_frame=True).frame.drop(columns="target")
+    rng = np.random.default_rng(0)
+    writer: pq.ParquetWriter | None = None
+    for first in range(0, rows, ROW_GROUP_ROWS):
+        count = min(ROW_GROUP_ROWS, rows - first)
+        picked = data.iloc[rng.integers(0, len(data), count)].reset_index(drop=True)
+        picked = picked * rng.normal(1.0, 0.01, size=picked.shape)
+        picked.insert(0, "id", np.arange(first, first + count))
+        table = pa.Table.from_pandas(picked, preserve_index=False)
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    assert writer is not None
+    writer.close()
+
+
+def register(root: Path) -> tuple[Registry, Path]:
+    """The breast-cancer model registered @production; the path of its ONNX file."""
+    cancer = load_breast_cancer(as_frame=True)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    model.fit(cancer.data, cancer.target)
+    registry = Registry(f"sqlite:///{root}/registry.db", str(root / "artifacts"))
+    version = log_model(model, "breast_cancer", sample=cancer.data.head(50), registry=registry)
+    registry.set_alias("breast_cancer", "production", version.version, reason="bench")
+    onnx = next(registry.fetch(version).rglob("*.onnx"))
+    return registry, onnx
+
+
+def bare_loop(onnx: Path, data: Path, threads: int) -> float:
+    """Rows/s of pyarrow chunks straight into onnxruntime: the floor."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = ort.InferenceSession(str(onnx), options, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    features = [c for c in pq.read_schema(data).names if c != "id"]
+    started, rows = time.perf_counter(), 0
+    for batch in pq.ParquetFile(data).iter_batches(batch_size=CHUNK_ROWS, columns=features):
+        matrix = np.column_stack([column.to_numpy() for column in batch.columns])
+        session.run(None, {name: matrix.astype(np.float32)})
+        rows += batch.num_rows
+    return rows / (time.perf_counter() - started)
+
+
+def modelyard_run(registry: Registry, data: Path, out: Path, workers: int) -> float:
+    summary = score(
+        "breast_cancer@production", input=data, output=out, keep=["id"],
+        chunk_rows=CHUNK_ROWS, workers=workers, registry=registry,
+    )  # fmt: skip
+    return summary.rows / summary.seconds
+
+
+def compare(registry: Registry, onnx: Path, data: Path, root: Path, rounds: int, workers: int) -> None:
+    for label, processes in (("1 process, 1 thread", 1), (f"{workers} processes/threads", workers)):
+        floor, ours = [], []
+        for i in range(rounds):
+            floor.append(bare_loop(onnx, data, processes))
+            ours.append(modelyard_run(registry, data, root / f"out-{i}.parquet", processes))
+        f, m = statistics.median(floor), statistics.median(ours)
+        print(
+            f"{label}: bare onnxruntime loop {f:,.0f} rows/s, modelyard batch {m:,.0f} rows/s "
+            f"= {m / f:.0%} of the floor  (median of {rounds})"
+        )
+
+
+def peak_rss(rows: int, root: Path, workers: int) -> None:
+    """Child: make the input, score it, print the peak RSS of this process and its workers."""
+    registry, _ = register(root)
+    data = root / f"in-{rows}.parquet"
+    make_input(data, rows)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    modelyard_run(registry, data, root / "out.parquet", workers)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"rows": rows, "before_mib": before / 1024, "peak_mib": own / 1024,
+                      "worker_peak_mib": children / 1024}))  # fmt: skip
+
+
+def memory(sizes: list[int], workers: int) -> None:
+    for rows in sizes:
+        with tempfile.TemporaryDirectory() as folder:
+            child = subprocess.run(
+                [sys.executable, __file__, "--peak-rss", str(rows), "--root", folder,
+                 "--workers", str(workers)],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            figures = json.loads(child.stdout.strip().splitlines()[-1])
+            print(
+                f"{rows:>11,} rows: peak RSS {figures['peak_mib']:,.0f} MiB in the run's process "
+                f"(before scoring {figures['before_mib']:,.0f} MiB), "
+                f"{figures['worker_peak_mib']:,.0f} MiB in its largest worker"
+            )
+
+
+def mlflow_predict(python: str, data: Path, root: Path) -> None:
+    """``mlflow models predict`` on the same model (saved as an MLflow sklearn model) and file."""
+    script = f"""
+import time, subprocess, sys
+import mlflow.sklearn
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+import pandas as pd
+cancer = load_breast_cancer(as_frame=True)
+model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(cancer.data, cancer.target)
+mlflow.sklearn.save_model(model, {str(root / "mlflow-model")!r})
+frame = pd.read_parquet({str(data)!r}).drop(columns="id")
+frame.to_csv({str(root / "input.csv")!r}, index=False)
+started = time.perf_counter()
+subprocess.run([{python!r}, "-m", "mlflow", "models", "predict", "-m", {str(root / "mlflow-model")!r},
+    "-i", {str(root / "input.csv")!r}, "-t", "csv", "-o", {str(root / "mlflow-out.json")!r},
+    "--env-manager", "local"], check=True, capture_output=True)
+print(len(frame) / (time.perf_counter() - started))
+"""
+    done = subprocess.run([python, "-c", script], capture_output=True, text=True)
+    if done.returncode != 0:
+        print(f"mlflow models predict: not measured ({done.stderr.strip().splitlines()[-1:]})")
+        return
+    rate = float(done.stdout.strip().splitlines()[-1])
+    print(f"mlflow models predict (CSV in, whole file in memory): {rate:,.0f} rows/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--memory", action="store_true")
+    parser.add_argument("--memory-rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--mlflow", metavar="PYTHON")
+    parser.add_argument("--peak-rss", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--root", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.peak_rss:
+        peak_rss(args.peak_rss, Path(args.root), args.workers)
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        registry, onnx = register(root)
+        data = root / "input.parquet"
+        make_input(data, args.rows)
+        print(f"{args.rows:,} rows x 30 features, chunks of {CHUNK_ROWS:,}")
+        compare(registry, onnx, data, root, args.rounds, args.workers)
+        if args.mlflow:
+            mlflow_predict(args.mlflow, data, root)
+    if args.memory:
+        memory(args.memory_rows, args.workers)
+
+
+if __name__ == "__main__":
+    main()
