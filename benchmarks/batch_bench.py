@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sklearn.datasets import load_breast_cancer
@@ -98,7 +97,9 @@ def modelyard_run(registry: Registry, data: Path, out: Path, workers: int) -> fl
     return summary.rows / summary.seconds
 
 
-def compare(registry: Registry, onnx: Path, data: Path, root: Path, rounds: int, workers: int) -> None:
+def compare(
+    registry: Registry, onnx: Path, data: Path, root: Path, rounds: int, workers: int
+) -> None:
     for label, processes in (("1 process, 1 thread", 1), (f"{workers} processes/threads", workers)):
         floor, ours = [], []
         for i in range(rounds):
@@ -140,28 +141,32 @@ def memory(sizes: list[int], workers: int) -> None:
             )
 
 
-def mlflow_predict(python: str, data: Path, root: Path) -> None:
-    """``mlflow models predict`` on the same model (saved as an MLflow sklearn model) and file."""
-    script = f"""
-import time, subprocess, sys
-import mlflow.sklearn
+_MLFLOW_SCRIPT = """
+import subprocess, sys, time
+import mlflow.sklearn, pandas as pd
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-import pandas as pd
+data, root = sys.argv[1], sys.argv[2]
 cancer = load_breast_cancer(as_frame=True)
-model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(cancer.data, cancer.target)
-mlflow.sklearn.save_model(model, {str(root / "mlflow-model")!r})
-frame = pd.read_parquet({str(data)!r}).drop(columns="id")
-frame.to_csv({str(root / "input.csv")!r}, index=False)
+model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+mlflow.sklearn.save_model(model.fit(cancer.data, cancer.target), root + "/mlflow-model")
+frame = pd.read_parquet(data).drop(columns="id")
+frame.to_csv(root + "/input.csv", index=False)
 started = time.perf_counter()
-subprocess.run([{python!r}, "-m", "mlflow", "models", "predict", "-m", {str(root / "mlflow-model")!r},
-    "-i", {str(root / "input.csv")!r}, "-t", "csv", "-o", {str(root / "mlflow-out.json")!r},
-    "--env-manager", "local"], check=True, capture_output=True)
+command = ["-m", "mlflow", "models", "predict", "-m", root + "/mlflow-model", "-t", "csv",
+           "-i", root + "/input.csv", "-o", root + "/mlflow-out.json", "--env-manager", "local"]
+subprocess.run([sys.executable, *command], check=True, capture_output=True)
 print(len(frame) / (time.perf_counter() - started))
 """
-    done = subprocess.run([python, "-c", script], capture_output=True, text=True)
+
+
+def mlflow_predict(python: str, data: Path, root: Path) -> None:
+    """``mlflow models predict`` on the same model (saved as an MLflow sklearn model) and rows."""
+    done = subprocess.run(
+        [python, "-c", _MLFLOW_SCRIPT, str(data), str(root)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         print(f"mlflow models predict: not measured ({done.stderr.strip().splitlines()[-1:]})")
         return

@@ -1,4 +1,4 @@
-"""The Ray engine: the same chunks through the same ``score_chunk`` on a local Ray cluster
+"""The Ray engine: the same chunks through the same ``write_chunk`` on a local Ray cluster
 (one per module, started here) answer exactly as the local engine, rejects included, and a
 run stopped early resumes on Ray."""
 

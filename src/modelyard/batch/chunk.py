@@ -1,4 +1,5 @@
-"""Scoring one chunk through a version's pipeline, exactly as the server answers its rows.
+"""Scoring one chunk through a version's pipeline, exactly as the server answers its rows,
+and writing its part: what a worker does with each chunk it is given.
 
 The whole chunk goes through the same stages as a request (encoder, the endpoint's
 training-profile check, runner, postprocess, formatter) in one runner call. Only when the
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from modelyard.batch.output import Output
 from modelyard.batch.sources import IMAGE_COLUMN, Chunk
 from modelyard.core.errors import ConfigError, PayloadError
 from modelyard.pipeline.encoders.image import ImageEncoder
@@ -35,6 +37,16 @@ class Scored:
     rows: int
     results: pd.DataFrame
     rejects: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+@dataclass(frozen=True)
+class Done:
+    """A chunk whose part is on disk: what the run needs to record its progress."""
+
+    index: int
+    rows: int
+    written: int
+    rejected: int
 
 
 class Feed:
@@ -76,9 +88,17 @@ class Feed:
         return inputs.where(inputs.notna(), None).to_dict("records")
 
 
-def score_chunk(pipeline: Pipeline, feed: Feed, chunk: Chunk, keep: list[str]) -> Scored:
+def write_chunk(pipeline: Pipeline, feed: Feed, chunk: Chunk, keep: list[str], out: Output) -> Done:
+    """Read, score and write ``chunk``'s part (and its rejects): the whole of a worker's job."""
+    scored = score_chunk(pipeline, feed, chunk.index, chunk.first_row, chunk.frame(), keep)
+    out.write(scored.index, scored.results, scored.rejects)
+    return Done(scored.index, scored.rows, len(scored.results), len(scored.rejects))
+
+
+def score_chunk(
+    pipeline: Pipeline, feed: Feed, index: int, first_row: int, frame: pd.DataFrame, keep: list[str]
+) -> Scored:
     """The chunk's predictions as columns beside its ``keep`` columns, plus its rejects."""
-    frame = chunk.frame
     try:
         feeds = pipeline.encoder.encode_frame(frame[feed.columns]).feeds
         if pipeline.profile_guard is not None:  # an endpoint's validation.profile
@@ -87,31 +107,31 @@ def score_chunk(pipeline: Pipeline, feed: Feed, chunk: Chunk, keep: list[str]) -
         results = frame[keep].reset_index(drop=True)
         rejects = pd.DataFrame()
     except PayloadError:
-        predictions, accepted, rejects = _row_by_row(pipeline, feed, chunk, keep)
+        predictions, accepted, rejects = _row_by_row(pipeline, feed, first_row, frame, keep)
         columns = as_columns(predictions)
         results = frame.iloc[accepted][keep].reset_index(drop=True)
     results = pd.concat([results, pd.DataFrame(columns, index=results.index)], axis=1)
     results[MODEL_NAME] = pipeline.model.name
     results[MODEL_VERSION] = pipeline.model.version
-    return Scored(chunk.index, len(frame), results, rejects)
+    return Scored(index, len(frame), results, rejects)
 
 
 def _row_by_row(
-    pipeline: Pipeline, feed: Feed, chunk: Chunk, keep: list[str]
+    pipeline: Pipeline, feed: Feed, first_row: int, frame: pd.DataFrame, keep: list[str]
 ) -> tuple[list[Any], np.ndarray, pd.DataFrame]:
     """The error path: each row answered alone, as a one-instance request would be."""
     predictions: list[Any] = []
     accepted: list[int] = []
     failed: list[int] = []
     messages: list[str] = []
-    for i, instance in enumerate(feed.instances(chunk.frame)):
+    for i, instance in enumerate(feed.instances(frame)):
         try:
             predictions += pipeline.predict({"instances": [instance]})["predictions"]
             accepted.append(i)
         except PayloadError as error:
             failed.append(i)
             messages.append(str(error))
-    rejects = chunk.frame.iloc[failed][keep].reset_index(drop=True)
-    rejects.insert(0, ROW, [chunk.first_row + i for i in failed])
+    rejects = frame.iloc[failed][keep].reset_index(drop=True)
+    rejects.insert(0, ROW, [first_row + i for i in failed])
     rejects[ERROR] = messages
     return predictions, np.array(accepted, dtype=np.int64), rejects

@@ -1,18 +1,21 @@
-"""The Ray engine: the local engine's job (``score_chunk`` over the run's chunks) on Ray Data.
+"""The Ray engine: the local engine's job (:func:`~modelyard.batch.chunk.write_chunk` over the
+run's chunks) on Ray Data.
 
-The chunks the run already reads (:mod:`.sources`) are handed to Ray Data with
-``ray.data.from_items``, one item and one block per chunk, rather than read again with
-``ray.data.read_parquet``/``read_csv``: a resumed run skips chunks by their index, and only
-the run's own reader cuts the same chunks every time (Ray cuts blocks its own way), while the
-rejects need each row's input number. ``map_batches`` sends each chunk to an actor of a pool
-of ``workers`` (fewer for fewer chunks), each of which loaded the version once
-(:meth:`Target.load`, verified by digest); the answers come back in input order and the run's
-writer writes them, so rejects, ``--keep``, output formats and ``--resume`` behave as with the
-local engine. Chunks travel pickled, so every column reaches ``score_chunk`` with the dtypes
-it was read with.
+The run's own chunks (:mod:`.sources`) are handed to Ray Data with ``ray.data.from_items``, one
+item and one block per chunk, rather than read again with ``ray.data.read_parquet``/
+``read_csv``: a resumed run skips chunks by their index, and only the run's own reader cuts
+the same chunks every time (Ray cuts blocks its own way), while the rejects need each row's
+input number. ``map_batches`` sends each chunk to an actor of a pool of ``workers`` (fewer for
+fewer chunks), each of which loaded the version once (:meth:`Target.load`, verified by digest);
+the actor reads the chunk, scores it and writes its part itself, and only the chunk's counts
+come back, in input order, for the run to record. So rejects, ``--keep``, output formats and
+``--resume`` behave as with the local engine; the output (and a local input) must be on a
+filesystem the actors share, or an fsspec URL they all reach for the input.
 
-The remaining chunks are read before the pool starts (Ray Data's input is a list here), so a
-run holds the input in Ray's object store, which spills to disk beyond its memory share.
+A Parquet chunk is a place in a file (a few strings), so the dataset stays small however
+large the input. CSV and JSON Lines chunks carry their rows, read by the driver: the dataset
+then holds the input in Ray's object store, which spills to disk beyond its memory share;
+convert large CSV inputs to Parquet first.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from typing import Any
 
 import ray
 
-from modelyard.batch.chunk import Feed, Scored, score_chunk
+from modelyard.batch.chunk import Done, Feed, write_chunk
+from modelyard.batch.output import Output
 from modelyard.batch.sources import Chunk
 from modelyard.batch.target import Target
 from modelyard.pipeline.pipeline import Pipeline
@@ -37,15 +41,16 @@ _ANSWER = "scored"
 class _Scorer:
     """One actor's pipeline, loaded once when the pool starts it."""
 
-    def __init__(self, target: Target, keep: list[str]) -> None:
+    def __init__(self, target: Target, keep: list[str], out: Output) -> None:
         self.pipeline = target.load()
         self.feed = Feed(self.pipeline)
         self.keep = keep
+        self.out = out
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[bytes]]:
         chunks: list[Chunk] = [pickle.loads(item) for item in batch[_ITEM]]
-        scored = [score_chunk(self.pipeline, self.feed, chunk, self.keep) for chunk in chunks]
-        return {_ANSWER: [pickle.dumps(answer) for answer in scored]}
+        done = [write_chunk(self.pipeline, self.feed, c, self.keep, self.out) for c in chunks]
+        return {_ANSWER: [pickle.dumps(answer) for answer in done]}
 
 
 def _dataset(chunks: Iterable[Chunk]) -> tuple[ray.data.Dataset, int]:
@@ -64,9 +69,11 @@ class RayEngine:
         self.workers = workers
         self.address = address
 
-    def map(self, pipeline: Pipeline, chunks: Iterable[Chunk], keep: list[str]) -> Iterator[Scored]:
-        """Each chunk's answers, in the order of ``chunks`` (``pipeline`` is the driver's own,
-        unused: each actor loads its copy)."""
+    def map(
+        self, pipeline: Pipeline, chunks: Iterable[Chunk], keep: list[str], out: Output
+    ) -> Iterator[Done]:
+        """Each chunk scored into ``out``, reported in the order of ``chunks`` (``pipeline`` is
+        the driver's own, unused: each actor loads its copy)."""
         started = self._connect()
         try:
             inputs, count = _dataset(chunks)
@@ -77,7 +84,7 @@ class RayEngine:
             logging.getLogger("ray.data").setLevel(logging.WARNING)
             answers = inputs.map_batches(
                 _Scorer,
-                fn_constructor_kwargs={"target": self.target, "keep": keep},
+                fn_constructor_kwargs={"target": self.target, "keep": keep, "out": out},
                 batch_size=1,
                 compute=ray.data.ActorPoolStrategy(size=min(self.workers, count)),
                 num_cpus=1,

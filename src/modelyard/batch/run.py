@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from modelyard.batch.chunk import Feed, Scored
+from modelyard.batch.chunk import Done, Feed
 from modelyard.batch.local import LocalEngine
 from modelyard.batch.output import Output, Progress
 from modelyard.batch.sources import PATH_COLUMN, Chunk, Source
@@ -32,11 +32,11 @@ ENGINES = ("local", "ray")
 
 
 class Engine(Protocol):
-    """Scores chunks somewhere and hands their answers back in input order."""
+    """Scores chunks somewhere, each into its part of ``out``, and reports them in input order."""
 
     def map(
-        self, pipeline: Pipeline, chunks: Iterable[Chunk], keep: list[str]
-    ) -> Iterator[Scored]: ...
+        self, pipeline: Pipeline, chunks: Iterable[Chunk], keep: list[str], out: Output
+    ) -> Iterator[Done]: ...
 
 
 class TooManyRejectsError(ModelyardError):
@@ -110,19 +110,18 @@ def score(
         keep = list(keep or [])
         if feed.images and PATH_COLUMN not in keep:
             keep.insert(0, PATH_COLUMN)
-        chunks = source.chunks(chunk_rows)
+        chunks = source.chunks(chunk_rows, columns=list(dict.fromkeys(feed.columns + keep)))
         first = next(chunks, None)
         if first is None:
             raise ConfigError(f"input {input}: no rows")
-        feed.check(first.frame, keep)
+        feed.check(first.frame(), keep)
         out = Output(str(output))
         progress = out.start(Progress(source.fingerprint(), chunk_rows), resume)
         done_before, started = progress.rows_read, time.perf_counter()
-        scored = make_engine(target).map(
-            pipeline, _after(itertools.chain([first], chunks), progress.chunks_done), keep
-        )
+        remaining = _after(itertools.chain([first], chunks), progress.chunks_done)
+        done = make_engine(target).map(pipeline, remaining, keep, out)
         report = _Report(on_rows, source.total_rows())
-        _write_all(scored, out, progress, max_rejects, report)
+        _record_all(done, out, progress, max_rejects, report)
     finally:
         pipeline.close()
     seconds = time.perf_counter() - started
@@ -156,16 +155,15 @@ class _Report:
             self.on_rows(done, self.total)
 
 
-def _write_all(
-    scored: Iterable[Scored], out: Output, progress: Progress, max_rejects: int, report: _Report
+def _record_all(
+    done: Iterable[Done], out: Output, progress: Progress, max_rejects: int, report: _Report
 ) -> None:
-    """Each chunk's part, then its progress; the output assembled once all are written."""
-    for chunk in scored:
-        out.write(chunk.index, chunk.results, chunk.rejects)
+    """Each chunk's progress once its part is written; the output assembled once all are."""
+    for chunk in done:
         progress.chunks_done = chunk.index + 1
         progress.rows_read += chunk.rows
-        progress.rows_written += len(chunk.results)
-        progress.rejects += len(chunk.rejects)
+        progress.rows_written += chunk.written
+        progress.rejects += chunk.rejected
         out.record(progress)
         report(progress.rows_read)
         if max_rejects and progress.rejects > max_rejects:
@@ -178,5 +176,5 @@ def _write_all(
 
 
 def _after(chunks: Iterator[Chunk], done: int) -> Iterator[Chunk]:
-    """The chunks past the first ``done`` (read, not scored: a resumed run's finished ones)."""
+    """The chunks past the first ``done`` (a resumed run's finished ones: cut, not scored)."""
     return itertools.islice(chunks, done, None)

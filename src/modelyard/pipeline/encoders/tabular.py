@@ -149,7 +149,7 @@ def coerce_column(values: Sequence[Any] | np.ndarray, dtype: str) -> np.ndarray 
         array = np.empty(0, dtype=object)
     from_json = values if not isinstance(values, np.ndarray) else None
     if _fits(array, dtype) and not (from_json and dtype != "bool" and _has_bool(from_json)):
-        return array.astype(NUMPY[dtype])
+        return array.astype(NUMPY[dtype], copy=False)
     bad = [i for i, value in enumerate(values) if not _accepts(value, dtype)]
     if bad:
         return bad
@@ -397,8 +397,15 @@ class TabularEncoder:
 
     def _feeds(self, columns: dict[str, np.ndarray]) -> Arrays:
         if self._stacked is not None:
-            stacked = np.column_stack([columns[name] for name in self._names])
-            return {self._stacked.name: stacked.astype(NUMPY[self._stacked.dtype], copy=False)}
+            # Filled column by column: one pass instead of column_stack then a cast (a third
+            # of batch scoring's encoding time); each column reaches the common type first,
+            # so every value is rounded exactly as column_stack and astype would round it.
+            parts = [columns[name] for name in self._names]
+            common = np.result_type(*parts)
+            stacked = np.empty((len(parts[0]), len(parts)), dtype=NUMPY[self._stacked.dtype])
+            for j, part in enumerate(parts):
+                stacked[:, j] = part.astype(common, copy=False)
+            return {self._stacked.name: stacked}
         return {
             name: columns[name].reshape(-1, 1).astype(NUMPY[self._inputs[name].dtype], copy=False)
             for name in self._names
