@@ -177,7 +177,7 @@ def mlflow_predict(python: str, data: Path, root: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="0: only --memory")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--memory-rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -190,6 +190,9 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
+        if not args.rounds:
+            memory(args.memory_rows, args.workers)
+            return
         registry, onnx = register(root)
         data = root / "input.parquet"
         make_input(data, args.rows)

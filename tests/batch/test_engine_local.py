@@ -23,7 +23,8 @@ KILL_DEADLINE_S = 120
 def test_several_workers_answer_in_input_order(
     registry: Registry, cancer_rows: pd.DataFrame, tmp_path: Path
 ) -> None:
-    cancer_rows.to_parquet(tmp_path / "rows.parquet")
+    # Row groups of 50 and chunks of 37: most chunks start and end inside a row group.
+    cancer_rows.to_parquet(tmp_path / "rows.parquet", row_group_size=50)
     outputs = {}
     for workers in (1, 2):
         output = tmp_path / f"scores-{workers}.parquet"
@@ -39,6 +40,15 @@ def test_several_workers_answer_in_input_order(
         outputs[workers] = pd.read_parquet(output)
     assert outputs[2]["id"].tolist() == list(range(569))
     pd.testing.assert_frame_equal(outputs[1], outputs[2])
+    whole = modelyard.score(
+        "breast_cancer@production",
+        input=tmp_path / "rows.parquet",
+        output=tmp_path / "scores-whole.parquet",
+        keep=["id"],
+        registry=registry,
+    )
+    assert whole.rows == 569
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "scores-whole.parquet"), outputs[1])
 
 
 def _progress(path: Path) -> dict[str, int] | None:

@@ -207,3 +207,25 @@ def test_a_folder_output_replaces_earlier_parts_and_keeps_other_files(
     assert names == ["README.txt", "part-000000.parquet", "part-000001.parquet"]
     parts = [pd.read_parquet(folder / name, columns=["id"]) for name in names[1:]]
     assert pd.concat(parts)["id"].tolist() == list(range(569))
+
+
+def test_a_kept_column_typed_differently_by_each_chunk_is_kept_as_text(
+    registry: Registry, cancer_rows: pd.DataFrame, tmp_path: Path
+) -> None:
+    """In a CSV each chunk's types are read from its own rows: a note empty in the first
+    chunk reads as numbers, as text in the next. The output holds them all, as text."""
+    rows = cancer_rows.assign(note=[None] * 300 + ["checked"] * 269)
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    modelyard.score(
+        "breast_cancer@production",
+        input=tmp_path / "rows.csv",
+        output=tmp_path / "scores.parquet",
+        keep=["id", "note"],
+        chunk_rows=300,
+        workers=1,
+        registry=registry,
+    )
+    got = pd.read_parquet(tmp_path / "scores.parquet")
+    assert got["id"].tolist() == list(range(569))
+    assert got["note"].isna().sum() == 300
+    assert set(got["note"].dropna()) == {"checked"}

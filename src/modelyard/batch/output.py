@@ -145,17 +145,29 @@ def _concatenate(parts: list[Path], target: Path, csv: bool) -> None:
                         header = False
                     shutil.copyfileobj(file, out)
         return
-    writer: pq.ParquetWriter | None = None
-    try:
-        for part in parts:
-            table = pq.read_table(part)
-            if writer is None:
-                writer = pq.ParquetWriter(
-                    target, table.schema, use_dictionary=_dictionary_columns(table.schema)
-                )
-            writer.write_table(table.cast(writer.schema))
-    finally:
-        if writer is not None:
-            writer.close()
-    if writer is None:  # every row rejected: an empty table all the same
+    if not parts:  # every row rejected: an empty table all the same
         pq.write_table(pa.table({}), target)
+        return
+    schema = _common_schema([pq.read_schema(part) for part in parts])
+    with pq.ParquetWriter(target, schema, use_dictionary=_dictionary_columns(schema)) as writer:
+        for part in parts:
+            writer.write_table(pq.read_table(part).cast(schema))
+
+
+def _common_schema(schemas: list[pa.Schema]) -> pa.Schema:
+    """One schema every part fits: each chunk's ``--keep`` columns were typed from its own
+    rows (a column empty in one CSV chunk reads as numbers, as text in the next), so a
+    column's types are widened (null to anything, int to float) and, where no type holds
+    them all, the column is kept as text."""
+    fields = []
+    for field in schemas[0]:
+        types = {schema.field(field.name).type for schema in schemas}
+        try:
+            merged = pa.unify_schemas(
+                [pa.schema([pa.field(field.name, kind)]) for kind in types],
+                promote_options="permissive",
+            ).field(field.name)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            merged = pa.field(field.name, pa.string())
+        fields.append(merged)
+    return pa.schema(fields)
