@@ -112,32 +112,35 @@ def compare(
         )
 
 
-def peak_rss(rows: int, root: Path, workers: int) -> None:
-    """Child: make the input, score it, print the peak RSS of this process and its workers."""
-    registry, _ = register(root)
-    data = root / f"in-{rows}.parquet"
-    make_input(data, rows)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    modelyard_run(registry, data, root / "out.parquet", workers)
+def prepare(rows: int, root: Path) -> None:
+    """Child: the registry and the input file of ``rows`` rows, in ``root``."""
+    register(root)
+    make_input(root / "input.parquet", rows)
+
+
+def peak_rss(root: Path, workers: int) -> None:
+    """Child: score ``root``'s input and print the peak RSS of this process and its workers
+    (nothing else ran in this process, so the peak is the run's)."""
+    registry = Registry(f"sqlite:///{root}/registry.db", str(root / "artifacts"), create=False)
+    rows = modelyard_run(registry, root / "input.parquet", root / "out.parquet", workers)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({"rows": rows, "before_mib": before / 1024, "peak_mib": own / 1024,
-                      "worker_peak_mib": children / 1024}))  # fmt: skip
+    print(json.dumps({"rows_per_s": rows, "peak_mib": own / 1024, "worker_mib": children / 1024}))
 
 
 def memory(sizes: list[int], workers: int) -> None:
     for rows in sizes:
         with tempfile.TemporaryDirectory() as folder:
-            child = subprocess.run(
-                [sys.executable, __file__, "--peak-rss", str(rows), "--root", folder,
-                 "--workers", str(workers)],
-                capture_output=True, text=True, check=True,
-            )  # fmt: skip
-            figures = json.loads(child.stdout.strip().splitlines()[-1])
+            child = [sys.executable, __file__, "--root", folder, "--workers", str(workers)]
+            subprocess.run([*child, "--prepare", str(rows)], check=True)
+            done = subprocess.run(
+                [*child, "--peak-rss"], capture_output=True, text=True, check=True
+            )
+            figures = json.loads(done.stdout.strip().splitlines()[-1])
             print(
-                f"{rows:>11,} rows: peak RSS {figures['peak_mib']:,.0f} MiB in the run's process "
-                f"(before scoring {figures['before_mib']:,.0f} MiB), "
-                f"{figures['worker_peak_mib']:,.0f} MiB in its largest worker"
+                f"{rows:>11,} rows: peak RSS {figures['peak_mib']:,.0f} MiB in the run's process, "
+                f"{figures['worker_mib']:,.0f} MiB in its largest worker "
+                f"({figures['rows_per_s']:,.0f} rows/s)"
             )
 
 
@@ -182,11 +185,15 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--memory-rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--mlflow", metavar="PYTHON")
-    parser.add_argument("--peak-rss", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--prepare", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--peak-rss", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.prepare:
+        prepare(args.prepare, Path(args.root))
+        return
     if args.peak_rss:
-        peak_rss(args.peak_rss, Path(args.root), args.workers)
+        peak_rss(Path(args.root), args.workers)
         return
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
