@@ -7,6 +7,7 @@ version answers a 404 page naming what exists (never repeating what was asked fo
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -50,13 +51,25 @@ def _views(registry: Registry, name: str) -> list[VersionView]:
 
 def _version(registry: Registry, name: str, number: str) -> ModelVersion:
     _known_model(registry, name)
-    try:
-        if not number.isdigit():
-            raise NotFoundError("not a version number")
-        return registry.get(ModelRef(name, version=int(number)))
-    except NotFoundError:
-        versions = ", ".join(str(v.version) for v in registry.list_versions(name)) or "(none)"
-        raise Missing(f"{name} has no version of that number; versions: {versions}") from None
+    if number.isdigit():
+        with contextlib.suppress(NotFoundError):
+            return registry.get(ModelRef(name, version=int(number)))
+    versions = ", ".join(str(v.version) for v in registry.list_versions(name)) or "(none)"
+    raise Missing(f"{name} has no version of that number; versions: {versions}")
+
+
+def _evaluation(registry: Registry, version: ModelVersion, dataset: str) -> EvaluationResult:
+    result = registry.find_evaluation(version.name, version.version, dataset)
+    if result is None:
+        known = [
+            r["dataset_sha256"][:12]
+            for r in registry.list_evaluations(version.name, version.version)
+        ]
+        raise Missing(
+            f"{version.ref} has no evaluation on that data; evaluated on: "
+            f"{', '.join(known) or '(none)'}"
+        )
+    return EvaluationResult.model_validate(result)
 
 
 def stages(manifest: Manifest) -> list[tuple[str, str, str]]:
@@ -138,17 +151,7 @@ def add_routes(router: APIRouter, ui: UiContext) -> None:
     @router.get("/models/{name}/versions/{number}/evaluations/{dataset}")
     def report(request: Request, name: str, number: str, dataset: str) -> HTMLResponse:
         try:
-            found = _version(registry, name, number)
-            result = registry.find_evaluation(found.name, found.version, dataset)
-            if result is None:
-                known = [
-                    r["dataset_sha256"][:12] for r in registry.list_evaluations(name, found.version)
-                ]
-                raise Missing(
-                    f"{found.ref} has no evaluation on that data; evaluated on: "
-                    f"{', '.join(known) or '(none)'}"
-                )
+            result = _evaluation(registry, _version(registry, name, number), dataset)
         except Missing as error:
             return missing(request, error)
-        page = render_html(EvaluationResult.model_validate(result))
-        return HTMLResponse(page, headers=REPORT_POLICY)
+        return HTMLResponse(render_html(result), headers=REPORT_POLICY)
