@@ -145,6 +145,7 @@ def test_a_version_never_evaluated_shows_how_to_evaluate_it(
     [
         ("/ui/models/nope", f"no model of that name; models: {CANCER}, {DIGITS}"),
         ("/ui/models/nope/versions/1", f"no model of that name; models: {CANCER}, {DIGITS}"),
+        ("/ui/models/nope/chart", f"no model of that name; models: {CANCER}, {DIGITS}"),
         (f"/ui/models/{CANCER}/versions/9", f"{CANCER} has no version of that number; {VERSIONS}"),
         (f"/ui/models/{CANCER}/versions/x", f"{CANCER} has no version of that number; {VERSIONS}"),
         (
