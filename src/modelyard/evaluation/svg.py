@@ -225,3 +225,91 @@ def histogram(
         f'<text x="{LEFT - 4}" y="{TOP + 3}" text-anchor="end" font-size="10">{tallest:.2g}</text>'
     )
     return _frame(title, "", "share of rows", body, x_ticks=False, y_ticks=False)
+
+
+def _nice_range(values: Sequence[float]) -> tuple[float, float]:
+    """A y range holding every value with a little room, never empty."""
+    low, high = min(values, default=0.0), max(values, default=1.0)
+    pad = (high - low) * 0.1 or abs(high) * 0.05 or 0.05
+    return low - pad, high + pad
+
+
+def interval_chart(
+    title: str,
+    points: Sequence[tuple[str, float, float | None, float | None]],
+    *,
+    x_label: str,
+    y_label: str,
+    data_name: str = "version",
+) -> str:
+    """One dot per ``(label, value, low, high)`` in order along x, joined by a line, with its
+    interval (when known) as a vertical bar; each dot is a ``<circle class="point">`` with
+    ``data-<data_name>`` set to its label, so pages and tests can find it."""
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    known = [v for _, value, low, high in points for v in (value, low, high) if v is not None]
+    bottom, top = _nice_range(known)
+
+    def y_of(value: float) -> float:
+        return TOP + (1 - (value - bottom) / (top - bottom)) * plot_h
+
+    step = plot_w / max(len(points), 1)
+    xs = [LEFT + (i + 0.5) * step for i in range(len(points))]
+    body = [
+        f'<text x="{LEFT - 4}" y="{y_of(tick) + 3:.1f}" text-anchor="end" font-size="10">'
+        f"{tick:.3g}</text>"
+        for tick in (bottom + (top - bottom) * share for share in (0.1, 0.5, 0.9))
+    ]
+    line = " ".join(
+        f"{x:.1f},{y_of(value):.1f}" for x, (_, value, _, _) in zip(xs, points, strict=True)
+    )
+    body.append(f'<polyline points="{line}" fill="none" stroke="#bbb" stroke-width="1.5"/>')
+    for x, (label, value, low, high) in zip(xs, points, strict=True):
+        if low is not None and high is not None:
+            body.append(
+                f'<line class="interval" x1="{x:.1f}" x2="{x:.1f}" y1="{y_of(low):.1f}" '
+                f'y2="{y_of(high):.1f}" stroke="{PALETTE[0]}" stroke-width="2"/>'
+            )
+        span = "" if low is None or high is None else f" [{low:.4g}, {high:.4g}]"
+        body.append(
+            f'<circle class="point" data-{data_name}="{escape(label)}" cx="{x:.1f}" '
+            f'cy="{y_of(value):.1f}" r="4" fill="{PALETTE[0]}"><title>{escape(label)}: '
+            f"{value:.4g}{span}</title></circle>"
+        )
+        body.append(
+            f'<text x="{x:.1f}" y="{TOP + plot_h + 14}" text-anchor="middle" font-size="10">'
+            f"{escape(label)}</text>"
+        )
+    return _frame(title, x_label, y_label, body, x_ticks=False, y_ticks=False)
+
+
+SMALL_W, SMALL_H = 168, 84
+
+
+def small_histogram(name: str, counts: Sequence[float], ends: tuple[str, str]) -> str:
+    """A thumbnail histogram of one feature (bars scaled to the tallest), its name on top and
+    the range's ends under it: many fit on a page. The ``<svg>`` has class ``histogram`` and
+    ``data-feature`` set to ``name``."""
+    top, bottom = 16, SMALL_H - 14
+    tallest = max(counts, default=0) or 1
+    bar_w = (SMALL_W - 8) / max(len(counts), 1)
+    bars = [
+        f'<rect x="{4 + b * bar_w:.1f}" y="{bottom - c / tallest * (bottom - top):.1f}" '
+        f'width="{max(bar_w - 1, 0.5):.1f}" height="{c / tallest * (bottom - top):.1f}" '
+        f'fill="{PALETTE[0]}" fill-opacity="0.7"/>'
+        for b, c in enumerate(counts)
+    ]
+    label = escape(name)
+    return "\n".join(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="histogram" data-feature="{label}" '
+            f'width="{SMALL_W}" height="{SMALL_H}" viewBox="0 0 {SMALL_W} {SMALL_H}" '
+            f'role="img" aria-label="histogram of {label}">',
+            f'<text x="4" y="11" font-size="10" font-weight="bold">{escape(name[:28])}</text>',
+            *bars,
+            f'<line x1="4" x2="{SMALL_W - 4}" y1="{bottom}" y2="{bottom}" stroke="#999"/>',
+            f'<text x="4" y="{SMALL_H - 2}" font-size="9">{escape(ends[0])}</text>',
+            f'<text x="{SMALL_W - 4}" y="{SMALL_H - 2}" font-size="9" text-anchor="end">'
+            f"{escape(ends[1])}</text>",
+            "</svg>",
+        ]
+    )

@@ -33,6 +33,7 @@ from modelyard.pipeline.encoders.image import ImageEncoder
 from modelyard.pipeline.encoders.payload import pointer
 from modelyard.registry import Registry
 from modelyard.serving import auth, v2
+from modelyard.serving.alias_routes import add_alias_routes
 from modelyard.serving.asgi import Receive, RequestHeaders, Scope, Send, respond_error
 from modelyard.serving.docs import add_docs
 from modelyard.serving.errors import HttpError, method_not_allowed, unknown_endpoint
@@ -254,6 +255,7 @@ class Server:
                 return JSONResponse({"error": f"reload failed: {error}"}, status_code=503)
 
         add_rollout_routes(api, admin_routes, current, self.rollouts, self.tokens)
+        add_alias_routes(admin_routes, self._registry, self.tokens)
         add_feedback_route(api, current, self.rollouts, self.tokens, self._registry)
         api.include_router(admin_routes)
         v2.add_routes(api, current)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from modelyard.registry import Registry
 from modelyard.serving import auth
+from modelyard.serving.alias_routes import add_alias_routes
 from modelyard.serving.server import check_port
 from modelyard.ui import UiContext, add_ui
 
@@ -46,6 +47,7 @@ def build_app(registry: Registry) -> FastAPI:
         dependencies=[Depends(auth.requirement(auth.Guards(tokens).admin))],
         responses=auth.RESPONSES,
     )
+    add_alias_routes(admin_routes, registry, tokens)
     api.include_router(admin_routes)
     add_ui(api, UiContext(registry))
     return api
