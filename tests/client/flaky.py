@@ -2,7 +2,8 @@
 
 Each request it receives takes the next action of its script: ``"503"`` (with
 ``Retry-After`` when the action says ``"503:SECONDS"``), ``"reset"`` (the connection is
-reset before any answer), ``"garbage"`` (a 200 that is not JSON), ``"404"``; once the
+reset before any answer), ``"garbage"`` (a 200 that is not JSON), another status (an HTML
+page of that status, as a proxy in the way sends); once the
 script is spent, requests are forwarded to the upstream server and its answer is passed back.
 The port may be bound without listening, so connections are refused until :meth:`open`.
 """
@@ -41,6 +42,7 @@ class FlakyProxy:
     script: list[str]
     seen: list[Seen] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
+    serving: bool = False
 
     @property
     def url(self) -> str:
@@ -69,12 +71,17 @@ class FlakyProxy:
         """Listen and answer, in a thread."""
         assert self.server is not None
         self.server.server_activate()
+        self.serving = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
-    def close(self) -> None:
+    def __enter__(self) -> FlakyProxy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         assert self.server is not None
-        self.server.shutdown()
+        if self.serving:
+            self.server.shutdown()
         self.server.server_close()
 
     def answer(self, handler: BaseHTTPRequestHandler) -> None:
@@ -91,10 +98,11 @@ class FlakyProxy:
             self._forward(handler, body)
             return
         status, _, after = action.partition(":")
-        if action == "garbage":
-            status, content, kind = "200", b"<html>not json</html>", "text/html"
-        else:
+        if status == "503":
             content, kind = _REFUSAL, "application/json"
+        else:  # a page, as a proxy in the way sends one
+            status = "200" if action == "garbage" else status
+            content, kind = b"<html>not json</html>", "text/html"
         handler.send_response(int(status))
         handler.send_header("content-type", kind)
         handler.send_header("content-length", str(len(content)))
