@@ -37,45 +37,25 @@ class Site:
         return self.server.url
 
 
+def _http_runner(url: str) -> dict[str, object]:
+    """A pipeline whose model runs behind ``url`` (20 s runner timeout: the server's 2 s
+    decides)."""
+    return {"runner": {"name": "http", "args": {"url": url, "output": "label", "timeout_s": 20}}}
+
+
 def _endpoints(silent_port: int) -> list[dict[str, object]]:
     cancer = "breast_cancer@production"
+    arms = {"control": "breast_cancer:1", "treatment": "breast_cancer:2"}
     return [
         {"id": "tight", "model": cancer, "limits": {"max_body_bytes": 4096, "max_instances": 2}},
-        {
-            "id": "dead-runner",
-            "model": cancer,
-            "pipeline": {
-                "runner": {
-                    "name": "http",
-                    "args": {"url": f"http://127.0.0.1:{free_port()}", "output": "label"},
-                }
-            },
-        },
-        {
-            "id": "stuck-runner",
-            "model": cancer,
-            "pipeline": {
-                "runner": {
-                    "name": "http",
-                    "args": {
-                        "url": f"http://127.0.0.1:{silent_port}",
-                        "output": "label",
-                        "timeout_s": 20,
-                    },
-                }
-            },
-        },
+        {"id": "dead-runner", "model": cancer,
+         "pipeline": _http_runner(f"http://127.0.0.1:{free_port()}")},
+        {"id": "stuck-runner", "model": cancer,
+         "pipeline": _http_runner(f"http://127.0.0.1:{silent_port}")},
         {"id": "guarded", "model": cancer, "auth": {"predict": "required"}},
-        {
-            "id": "ab",
-            "model": "breast_cancer:1",
-            "traffic": {
-                "strategy": "ab",
-                "variants": {"control": "breast_cancer:1", "treatment": "breast_cancer:2"},
-                "weights": {"control": 50, "treatment": 50},
-            },
-        },
-    ]
+        {"id": "ab", "model": arms["control"],
+         "traffic": {"strategy": "ab", "variants": arms, "weights": dict.fromkeys(arms, 50)}},
+    ]  # fmt: skip
 
 
 def start_site(home: Path, silent_port: int) -> Site:

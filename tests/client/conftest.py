@@ -14,10 +14,8 @@ from modelyard.client import Client
 @pytest.fixture(scope="session")
 def silent_port() -> Iterator[int]:
     """A port that accepts connections and never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(64)
-        yield int(sock.getsockname()[1])
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as listening:
+        yield int(listening.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -72,7 +72,8 @@ class FlakyProxy:
         assert self.server is not None
         self.server.server_activate()
         self.serving = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        poll_s = 0.05  # how soon a shutdown is noticed
+        threading.Thread(target=self.server.serve_forever, args=(poll_s,), daemon=True).start()
         return self
 
     def __enter__(self) -> FlakyProxy:

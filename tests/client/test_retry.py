@@ -48,11 +48,13 @@ def test_a_retry_after_past_the_deadline_gives_up_at_once(site: Site) -> None:
 
 def test_retries_stop_at_the_deadline(site: Site) -> None:
     retry = Retry(attempts=1000, deadline_s=0.5, backoff_s=0.05, max_backoff_s=0.1)
-    started = time.monotonic()
-    with FlakyProxy(site.url, ["503"] * 1000).bind().open() as proxy, pytest.raises(Unavailable):
-        _call(proxy, retry, "predict", site)
-    assert time.monotonic() - started < 0.5 + 0.5  # the last wait ends before the deadline
-    assert 2 <= len(proxy.seen) < 1000
+    with FlakyProxy(site.url, ["503"] * 1000).bind().open() as proxy:
+        started = time.monotonic()
+        with pytest.raises(Unavailable):
+            _call(proxy, retry, "predict", site)
+        elapsed = time.monotonic() - started
+    assert elapsed < 0.5 + 1.0  # the last wait ended before the deadline; then one more try
+    assert 2 <= len(proxy.seen) < 100
 
 
 def test_one_attempt_never_sends_twice(site: Site) -> None:
