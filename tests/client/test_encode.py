@@ -97,3 +97,12 @@ def test_server_timing_is_read_into_stages_and_batch() -> None:
     assert (read.batch_rows, read.batch_requests) == (18, 7)
     assert read.total_ms == pytest.approx(0.238)
     assert timings(None).stages == {} and timings(None).batch_rows is None
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8000", "localhost:8000", "ftp://host"])
+def test_a_url_without_http_is_refused_at_once(url: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        Client(url)
+    assert str(raised.value) == (
+        "url must start with http:// or https://, e.g. http://127.0.0.1:8000"
+    )

@@ -46,6 +46,8 @@ class BaseClient:
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT_S,
         retry: Retry | None = None,
     ) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://, e.g. http://127.0.0.1:8000")
         self.url = url.rstrip("/")
         self.retry = retry or Retry()
         headers = {"user-agent": f"modelyard-client/{__version__}"}
