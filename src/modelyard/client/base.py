@@ -42,8 +42,8 @@ class BaseClient:
         self,
         url: str,
         token: str | None = None,
-        *,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT_S,
+        *,
         retry: Retry | None = None,
     ) -> None:
         if not url.startswith(("http://", "https://")):
