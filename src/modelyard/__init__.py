@@ -31,11 +31,43 @@ _PUBLIC = {
     "add_labels": "modelyard.monitoring.labelled",
     "predictions": "modelyard.monitoring.read",
     "score": "modelyard.batch",
+    "Client": "modelyard.client",
+    "AsyncClient": "modelyard.client",
+    "ClientError": "modelyard.client",
+    "RequestRefused": "modelyard.client",
+    "BadRequest": "modelyard.client",
+    "InvalidInput": "modelyard.client",
+    "Unauthorized": "modelyard.client",
+    "Forbidden": "modelyard.client",
+    "NotFound": "modelyard.client",
+    "Conflict": "modelyard.client",
+    "TooLarge": "modelyard.client",
+    "ServerError": "modelyard.client",
+    "Unavailable": "modelyard.client",
+    "ServerTimeout": "modelyard.client",
+    "Timeout": "modelyard.client",
+    "ConnectionFailed": "modelyard.client",
 }
 
 __all__ = [
+    "AsyncClient",
+    "BadRequest",
+    "Client",
+    "ClientError",
+    "Conflict",
+    "ConnectionFailed",
     "Endpoint",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
     "Registry",
+    "RequestRefused",
+    "ServerError",
+    "ServerTimeout",
+    "Timeout",
+    "TooLarge",
+    "Unauthorized",
+    "Unavailable",
     "__version__",
     "add_labels",
     "evaluate",
@@ -51,6 +83,24 @@ __all__ = [
 if TYPE_CHECKING:
     from modelyard.api import load, log_file, log_model
     from modelyard.batch import score
+    from modelyard.client import (
+        AsyncClient,
+        BadRequest,
+        Client,
+        ClientError,
+        Conflict,
+        ConnectionFailed,
+        Forbidden,
+        InvalidInput,
+        NotFound,
+        RequestRefused,
+        ServerError,
+        ServerTimeout,
+        Timeout,
+        TooLarge,
+        Unauthorized,
+        Unavailable,
+    )
     from modelyard.evaluation import evaluate, promote
     from modelyard.monitoring.labelled import add_labels
     from modelyard.monitoring.read import predictions
