@@ -11,7 +11,8 @@ from collections.abc import Callable
 from fastapi import APIRouter
 
 from modelyard.ui.context import UiContext
+from modelyard.ui.pages import endpoints
 
 AddPage = Callable[[APIRouter, UiContext], None]
 
-PAGES: list[AddPage] = []
+PAGES: list[AddPage] = [endpoints.add_routes]
