@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 from browsertools import Visit, visit
 from modelyard.demo import Demo, prepare
 from modelyard.registry import Registry
+from modelyard.routing import status_text
 from nettools import free_port, wait_ready
 from serving.servertools import RunningServer, start_server
 
@@ -48,6 +49,7 @@ AB = {
         "variants": {"control": "breast_cancer@production", "treatment": "breast_cancer:2"},
     },
 }
+AB_REWARDS = {**AB, "id": "ab-rewards"}
 BANDIT = {
     "id": "bandit",
     "model": "breast_cancer@production",
@@ -87,13 +89,28 @@ def admin_token(rollout_demo: Demo) -> str:
 
 
 @pytest.fixture(scope="module")
+def predict_token(rollout_demo: Demo) -> str:
+    """A token of that registry that may predict but not act on rollouts."""
+    registry = Registry(rollout_demo.registry_url, rollout_demo.artifacts)
+    token, _ = registry.tokens.create("ui-rollout-caller", "predict")
+    registry.close()
+    return token
+
+
+@pytest.fixture(scope="module")
 def rollouts(
-    rollout_demo: Demo, admin_token: str, tmp_path_factory: pytest.TempPathFactory
+    rollout_demo: Demo,
+    admin_token: str,
+    predict_token: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RunningServer]:
-    """A server of a canary, an A/B test, a bandit and a shadow (rollouts tick every 0.2 s)."""
+    """A server of a canary, two A/B tests, a bandit and a shadow (rollouts tick every 0.2 s);
+    its tokens are made before it starts."""
     workdir = tmp_path_factory.mktemp("ui-rollouts")
     path = workdir / "endpoints.yaml"
-    path.write_text(yaml.safe_dump({"endpoints": [CANARY, AB, BANDIT, SHADOW]}, sort_keys=False))
+    path.write_text(
+        yaml.safe_dump({"endpoints": [CANARY, AB, AB_REWARDS, BANDIT, SHADOW]}, sort_keys=False)
+    )
     running = start_server(rollout_demo, path, workdir, rollout_tick_s=0.2)
     yield running
     running.stop()
@@ -234,6 +251,21 @@ def test_a_rollout_button_without_a_token_shows_the_refusal(
         assert [p for p in seen.problems() if "401" not in p] == []
 
 
+def test_a_rollout_button_with_a_token_of_another_role_shows_the_refusal(
+    browser: Any, rollouts: RunningServer, predict_token: str
+) -> None:
+    with visit(browser, rollouts.url) as seen:
+        seen.page.goto("/ui/endpoints/ab")
+        sign_in(seen, predict_token)
+        act(seen, "abort", "not mine to abort")
+        expect(seen.page.locator("#rollout-message")).to_have_text(
+            "this route needs a token of role admin, not predict; "
+            "create one with `modelyard token create NAME --role admin`"
+        )
+        expect(seen.page.locator("#rollout-state")).to_have_text("running")
+        assert [p for p in seen.problems() if "403" not in p] == []
+
+
 def test_an_action_the_state_does_not_allow_shows_the_servers_message(
     browser: Any, rollouts: RunningServer, admin_token: str
 ) -> None:
@@ -283,6 +315,32 @@ def test_an_ab_test_shows_its_weights_and_verdict_as_the_cli_does(
             row = seen.page.locator(f'table.rollout-variants tr[data-variant="{item["name"]}"] td')
             expect(row.nth(3)).to_have_text(f"{item['weight']:g}%")
             expect(row.nth(9)).to_have_text("-")  # no feedback yet: no reward
+        assert seen.problems() == []
+
+
+def test_an_ab_test_shows_rewards_with_intervals_and_the_verdict(
+    browser: Any, rollouts: RunningServer, rollout_demo: Demo
+) -> None:
+    url = f"{rollouts.url}/endpoints/ab-rewards"
+    with httpx.Client(timeout=30) as client:
+        items = []
+        for i in range(200):
+            answer = client.post(f"{url}/predict", json={"instances": [rollout_demo.cancer_record]})
+            won = answer.headers["x-variant"] == "treatment" or i % 4 == 0
+            items.append({"request_id": answer.headers["x-request-id"], "reward": float(won)})
+        assert client.post(f"{url}/feedback", json=items).status_code == 200
+    document = cli_status(rollout_demo, "ab-rewards")
+    with visit(browser, rollouts.url) as seen:
+        seen.page.goto("/ui/endpoints/ab-rewards")
+        verdict = seen.page.locator("#rollout-verdict p").first
+        expect(verdict).to_have_text(status_text.verdict_lines(document["verdict"])[0])
+        expect(verdict).to_contain_text("treatment vs control")
+        for item in document["variants"]:
+            row = seen.page.locator(f'table.rollout-variants tr[data-variant="{item["name"]}"] td')
+            low, high = item["reward_ci"]
+            expect(row.nth(9)).to_have_text(
+                f"{item['reward_mean']:.3f} [{low:.3f}, {high:.3f}]", timeout=WAIT_MS
+            )
         assert seen.problems() == []
 
 
