@@ -58,6 +58,11 @@ BANDIT = {
         "variants": ["breast_cancer@production", "breast_cancer:2"],
     },
 }
+PROMOTED = {
+    "id": "digits-canary",
+    "model": "digits_is_3@production",
+    "traffic": {**CANARY["traffic"], "candidate": "digits_is_3:2"},
+}
 SHADOW = {
     "id": "shadowed",
     "model": "breast_cancer@production",
@@ -71,10 +76,11 @@ AUTH_REFUSAL = (
 
 @pytest.fixture(scope="module")
 def rollout_demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    """The demo's registry with a second version of the breast-cancer model to roll out."""
+    """The demo's registry with a second version of each model to roll out."""
     demo = prepare(tmp_path_factory.mktemp("ui-rollout-demo"))
     registry = Registry(demo.registry_url, demo.artifacts)
     registry.register(registry.fetch("breast_cancer@production"))
+    registry.register(registry.fetch("digits_is_3@production"))
     registry.close()
     return demo
 
@@ -109,7 +115,9 @@ def rollouts(
     workdir = tmp_path_factory.mktemp("ui-rollouts")
     path = workdir / "endpoints.yaml"
     path.write_text(
-        yaml.safe_dump({"endpoints": [CANARY, AB, AB_REWARDS, BANDIT, SHADOW]}, sort_keys=False)
+        yaml.safe_dump(
+            {"endpoints": [CANARY, AB, AB_REWARDS, BANDIT, SHADOW, PROMOTED]}, sort_keys=False
+        )
     )
     running = start_server(rollout_demo, path, workdir, rollout_tick_s=0.2)
     yield running
@@ -235,6 +243,23 @@ def test_the_rollout_buttons_change_the_state_the_cli_shows(
         expect(history.nth(2)).to_have_text("abort")
         expect(history.nth(3)).to_have_text("running → aborted (step 0)")
         expect(seen.page.locator("#rollout-message")).to_be_hidden()
+        assert seen.problems() == []
+
+
+def test_promote_moves_the_alias_to_the_candidate(
+    browser: Any, rollouts: RunningServer, rollout_demo: Demo, admin_token: str
+) -> None:
+    with visit(browser, rollouts.url) as seen:
+        seen.page.goto("/ui/endpoints/digits-canary")
+        sign_in(seen, admin_token)
+        act(seen, "promote", "the candidate is ready")
+        expect(seen.page.locator("#rollout-state")).to_have_text("promoted", timeout=WAIT_MS)
+        assert cli_status(rollout_demo, "digits-canary")["state"] == "promoted"
+        registry = Registry(rollout_demo.registry_url, rollout_demo.artifacts)
+        try:
+            assert registry.aliases("digits_is_3")["production"] == 2
+        finally:
+            registry.close()
         assert seen.problems() == []
 
 
