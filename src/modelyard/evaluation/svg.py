@@ -225,30 +225,3 @@ def histogram(
         f'<text x="{LEFT - 4}" y="{TOP + 3}" text-anchor="end" font-size="10">{tallest:.2g}</text>'
     )
     return _frame(title, "", "share of rows", body, x_ticks=False, y_ticks=False)
-
-
-def sparkline(
-    title: str, points: Sequence[tuple[float, float]], *, span: float, width: int = 180
-) -> str:
-    """A small line of ``(age, value)`` points, newest on the right (marked by a dot), the x
-    axis covering the last ``span`` seconds and the y axis 0 to the largest value; no axes,
-    a ``<title>``."""
-    height, pad = 36, 2
-    tallest = max((value for _, value in points), default=0.0) or 1.0
-    coordinates = [
-        f"{pad + (1 - min(age, span) / span) * (width - 2 * pad):.1f},"
-        f"{height - pad - value / tallest * (height - 2 * pad):.1f}"
-        for age, value in points
-    ]
-    newest = ""
-    if coordinates:
-        x, y = coordinates[-1].split(",")
-        newest = f'<circle class="point" cx="{x}" cy="{y}" r="2" fill="{PALETTE[0]}"/>'
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="sparkline" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}" data-points="{len(points)}"><title>{escape(title)}</title>'
-        f'<line x1="0" y1="{height - pad}" x2="{width}" y2="{height - pad}" stroke="#ddd"/>'
-        f'<polyline points="{" ".join(coordinates)}" fill="none" stroke="{PALETTE[0]}" '
-        f'stroke-width="1.5"/>{newest}</svg>'
-    )

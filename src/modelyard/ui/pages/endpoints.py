@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from modelyard.evaluation.svg import sparkline
 from modelyard.routing import status_text
 from modelyard.routing.status import status_document
 from modelyard.ui.context import Live, UiContext
 from modelyard.ui.live_stats import VariantFigures
+from modelyard.ui.sparkline import sparkline
 from modelyard.ui.templates import render
 
 if TYPE_CHECKING:
