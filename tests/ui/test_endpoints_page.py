@@ -396,6 +396,37 @@ def test_a_shadow_shows_how_its_answers_agreed(
         assert seen.problems() == []
 
 
+def test_refused_requests_show_in_the_error_rate(
+    browser: Any, rollouts: RunningServer, rollout_demo: Demo
+) -> None:
+    send(rollouts.url, "shadowed", rollout_demo.cancer_record, count=10)
+    with httpx.Client(timeout=30) as client:
+        for _ in range(10):
+            refused = client.post(
+                f"{rollouts.url}/endpoints/shadowed/predict", json={"instances": "no rows"}
+            )
+            assert refused.status_code == 422
+    with visit(browser, rollouts.url) as seen:
+        seen.page.goto("/ui/endpoints/shadowed")
+        errors = seen.page.locator('tr.live-variant[data-variant="primary"] [data-figure="errors"]')
+        expect(errors).to_have_text(re.compile(r"^\d+\.\d\d%$"), timeout=WAIT_MS)
+        expect(errors).not_to_have_text("0.00%", timeout=WAIT_MS)
+        assert seen.problems() == []
+
+
+def test_an_endpoint_of_one_version_has_live_figures_and_no_rollout(
+    browser: Any, ui_server: RunningServer
+) -> None:
+    with visit(browser, ui_server.url) as seen:
+        seen.page.goto("/ui/endpoints/breast-cancer")
+        expect(seen.page.locator("h1")).to_contain_text("breast-cancer")
+        expect(seen.page.locator("tr.live-variant")).to_have_count(1)
+        expect(seen.page.locator("tr.arm td").nth(2)).to_have_text("100%")
+        expect(seen.page.locator("#rollout")).to_have_count(0)
+        expect(seen.page.locator("#rollout-actions")).to_have_count(0)
+        assert seen.problems() == []
+
+
 def test_an_endpoint_that_is_not_served_is_a_404_naming_the_served_ones(
     rollouts: RunningServer,
 ) -> None:
@@ -425,7 +456,9 @@ def registry_only(rollout_demo: Demo, tmp_path_factory: pytest.TempPathFactory) 
         process.wait(30)
 
 
-@pytest.mark.parametrize("path", ["/ui/endpoints", "/ui/endpoints/canary"])
+@pytest.mark.parametrize(
+    "path", ["/ui/endpoints", "/ui/endpoints/canary", "/ui/endpoints/canary/live"]
+)
 def test_without_a_server_the_endpoints_pages_say_so(
     browser: Any, registry_only: str, path: str
 ) -> None:
