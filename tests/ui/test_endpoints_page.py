@@ -129,7 +129,6 @@ class Traffic:
 
     def __init__(self, url: str, endpoint: str, record: dict[str, float]) -> None:
         self._stop = threading.Event()
-        self.sent = 0
 
         def send() -> None:
             with httpx.Client(timeout=30) as client:
@@ -138,7 +137,6 @@ class Traffic:
                         f"{url}/endpoints/{endpoint}/predict", json={"instances": [record]}
                     )
                     answer.raise_for_status()
-                    self.sent += 1
 
         self._thread = threading.Thread(target=send, daemon=True)
         self._thread.start()
@@ -393,6 +391,7 @@ def test_a_bandit_shows_each_arms_share_of_traffic(
         shares = table.locator("tbody tr td:nth-child(4)").all_inner_texts()
         assert len(shares) == 2
         assert abs(sum(float(share.rstrip("%")) for share in shares) - 100) < 0.1
+        expect(seen.page.locator("#bandit-shares .share")).to_have_count(2)
         assert seen.problems() == []
 
 

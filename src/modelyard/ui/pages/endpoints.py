@@ -87,30 +87,48 @@ def _ms(seconds: float | None, digits: int = 2) -> str:
     return "—" if seconds is None else f"{seconds * 1000:.{digits}f}"
 
 
-def live_rows(served: ServedEndpoint, live: Live) -> list[dict[str, Any]]:
-    """Each arm's live figures as the fragment shows them ("—" where nothing was counted)."""
+@dataclass(frozen=True)
+class LiveRow:
+    """One arm's live figures as text ("—" where nothing was counted), with its sparkline."""
+
+    name: str
+    role: str
+    version: str
+    total: int
+    rate: str
+    errors: str
+    p50: str
+    p99: str
+    window_s: float
+    stages: list[tuple[str, str, str]]
+    """(stage, mean ms, p99 ms) in the order of the request's stages."""
+    sparkline: str
+
+
+def live_rows(served: ServedEndpoint, live: Live) -> list[LiveRow]:
+    """Each arm's live figures, answering variants first, then shadows."""
     rows = []
     for role, variants in (("variant", served.variants), ("shadow", served.shadows)):
         for variant in variants:
-            found: VariantFigures = live.stats.figures(served.id, variant.name)
-            rate = found.requests_per_s
+            found = live.stats.figures(served.id, variant.name)
+            rate, errors = found.requests_per_s, found.error_rate
             rows.append(
-                {
-                    "name": variant.name,
-                    "role": role,
-                    "version": variant.version,
-                    "total": found.total_requests,
-                    "rate": "—" if rate is None else f"{rate:.1f}",
-                    "errors": "—" if found.error_rate is None else f"{found.error_rate:.2%}",
-                    "p50": _ms(found.p50_s),
-                    "p99": _ms(found.p99_s),
-                    "window": found.window_s,
-                    "stages": [
+                LiveRow(
+                    name=variant.name,
+                    role=role,
+                    version=variant.version,
+                    total=found.total_requests,
+                    rate="—" if rate is None else f"{rate:.1f}",
+                    errors="—" if errors is None else f"{errors:.2%}",
+                    p50=_ms(found.p50_s),
+                    p99=_ms(found.p99_s),
+                    window_s=found.window_s,
+                    stages=[
                         (stage.name, _ms(stage.mean_s, 3), _ms(stage.p99_s, 3))
                         for stage in found.stages
                     ],
-                    "sparkline": _trend(variant.name, found),
-                }
+                    sparkline=_trend(variant.name, found),
+                )
             )
     return rows
 
