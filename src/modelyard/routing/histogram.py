@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from modelyard.registry.rollout_types import LATENCY_BOUNDS_S
 
 _BOUNDS = LATENCY_BOUNDS_S
-_LAST = LATENCY_BOUNDS_S[-1]
 
 
 def bucket_index(seconds: float) -> int:
@@ -23,9 +22,14 @@ def bucket_index(seconds: float) -> int:
     return bisect_left(_BOUNDS, seconds)
 
 
-def quantile(counts: Sequence[int], q: float) -> float | None:
+def quantile(
+    counts: Sequence[int], q: float, bounds: Sequence[float] = LATENCY_BOUNDS_S
+) -> float | None:
     """The ``q``-quantile (0 < q <= 1) in seconds: the upper bound of the bucket holding it
-    (the last bound for the overflow slot); ``None`` when nothing was counted."""
+    (the last bound for the overflow slot); ``None`` when nothing was counted.
+
+    ``counts`` has one slot per bound and one more for slower values; ``bounds`` defaults to
+    the rollouts' buckets (the server's metrics pass their own)."""
     total = sum(counts)
     if total <= 0:
         return None
@@ -34,5 +38,5 @@ def quantile(counts: Sequence[int], q: float) -> float | None:
     for index, count in enumerate(counts):
         seen += count
         if seen >= rank and count:
-            return _BOUNDS[index] if index < len(_BOUNDS) else _LAST
-    return _LAST
+            return bounds[index] if index < len(bounds) else bounds[-1]
+    return bounds[-1]

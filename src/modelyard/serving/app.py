@@ -39,7 +39,12 @@ from modelyard.serving.docs import add_docs
 from modelyard.serving.errors import HttpError, method_not_allowed, unknown_endpoint
 from modelyard.serving.feedback_route import add_feedback_route
 from modelyard.serving.flow import handle
-from modelyard.serving.metrics import CONTENT_TYPE, PredictionLogCollector, ServerMetrics
+from modelyard.serving.metrics import (
+    CONTENT_TYPE,
+    STAGES,
+    PredictionLogCollector,
+    ServerMetrics,
+)
 from modelyard.serving.monitoring import Monitors, require_monitoring_libraries
 from modelyard.serving.monitoring_metrics import MonitoringCollector
 from modelyard.serving.openapi import error_response, openapi_builder
@@ -53,6 +58,7 @@ from modelyard.serving.tally import Tally
 from modelyard.serving.v2 import not_that_version
 from modelyard.serving.variant import DEFAULT_TIMEOUT_S, Variant
 from modelyard.ui import Live, UiContext, add_ui
+from modelyard.ui.live_stats import LiveStats
 
 log = logging.getLogger("modelyard.serving")
 
@@ -89,6 +95,7 @@ class Server:
         rollout_interval_s: float = 1.0,
     ) -> None:
         self.metrics = ServerMetrics()
+        self.live_stats = LiveStats(self.metrics.series, STAGES)
         self._unrouted = self.metrics.for_endpoint("", "", "", "")
         self._executor = ThreadPoolExecutor(runner_threads, thread_name_prefix="runner")
         self._registry = registry
@@ -163,6 +170,7 @@ class Server:
         self.log_writer.start()
         syncer = asyncio.create_task(self.rollouts.run(lambda: list(self.table.current.values())))
         monitor = asyncio.create_task(self.monitors.run(lambda: list(self.table.current.values())))
+        sampler = asyncio.create_task(self.live_stats.run())  # the dashboard's live figures
         # Everything loaded so far (modules, models) lives as long as the server: freezing it
         # keeps the garbage collector from walking it again and again on the request path.
         gc.collect()
@@ -181,6 +189,7 @@ class Server:
                 watcher.cancel()
             syncer.cancel()
             monitor.cancel()
+            sampler.cancel()
             await self.rollouts.close()
             await self.table.close()
             self.log_writer.stop()  # after the last request: its last flush has them all
@@ -262,7 +271,10 @@ class Server:
         add_docs(api)
         add_ui(
             api,
-            UiContext(self._registry, Live(current, self.metrics, self.rollouts, self.monitors)),
+            UiContext(
+                self._registry,
+                Live(current, self.metrics, self.rollouts, self.monitors, self.live_stats),
+            ),
         )
         api.openapi = openapi_builder(api, lambda: list(current.values()))  # type: ignore[method-assign]
         return api

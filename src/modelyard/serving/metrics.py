@@ -133,6 +133,11 @@ class ServerMetrics(Collector):
             found = self._endpoints[key] = EndpointMetrics(*key)
         return found
 
+    def series(self) -> list[EndpointMetrics]:
+        """Every variant and version's metrics object (the dashboard reads their counts on
+        the event loop thread, as a scrape does, after :meth:`EndpointMetrics.fold`)."""
+        return list(self._endpoints.values())
+
     def render(self) -> bytes:
         """The Prometheus text exposition of all metrics."""
         return generate_latest(self.registry)

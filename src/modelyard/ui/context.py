@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from modelyard.registry import Registry
+from modelyard.ui.live_stats import LiveStats
 
 if TYPE_CHECKING:  # the serving stack imports the dashboard, never the other way at run time
     from modelyard.serving.metrics import ServerMetrics
@@ -18,12 +19,14 @@ if TYPE_CHECKING:  # the serving stack imports the dashboard, never the other wa
 @dataclass(frozen=True)
 class Live:
     """A running server's state, lent to the dashboard it serves: the endpoints being served
-    (the live mapping, replaced in place on reload), its metrics, rollouts and monitors."""
+    (the live mapping, replaced in place on reload), its metrics, rollouts and monitors, and
+    the snapshots of its metrics that live figures are read from."""
 
     current: Mapping[str, ServedEndpoint]
     metrics: ServerMetrics
     rollouts: RolloutSync
     monitors: Monitors
+    stats: LiveStats
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from fastapi import APIRouter
 
 from modelyard.ui.context import UiContext
-from modelyard.ui.pages import aliases, models
+from modelyard.ui.pages import aliases, endpoints, models
 
 AddPage = Callable[[APIRouter, UiContext], None]
 
-PAGES: list[AddPage] = [models.add_routes, aliases.add_routes]
+PAGES: list[AddPage] = [models.add_routes, aliases.add_routes, endpoints.add_routes]
