@@ -12,17 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from modelyard.evaluation.metrics import CLASSIFICATION, REGRESSION
 from modelyard.registry import ModelSummary, ModelVersion, Registry
-
-METRIC_ORDER = [metric.name for metric in CLASSIFICATION + REGRESSION]
-"""Metric names in the order the evaluation reports list them (the first is the headline)."""
-
-
-def ordered(names: list[str] | set[str] | Any) -> list[str]:
-    """``names`` in :data:`METRIC_ORDER`, unknown names last (alphabetically)."""
-    rank = {name: i for i, name in enumerate(METRIC_ORDER)}
-    return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
 
 
 @dataclass(frozen=True)
@@ -38,9 +28,9 @@ class Figures:
     at: datetime | None = None
 
     def headline(self) -> str | None:
-        """The first metric in report order, if any."""
-        names = ordered(self.values)
-        return names[0] if names else None
+        """The first metric in report order (evaluations keep their metrics in the order the
+        report lists them), if any."""
+        return next(iter(self.values), None)
 
 
 @dataclass(frozen=True)
@@ -103,5 +93,7 @@ def model_overviews(registry: Registry) -> list[ModelOverview]:
 
 
 def metric_names(views: list[VersionView]) -> list[str]:
-    """Every metric some version has a figure for, in report order."""
-    return ordered({name for view in views if view.figures for name in view.figures.values})
+    """Every metric some version has a figure for, in report order (the first version to
+    have each decides its place)."""
+    names = (name for view in views if view.figures for name in view.figures.values)
+    return list(dict.fromkeys(names))

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from modelyard.core.errors import NotFoundError
+from modelyard.core.extras import missing_extra
 from modelyard.core.refs import ModelRef
-from modelyard.evaluation.report_html import render_html
-from modelyard.evaluation.result import EvaluationResult
 from modelyard.package.manifest import ComponentSpec, Manifest
 from modelyard.registry import ModelVersion, Registry
 from modelyard.ui.charts import metric_chart, profile_histograms
@@ -32,6 +31,18 @@ REPORT_POLICY = {
     "img-src data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'",
     "cache-control": "no-store",
 }
+
+
+if TYPE_CHECKING:
+    from modelyard.evaluation.result import EvaluationResult
+
+
+def _results(stored: list[dict[str, Any]]) -> list[EvaluationResult]:
+    """Stored evaluations as results. Imported here, not at start: an evaluation's model
+    loads scikit-learn, which a serving-only install has not (the rest of the pages work)."""
+    from modelyard.evaluation.result import EvaluationResult
+
+    return [EvaluationResult.model_validate(result) for result in stored]
 
 
 class Missing(Exception):
@@ -69,7 +80,7 @@ def _evaluation(registry: Registry, version: ModelVersion, dataset: str) -> Eval
             f"{version.ref} has no evaluation on that data; evaluated on: "
             f"{', '.join(known) or '(none)'}"
         )
-    return EvaluationResult.model_validate(result)
+    return _results([result])[0]
 
 
 def stages(manifest: Manifest) -> list[tuple[str, str, str]]:
@@ -108,6 +119,10 @@ def add_routes(router: APIRouter, ui: UiContext) -> None:
     def missing(request: Request, error: Missing) -> HTMLResponse:
         return render(request, "models_missing.html", status=404, message=str(error))
 
+    def unavailable(request: Request, error: ImportError) -> HTMLResponse:
+        message = str(missing_extra(error, "showing evaluations"))
+        return render(request, "models_missing.html", status=501, message=message)
+
     @router.get("/models")
     def models(request: Request) -> HTMLResponse:
         return render(request, "models.html", models=model_overviews(registry))
@@ -139,13 +154,14 @@ def add_routes(router: APIRouter, ui: UiContext) -> None:
         except Missing as error:
             return missing(request, error)
         manifest = found.manifest
+        try:
+            evaluations = _results(registry.list_evaluations(found.name, found.version))
+        except ImportError as error:
+            return unavailable(request, error)
         return render(
             request, "models_version.html", version=found, manifest=manifest,
             stages=stages(manifest), histograms=profile_histograms(manifest.profile),
-            evaluations=[
-                EvaluationResult.model_validate(result)
-                for result in registry.list_evaluations(found.name, found.version)
-            ],
+            evaluations=evaluations,
         )  # fmt: skip
 
     @router.get("/models/{name}/versions/{number}/evaluations/{dataset}")
@@ -154,4 +170,8 @@ def add_routes(router: APIRouter, ui: UiContext) -> None:
             result = _evaluation(registry, _version(registry, name, number), dataset)
         except Missing as error:
             return missing(request, error)
+        except ImportError as error:
+            return unavailable(request, error)
+        from modelyard.evaluation.report_html import render_html
+
         return HTMLResponse(render_html(result), headers=REPORT_POLICY)
