@@ -31,6 +31,7 @@ _PUBLIC = {
     "add_labels": "modelyard.monitoring.labelled",
     "predictions": "modelyard.monitoring.read",
     "score": "modelyard.batch",
+    "import_mlflow": "modelyard.importers",
 }
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "__version__",
     "add_labels",
     "evaluate",
+    "import_mlflow",
     "load",
     "load_endpoints",
     "log_file",
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
     from modelyard.api import load, log_file, log_model
     from modelyard.batch import score
     from modelyard.evaluation import evaluate, promote
+    from modelyard.importers import import_mlflow
     from modelyard.monitoring.labelled import add_labels
     from modelyard.monitoring.read import predictions
     from modelyard.pipeline import Endpoint, load_endpoints
