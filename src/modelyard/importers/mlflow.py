@@ -25,7 +25,7 @@ from modelyard.importers.mlflow_model import (
     read_model,
     sample_rows,
 )
-from modelyard.importers.mlflow_source import Source, fetch
+from modelyard.importers.mlflow_source import Source, fetch, tracking_store
 from modelyard.package.io import write_manifest
 from modelyard.package.manifest import ImportedFrom, Manifest, Requirement
 from modelyard.registry import Registry
@@ -99,7 +99,10 @@ def import_mlflow(
     """
     _require_mlflow()
     store = registry or Registry()
-    with tempfile.TemporaryDirectory(prefix="modelyard-mlflow-") as workdir:
+    with (
+        tracking_store(tracking_uri),
+        tempfile.TemporaryDirectory(prefix="modelyard-mlflow-") as workdir,
+    ):
         source = fetch(model_uri, tracking_uri, Path(workdir) / "source")
         target = name or source.registered_name
         if target is None:

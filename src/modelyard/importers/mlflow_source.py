@@ -6,7 +6,10 @@ artifact repository MLflow knows works); a local folder is read where it is.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,6 +32,41 @@ class Source:
     folder: Path
     registered_name: str | None
     remote: bool
+
+
+_URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
+@contextmanager
+def tracking_store(uri: str | None) -> Iterator[None]:
+    """MLflow's process-wide tracking and registry URIs set to ``uri`` inside the block.
+
+    MLflow 3.17 resolves a registered version's files through the process-wide registry URI
+    even when ``download_artifacts`` is given another, so the store is named process-wide
+    for the import and everything is put back after it: both URIs and the environment
+    variables MLflow writes when they are set.
+    """
+    if uri is None:
+        yield
+        return
+    import mlflow
+    from mlflow.tracking._model_registry import utils as registry
+    from mlflow.tracking._tracking_service import utils as tracking
+
+    saved = (tracking._tracking_uri, registry._registry_uri)
+    variables = {name: os.environ.get(name) for name in _URI_VARIABLES}
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(saved[0])  # type: ignore[arg-type]  # None: unset, as MLflow does
+        registry._registry_uri = saved[1]
+        for name, value in variables.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def registered_name(uri: str) -> str | None:
