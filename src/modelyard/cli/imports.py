@@ -20,7 +20,6 @@ def mlflow(
     ctx: typer.Context,
     model_uri: str = typer.Argument(
         ...,
-        metavar="MODEL_URI",
         help="models:/NAME/VERSION, models:/NAME@ALIAS, runs:/RUN_ID/PATH or a local folder "
         "holding an MLmodel file",
     ),
