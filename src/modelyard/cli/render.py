@@ -88,7 +88,10 @@ def _imported(origin: ImportedFrom) -> list[tuple[str, Any]]:
 def lineage(lin: Lineage) -> list[Table]:
     """The code, data and split that made the model."""
     git = lin.git
-    rows: list[tuple[str, Any]] = [("git commit", "not in a git repository")]
+    unknown = "not in a git repository"
+    if lin.imported is not None:
+        unknown = f"not recorded in {lin.imported.system}"
+    rows: list[tuple[str, Any]] = [("git commit", unknown)]
     if git is not None:
         changed = f"yes ({len(git.changed_files)} changed files)" if git.dirty else "no"
         if git.dirty is None:
