@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -211,3 +212,28 @@ def test_pickle_deserialization_switched_off_in_mlflow_is_respected(
         "because 'MLFLOW_ALLOW_PICKLE_DESERIALIZATION' is not set to 'true'."
     )
     assert "\n" not in str(error.value)
+
+
+def test_alias_mlflow_does_not_know_is_refused_with_mlflows_reason(mlflow_store: Store) -> None:
+    with pytest.raises(ConfigError) as error:
+        import_mlflow("models:/iris@nope", tracking_uri=mlflow_store.tracking_uri)
+
+    assert str(error.value) == (
+        "MLflow could not read models:/iris@nope: Registered model alias nope not found."
+    )
+
+
+def test_mlflows_own_tracking_store_is_put_back_after_an_import(
+    mlflow_store: Store, registry: Registry, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import mlflow
+
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", elsewhere)
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+
+    import_mlflow("models:/iris/1", tracking_uri=mlflow_store.tracking_uri, registry=registry)
+
+    assert (mlflow.get_tracking_uri(), mlflow.get_registry_uri()) == (elsewhere, elsewhere)
+    assert os.environ["MLFLOW_TRACKING_URI"] == elsewhere
+    assert "MLFLOW_REGISTRY_URI" not in os.environ

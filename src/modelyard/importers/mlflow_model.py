@@ -56,18 +56,12 @@ def _estimator(folder: Path, uri: str) -> Any:
     """The estimator as ``mlflow.sklearn`` opens it, under MLflow's own deserialization rules."""
     import mlflow.sklearn
     from mlflow.exceptions import MlflowException
-    from skops.io.exceptions import UntrustedTypesFoundException
 
     try:
         return mlflow.sklearn.load_model(str(folder))
     except MlflowException as error:
         reason = str(error.message).splitlines()[0]
         raise UnsupportedModelError(f"MLflow refused to open {uri}: {reason}") from None
-    except UntrustedTypesFoundException as error:
-        raise UnsupportedModelError(
-            f"{uri} holds types skops does not trust ({', '.join(error.unsupported)}): expected "
-            "them listed in skops_trusted_types when the model was logged"
-        ) from None
 
 
 def read_model(folder: Path, uri: str) -> MlflowModel:
@@ -90,15 +84,6 @@ def _example(source: MlflowModel, uri: str) -> Any:
             "or CSV file of feature rows, to prove the conversion and profile the inputs"
         )
     return source.meta.load_input_example(str(source.folder))
-
-
-def _tensor_rows(rows: Any, schema: Schema) -> np.ndarray:
-    if len(schema.inputs) != 1:
-        raise UnsupportedModelError(
-            f"the MLflow signature has {len(schema.inputs)} tensor inputs: expected one 2-D "
-            "tensor of feature rows"
-        )
-    return np.asarray(rows, dtype=schema.numpy_types()[0])
 
 
 def _column_rows(rows: Any, schema: Schema) -> pd.DataFrame:
@@ -127,8 +112,9 @@ def sample_rows(source: MlflowModel, uri: str, sample: Any = None) -> Any:
     schema = source.meta.get_input_schema()
     if schema is None:
         return rows
-    if schema.is_tensor_spec():
-        return _tensor_rows(rows, schema)
+    if schema.is_tensor_spec():  # one array of the tensor's dtype; several are left as given
+        types = schema.numpy_types()
+        return np.asarray(rows, dtype=types[0]) if len(types) == 1 else rows
     return _column_rows(rows, schema)
 
 
