@@ -190,3 +190,25 @@ def test_the_ray_engine_without_ray_names_the_ray_extra(tmp_path: Path) -> None:
 
     assert done.returncode == 2
     assert done.stderr == 'error: --engine ray needs ray: pip install "modelyard[ray]"\n'
+
+
+MLFLOW_HINT = 'mlflow-skinny: pip install "modelyard[mlflow]"'
+
+
+def test_import_command_without_mlflow_names_the_mlflow_extra(tmp_path: Path) -> None:
+    registry = f"sqlite:///{tmp_path / 'registry.db'}"
+    done = _without(
+        tmp_path, ("mlflow",), _modelyard(), "--registry", registry, "import", "mlflow",
+        "models:/iris/1",
+    )  # fmt: skip
+
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert _errors(done.stderr) == [f"error: importing from MLflow needs {MLFLOW_HINT}"]
+
+
+def test_import_mlflow_api_without_mlflow_names_the_mlflow_extra(tmp_path: Path) -> None:
+    code = "    import modelyard\n    modelyard.import_mlflow('models:/iris/1')"
+    done = _without(tmp_path, ("mlflow",), *_python(code))
+
+    assert done.stdout == f"MissingExtraError: importing from MLflow needs {MLFLOW_HINT}\n"

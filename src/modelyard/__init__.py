@@ -47,6 +47,7 @@ _PUBLIC = {
     "ServerTimeout": "modelyard.client",
     "Timeout": "modelyard.client",
     "ConnectionFailed": "modelyard.client",
+    "import_mlflow": "modelyard.importers",
 }
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "__version__",
     "add_labels",
     "evaluate",
+    "import_mlflow",
     "load",
     "load_endpoints",
     "log_file",
@@ -102,6 +104,7 @@ if TYPE_CHECKING:
         Unavailable,
     )
     from modelyard.evaluation import evaluate, promote
+    from modelyard.importers import import_mlflow
     from modelyard.monitoring.labelled import add_labels
     from modelyard.monitoring.read import predictions
     from modelyard.pipeline import Endpoint, load_endpoints

@@ -27,6 +27,7 @@ from modelyard.cli import (
     demo,
     evaluate,
     feedback,
+    imports,
     models,
     monitor,
     predictions,
@@ -142,6 +143,7 @@ app.add_typer(aliases.app, name="alias")
 app.add_typer(token.app, name="token")
 app.add_typer(rollout.app, name="rollout")
 app.add_typer(predictions.app, name="predictions")
+app.add_typer(imports.app, name="import")
 app.command("log")(models.log)
 app.command("lineage")(models.lineage)
 app.command("rollback")(aliases.rollback)

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from modelyard.package.manifest import Lineage, Manifest
+    from modelyard.package.manifest import ImportedFrom, Lineage, Manifest
     from modelyard.registry import AliasEvent, ModelVersion
 
 
@@ -72,12 +72,30 @@ def signature(manifest: Manifest, full: bool = False) -> Table:
     return table
 
 
+def _imported(origin: ImportedFrom) -> list[tuple[str, Any]]:
+    """Where an imported model came from, and the metrics and datasets its run recorded."""
+    rows: list[tuple[str, Any]] = [
+        ("imported from", f"{origin.system} {origin.uri}"),
+        (f"{origin.system} run", origin.run_id),
+    ]
+    rows += [(f"run metric {key}", value) for key, value in origin.metrics.items()]
+    for data in origin.datasets:
+        size = f", {data.rows} rows" if data.rows is not None else ""
+        rows.append((f"{data.context or 'input'} dataset", f"{data.name} ({data.digest}{size})"))
+    return rows
+
+
 def lineage(lin: Lineage) -> list[Table]:
     """The code, data and split that made the model."""
     git = lin.git
-    rows: list[tuple[str, Any]] = [("git commit", "not in a git repository")]
+    unknown = "not in a git repository"
+    if lin.imported is not None:
+        unknown = f"not recorded in {lin.imported.system}"
+    rows: list[tuple[str, Any]] = [("git commit", unknown)]
     if git is not None:
         changed = f"yes ({len(git.changed_files)} changed files)" if git.dirty else "no"
+        if git.dirty is None:
+            changed = "unknown"
         rows = [
             ("git commit", git.commit),
             ("branch", git.branch),
@@ -95,6 +113,8 @@ def lineage(lin: Lineage) -> list[Table]:
         rows.append(("rows in both", lin.split.overlap_rows))
     for key, value in lin.params.items():
         rows.append((f"param {key}", value))
+    if lin.imported is not None:
+        rows += _imported(lin.imported)
     tables = [key_values("lineage", rows)]
     if lin.datasets:
         data = Table(title="datasets", title_justify="left")

@@ -22,6 +22,9 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "psycopg": ("psycopg", "postgres"),
     "torch": ("torch", "torch"),
     "ray": ("ray", "ray"),
+    "mlflow": ("mlflow-skinny", "mlflow"),
+    "skops": ("skops", "mlflow"),
+    "alembic": ("alembic", "mlflow"),
 }
 
 

@@ -53,7 +53,7 @@ def _changed_files(porcelain: str) -> list[str]:
     return files
 
 
-def _without_credentials(url: str) -> str:
+def without_credentials(url: str) -> str:
     """A remote URL with any ``user:token@`` removed, so secrets never enter a manifest."""
     parts = urlsplit(url)
     if not parts.netloc or "@" not in parts.netloc:
@@ -78,7 +78,7 @@ def git_info(cwd: str | Path | None = None) -> GitInfo | None:
         branch=branch if branch and branch != "HEAD" else None,
         dirty=bool(changed),
         changed_files=changed,
-        remote=_without_credentials(remote) if remote else None,
+        remote=without_credentials(remote) if remote else None,
     )
 
 

@@ -110,11 +110,16 @@ class DatasetFingerprint(_Strict):
 
 
 class GitInfo(_Strict):
-    """The commit of the repository the model was logged from."""
+    """The commit of the repository the model was logged from.
+
+    ``dirty`` is ``None`` when nobody could tell: an imported model's commit comes from the
+    source system's record (MLflow's ``mlflow.source.git.commit`` tag), which does not say
+    whether the working tree had uncommitted changes.
+    """
 
     commit: str
     branch: str | None = None
-    dirty: bool
+    dirty: bool | None
     changed_files: list[str] = Field(default_factory=list)
     remote: str | None = None
 
@@ -127,8 +132,40 @@ class SplitInfo(_Strict):
     overlap_rows: int
 
 
+class ImportedDataset(_Strict):
+    """A dataset the source run declared as an input, named as the source system names it.
+
+    ``digest`` is the source system's own (MLflow's is a short hash of a few rows), not a
+    :class:`DatasetFingerprint` sha256, so the two are never compared.
+    """
+
+    name: str
+    digest: str
+    context: str | None = None
+    source_type: str | None = None
+    source: str | None = None
+    rows: int | None = None
+
+
+class ImportedFrom(_Strict):
+    """Where an imported model came from, and what the run that made it recorded.
+
+    The run's parameters are the lineage's ``params`` and its git commit the lineage's ``git``;
+    its metrics stay here because they are the source's claims, not modelyard's test metrics.
+    """
+
+    system: Literal["mlflow"]
+    uri: str
+    flavor: str
+    run_id: str | None = None
+    model_id: str | None = None
+    system_version: str | None = None
+    metrics: dict[str, float] = Field(default_factory=dict)
+    datasets: list[ImportedDataset] = Field(default_factory=list)
+
+
 class Lineage(_Strict):
-    """Which code and data made the model, and where."""
+    """Which code and data made the model, and where (``imported``: from which system)."""
 
     git: GitInfo | None = None
     datasets: list[DatasetFingerprint] = Field(default_factory=list)
@@ -138,6 +175,7 @@ class Lineage(_Strict):
     platform: str
     created_at: datetime
     created_by: str
+    imported: ImportedFrom | None = None
 
 
 class NumericProfile(_Strict):
