@@ -11,7 +11,8 @@ from collections.abc import Callable
 from fastapi import APIRouter
 
 from modelyard.ui.context import UiContext
+from modelyard.ui.pages import monitoring
 
 AddPage = Callable[[APIRouter, UiContext], None]
 
-PAGES: list[AddPage] = []
+PAGES: list[AddPage] = [monitoring.add_routes]

@@ -1,0 +1,163 @@
+"""``/ui/monitoring``: which endpoints log their requests, and ``/ui/monitoring/{id}``: an
+endpoint's drift over time, dataset drift share, prediction drift and live performance.
+
+On a server the endpoints and their ``logging:`` / ``monitoring:`` settings come from the
+served endpoints. Under ``modelyard ui`` (no server) the page of one endpoint still reads its
+log from the registry database (``/ui/monitoring/{id}``, or the form on the list page): the
+registry keeps no list of the endpoints that logged, so the list says no server is attached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from modelyard.core.errors import ModelyardError
+from modelyard.pipeline.config_values import parse_duration
+from modelyard.pipeline.spec import EndpointSpec
+from modelyard.ui.context import UiContext
+from modelyard.ui.templates import render
+
+if TYPE_CHECKING:  # pandas and scipy load with the first monitoring page, not with the server
+    from modelyard.monitoring.performance_report import VersionPerformance
+    from modelyard.ui.pages.monitoring_view import WindowCache
+
+DRIFT_SPAN = timedelta(hours=24)
+"""The span of the charts of an endpoint without ``monitoring:`` (``modelyard monitor``'s)."""
+PERFORMANCE_SPAN = timedelta(days=7)
+"""Live performance's span without ``monitoring.performance_window`` (the CLI's)."""
+WINDOWS = 12
+MAX_SPAN = timedelta(days=366)
+MIN_ROWS = 100
+"""Rows a feature needs in a window for a verdict, without ``monitoring.min_rows``."""
+
+TURN_ON = (
+    "logging: {sample_rate: 0.1}",
+    "monitoring: {window: 1h}",
+)
+"""The lines of an endpoint in endpoints.yaml that turn the log (and the server's drift) on."""
+
+
+def _span(value: str | None) -> timedelta | None:
+    if value is None:
+        return None
+    try:
+        seconds = parse_duration(value)
+    except ValueError:
+        seconds = None
+    if not isinstance(seconds, float) or not 1 <= seconds <= MAX_SPAN.total_seconds():
+        raise ValueError("since must be a duration from 1s to 366d, such as 30m, 1h or 7d")
+    return timedelta(seconds=seconds)
+
+
+def _windows(value: str | None) -> int:
+    from modelyard.monitoring.drift_history import MAX_WINDOWS
+
+    if value is None:
+        return WINDOWS
+    if not value.isdigit() or not 1 <= int(value) <= MAX_WINDOWS:
+        raise ValueError(f"windows must be a whole number from 1 to {MAX_WINDOWS}")
+    return int(value)
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` in the largest whole unit: ``7d``, ``1h``, ``5m``, ``90s``."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def metric_names(version: VersionPerformance) -> list[str]:
+    """The metrics any window of ``version`` has, sorted: the columns of its table."""
+    return sorted({name for window in version.windows for name in window.metrics})
+
+
+def _endpoint_page(
+    ui: UiContext,
+    cache: WindowCache,
+    endpoint: str,
+    spec: EndpointSpec | None,
+    asked: tuple[timedelta | None, int],
+) -> dict[str, Any]:
+    """Everything the endpoint's page shows (computed in a worker thread); ``asked``: the
+    query's span (``None``: the endpoint's monitoring window, else a day) and window count."""
+    from modelyard.ui.pages.monitoring_view import drift_over_time, performance_of
+
+    monitoring = spec.monitoring if spec is not None else None
+    since, windows = asked
+    if since is None:
+        since = timedelta(seconds=monitoring.window) if monitoring else DRIFT_SPAN
+    min_rows = monitoring.min_rows if monitoring else MIN_ROWS
+    spans, found, versions = drift_over_time(
+        cache, endpoint, spec, since=since, windows=windows, min_rows=min_rows
+    )
+    span = timedelta(seconds=monitoring.performance_window) if monitoring else PERFORMANCE_SPAN
+    try:
+        performance, performance_error = performance_of(ui.registry, endpoint, spec, span), ""
+    except ModelyardError as error:  # e.g. a gates file that cannot be read
+        performance, performance_error = None, str(error)
+    return {
+        "endpoint": endpoint,
+        "since": since,
+        "spans": spans,
+        "rows": sum(w.rows for w in found),
+        "min_rows": min_rows,
+        "versions": versions,
+        "performance": performance,
+        "performance_error": performance_error,
+    }
+
+
+def add_routes(router: APIRouter, ui: UiContext) -> None:
+    """The list of endpoints and each endpoint's monitoring page."""
+    caches: list[WindowCache] = []  # made by the first page that needs one
+
+    def cache() -> WindowCache:
+        from modelyard.ui.pages.monitoring_view import WindowCache
+
+        if not caches:
+            caches.append(WindowCache(ui.registry))
+        return caches[0]
+
+    @router.get("/monitoring", response_model=None)
+    async def endpoints(request: Request, endpoint: str | None = None) -> Response:
+        if ui.live is None and endpoint:
+            return RedirectResponse(f"/ui/monitoring/{quote(endpoint, safe='')}", status_code=303)
+        served = sorted(ui.live.current.values(), key=lambda s: s.id) if ui.live else None
+        return render(request, "monitoring.html", served=served, turn_on=TURN_ON)
+
+    @router.get("/monitoring/{endpoint}", response_model=None)
+    async def endpoint_page(request: Request, endpoint: str) -> HTMLResponse:
+        spec = None
+        if ui.live is not None:
+            served = ui.live.current.get(endpoint)
+            if served is None:
+                known = ", ".join(sorted(ui.live.current)) or "(none)"
+                return render(
+                    request, "monitoring_error.html", status=404, endpoint=None,
+                    message=f"no endpoint of that name; endpoints: {known}",
+                )  # fmt: skip
+            spec = served.spec
+            if spec.logging.sample_rate == 0:
+                return render(
+                    request, "monitoring_unlogged.html", endpoint=endpoint, turn_on=TURN_ON
+                )
+        query = request.query_params
+        try:
+            asked = (_span(query.get("since")), _windows(query.get("windows")))
+        except ValueError as error:
+            return render(
+                request, "monitoring_error.html", status=400, endpoint=endpoint,
+                message=str(error),
+            )  # fmt: skip
+        values = await asyncio.to_thread(_endpoint_page, ui, cache(), endpoint, spec, asked)
+        return render(
+            request, "monitoring_endpoint.html", attached=ui.live is not None,
+            duration=duration, metric_names=metric_names, **values,
+        )  # fmt: skip

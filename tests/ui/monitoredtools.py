@@ -1,0 +1,123 @@
+"""A real server whose endpoints log (and monitor) what they answer, for the monitoring page.
+
+``shifted`` logs every request and recomputes drift every second; its traffic is drawn from
+the breast-cancer population with two features moved by 3 standard deviations. ``unlogged``
+serves the same model with no prediction log. ``modelyard ui`` over the same registry (no
+server) is started on demand.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import yaml
+from sklearn.datasets import load_breast_cancer
+
+from modelyard.demo import Demo
+from modelyard.monitoring.store import open_store
+from modelyard.registry import Registry
+from monitoring.drifttools import shift, traffic
+from monitoring.labeltools import cancer_version
+from nettools import free_port, wait_ready
+from serving.servertools import READY_DEADLINE_S, RunningServer, start_server
+
+POPULATION = load_breast_cancer(as_frame=True).frame
+FEATURES = [str(c) for c in POPULATION.columns if c != "target"]
+SHIFTED = ["mean texture", "worst smoothness"]
+ROWS = 300
+BATCH = 25
+NAMES = {0: "malignant", 1: "benign"}
+READ_DEADLINE_S = 30.0
+
+
+@dataclass
+class Monitored:
+    """The server, its registry and what was sent to ``shifted`` (rows and answers)."""
+
+    demo: Demo
+    server: RunningServer
+    sent: pd.DataFrame
+    answers: list[str]
+
+    def settle(self) -> None:
+        """Wait until the prediction log holds every request sent to ``shifted`` (the
+        server's writer flushes every 0.1 s)."""
+        registry = Registry(self.demo.registry_url, self.demo.artifacts, create=False)
+        try:
+            log = open_store("registry", registry)
+            deadline = time.monotonic() + READ_DEADLINE_S
+            while (rows := len(log.read("shifted", columns=["request_id"]))) < len(self.sent):
+                assert time.monotonic() < deadline, f"{rows} rows logged within the deadline"
+                time.sleep(0.1)
+        finally:
+            registry.close()
+
+    def send_labels(self) -> float:
+        """The true label of every request sent to ``shifted``; the accuracy of its answers."""
+        truth = [NAMES[int(t)] for t in self.sent["target"]]
+        for i in range(0, len(truth), BATCH):
+            sent = httpx.post(
+                f"{self.server.url}/endpoints/shifted/feedback",
+                json={"request_id": f"shifted-{i // BATCH}", "label": truth[i : i + BATCH]},
+                timeout=60,
+            )
+            assert sent.status_code == 200, sent.text
+        return sum(a == t for a, t in zip(self.answers, truth, strict=True)) / len(truth)
+
+
+def _send(url: str, rows: pd.DataFrame) -> list[str]:
+    answers = []
+    inputs = rows[FEATURES].to_dict(orient="records")
+    for i in range(0, len(inputs), BATCH):
+        answer = httpx.post(
+            f"{url}/endpoints/shifted/predict", json={"instances": inputs[i : i + BATCH]},
+            headers={"x-request-id": f"shifted-{i // BATCH}"}, timeout=60,
+        )  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        answers += [p["label"] for p in answer.json()["predictions"]]
+    return answers
+
+
+def start_monitored(home: Path) -> Monitored:
+    """Register the model, serve both endpoints and send the shifted traffic."""
+    registry = Registry(f"sqlite:///{home / 'registry.db'}", str(home / "artifacts"))
+    version, _ = cancer_version(registry, home / "packages")
+    demo = Demo(registry.url, registry.artifacts_url, home / "endpoints.yaml", home, {})
+    registry.close()
+    logged = {"sample_rate": 1.0, "flush_every": 0.1}
+    monitored = {"drift_every": "1s", "window": "1h", "min_rows": 50}
+    endpoints = [
+        {"id": "shifted", "model": version.ref, "logging": logged, "monitoring": monitored},
+        {"id": "unlogged", "model": version.ref},
+    ]
+    demo.endpoints_file.write_text(yaml.safe_dump({"endpoints": endpoints}, sort_keys=False))
+    sent = shift(traffic(POPULATION, ROWS, seed=7), SHIFTED)
+    server = start_server(demo, demo.endpoints_file, home)
+    try:
+        return Monitored(demo, server, sent, _send(server.url, sent))
+    except BaseException:
+        server.stop()
+        raise
+
+
+def start_dashboard_alone(demo: Demo, home: Path) -> RunningServer:
+    """``modelyard ui`` over ``demo``'s registry: the dashboard with no server attached."""
+    port = free_port()
+    log = home / f"ui-{port}.log"
+    code = (
+        "from modelyard.registry import Registry; from modelyard.ui.standalone import run; "
+        f"run(Registry({demo.registry_url!r}, {demo.artifacts!r}), port={port})"
+    )
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=out)
+    running = RunningServer(process, f"http://127.0.0.1:{port}", log)
+    if not wait_ready(f"{running.url}/ui/monitoring", process, READY_DEADLINE_S):
+        running.stop()
+        raise RuntimeError(f"modelyard ui not ready:\n{running.log_text()}")
+    return running
