@@ -11,8 +11,8 @@ from collections.abc import Callable
 from fastapi import APIRouter
 
 from modelyard.ui.context import UiContext
-from modelyard.ui.pages import monitoring
+from modelyard.ui.pages import monitoring, try_it
 
 AddPage = Callable[[APIRouter, UiContext], None]
 
-PAGES: list[AddPage] = [monitoring.add_routes]
+PAGES: list[AddPage] = [monitoring.add_routes, try_it.add_routes]
