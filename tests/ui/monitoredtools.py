@@ -1,7 +1,9 @@
 """A real server whose endpoints log (and monitor) what they answer, for the monitoring page.
 
 ``shifted`` logs every request and recomputes drift every second; its traffic is drawn from
-the breast-cancer population with two features moved by 3 standard deviations. ``unlogged``
+the breast-cancer population with two features moved by 3 standard deviations. Its log also
+holds the history of the five 5-minute windows before: 100 answered rows each, the same two
+features moved by :data:`HISTORY_SIGMAS` (written as the server's writer writes). ``unlogged``
 serves the same model with no prediction log. ``modelyard ui`` over the same registry (no
 server) is started on demand.
 """
@@ -12,6 +14,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -20,10 +23,10 @@ import yaml
 from sklearn.datasets import load_breast_cancer
 
 from modelyard.demo import Demo
-from modelyard.monitoring.store import open_store
-from modelyard.registry import Registry
+from modelyard.monitoring.store import LogStore, open_store
+from modelyard.registry import ModelVersion, Registry
 from monitoring.drifttools import shift, traffic
-from monitoring.labeltools import cancer_version
+from monitoring.labeltools import cancer_version, log_answers
 from nettools import free_port, wait_ready
 from serving.servertools import READY_DEADLINE_S, RunningServer, start_server
 
@@ -34,6 +37,10 @@ ROWS = 300
 BATCH = 25
 NAMES = {0: "malignant", 1: "benign"}
 READ_DEADLINE_S = 30.0
+WINDOW = timedelta(minutes=5)
+"""The page's default window: the monitoring window (1h) cut in 12."""
+HISTORY_SIGMAS = [0.0, 0.0, 1.0, 2.0, 3.0]
+HISTORY_ROWS = 100
 
 
 @dataclass
@@ -52,11 +59,16 @@ class Monitored:
         try:
             log = open_store("registry", registry)
             deadline = time.monotonic() + READ_DEADLINE_S
-            while (rows := len(log.read("shifted", columns=["request_id"]))) < len(self.sent):
+            while (rows := self._sent_rows(log)) < len(self.sent):
                 assert time.monotonic() < deadline, f"{rows} rows logged within the deadline"
                 time.sleep(0.1)
         finally:
             registry.close()
+
+    @staticmethod
+    def _sent_rows(log: LogStore) -> int:
+        ids = log.read("shifted", columns=["request_id"])["request_id"]
+        return int(ids.str.startswith("shifted-").sum())
 
     def send_labels(self) -> float:
         """The true label of every request sent to ``shifted``; the accuracy of its answers."""
@@ -84,10 +96,24 @@ def _send(url: str, rows: pd.DataFrame) -> list[str]:
     return answers
 
 
+def _log_history(registry: Registry, version: ModelVersion) -> None:
+    """Five past windows of ``shifted``'s log, each 30 s into its 5-minute window."""
+    now = datetime.now(UTC)
+    current = now - (now - datetime(1970, 1, 1, tzinfo=UTC)) % WINDOW
+    for back, sigmas in zip(range(len(HISTORY_SIGMAS), 0, -1), HISTORY_SIGMAS, strict=True):
+        rows = shift(traffic(POPULATION, HISTORY_ROWS, seed=10 + back), SHIFTED, sigmas)
+        log_answers(
+            registry, "shifted", version, rows[FEATURES], variant="primary",
+            at=current - back * WINDOW + timedelta(seconds=30),
+            ids=[f"history-{back}-{i}" for i in range(HISTORY_ROWS)],
+        )  # fmt: skip
+
+
 def start_monitored(home: Path) -> Monitored:
     """Register the model, serve both endpoints and send the shifted traffic."""
     registry = Registry(f"sqlite:///{home / 'registry.db'}", str(home / "artifacts"))
     version, _ = cancer_version(registry, home / "packages")
+    _log_history(registry, version)
     demo = Demo(registry.url, registry.artifacts_url, home / "endpoints.yaml", home, {})
     registry.close()
     logged = {"sample_rate": 1.0, "flush_every": 0.1}

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from monitoredtools import FEATURES, SHIFTED, Monitored, start_dashboard_alone, start_monitored
+from monitoredtools import (
+    FEATURES,
+    HISTORY_ROWS,
+    HISTORY_SIGMAS,
+    SHIFTED,
+    Monitored,
+    start_dashboard_alone,
+    start_monitored,
+)
 from playwright.sync_api import expect
 
 from browsertools import visit
@@ -67,14 +75,18 @@ def test_one_chart_per_feature_with_the_drifted_ones_first(
         assert set(names[: len(SHIFTED)]) == set(SHIFTED)
         flags = [features.nth(i).get_attribute("data-drifted") for i in range(len(FEATURES))]
         assert flags == ["true"] * len(SHIFTED) + ["false"] * (len(FEATURES) - len(SHIFTED))
-        # each chart: one point per window with requests, and its threshold drawn
-        first = features.first
-        expect(first.locator("circle.point")).to_have_count(1)
-        expect(first.locator('circle.point[data-drifted="true"]')).to_have_count(1)
-        expect(first.locator("line.threshold")).to_have_count(1)
+        # each chart: one point per window with requests (the history's and the traffic's),
+        # the shifted features drifting from their first shifted window on, the threshold drawn
+        windows = len(HISTORY_SIGMAS) + 1
+        for name in SHIFTED:
+            chart = version.locator(f'figure[data-feature="{name}"]')
+            expect(chart.locator("circle.point")).to_have_count(windows)
+            points = chart.locator("circle.point")
+            flags = [points.nth(i).get_attribute("data-drifted") for i in range(windows)]
+            assert flags == [str(s > 0).lower() for s in HISTORY_SIGMAS] + ["true"]
         expect(features.locator("line.threshold")).to_have_count(len(FEATURES))
-        expect(version.locator("[data-dataset-chart] circle.point")).to_have_count(1)
-        expect(version.locator("[data-prediction-chart] circle.point")).to_have_count(1)
+        expect(version.locator("[data-dataset-chart] circle.point")).to_have_count(windows)
+        expect(version.locator("[data-prediction-chart] circle.point")).to_have_count(windows)
         expect(version.locator("[data-dataset-verdict]")).to_contain_text(
             f"{len(SHIFTED)} of {len(FEATURES)} judged features drifted, 7%"
         )
@@ -87,10 +99,14 @@ def test_more_windows_make_more_points_with_gaps_where_nothing_was_logged(
     with visit(browser, site.server.url) as seen:
         seen.page.goto("/ui/monitoring/shifted?since=24h&windows=24")
         expect(seen.page.locator("form.card")).to_contain_text("cut into 24 windows of 1h")
-        chart = seen.page.locator("figure.feature").first
-        # the traffic came within a minute: one window holds it, the others are gaps
-        expect(chart.locator("circle.point")).to_have_count(1)
-        assert int(chart.locator("circle.point").get_attribute("data-window") or "") in (22, 23)
+        points = seen.page.locator("figure.feature").first.locator("circle.point")
+        # everything was logged in the last half hour: one or two of the hourly windows hold
+        # it (the newest ones), the others are gaps
+        expect(points).not_to_have_count(0)
+        windows = {
+            int(points.nth(i).get_attribute("data-window") or "") for i in range(points.count())
+        }
+        assert windows <= {22, 23} and 23 in windows
         assert seen.problems() == []
 
 
@@ -103,7 +119,8 @@ def test_live_performance_after_feedback_labels(browser: object, site: Monitored
         expect(table.locator("tr[data-promoted]")).to_contain_text("package's test metrics")
         window = table.locator("tr[data-window]")
         expect(window).to_have_count(1)
-        expect(window).to_contain_text(f"{len(site.sent)} / {len(site.sent)}")
+        logged = len(site.sent) + HISTORY_ROWS * len(HISTORY_SIGMAS)
+        expect(window).to_contain_text(f"{len(site.sent)} / {logged}")
         expect(window.locator('[data-metric="accuracy"]')).to_have_text(f"{accuracy:.4f}")
         registry = Registry(site.demo.registry_url, site.demo.artifacts, create=False)
         metrics = registry.get("cancer:1").manifest.metrics
