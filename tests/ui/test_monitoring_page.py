@@ -5,6 +5,7 @@ real server's prediction log; an endpoint without a log says how to turn it on."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,8 @@ from monitoredtools import (
 from playwright.sync_api import expect
 
 from browsertools import visit
+from modelyard.monitoring.columns import Kind
+from modelyard.monitoring.store import Columns, open_store
 from modelyard.registry import Registry
 from serving.servertools import RunningServer
 
@@ -180,4 +183,36 @@ def test_without_a_server_the_page_reads_the_log_from_the_registry(
         expect(seen.page).to_have_url(f"{alone.url}/ui/monitoring/shifted")
         expect(seen.page.locator("[data-no-server]")).to_be_visible()
         expect(seen.page.locator("figure.feature")).to_have_count(len(FEATURES))
+        assert seen.problems() == []
+
+
+def test_without_a_server_an_endpoint_that_never_logged_shows_nothing_to_judge(
+    browser: object, alone: RunningServer
+) -> None:
+    with visit(browser, alone.url) as seen:
+        seen.page.goto("/ui/monitoring/never")
+        expect(seen.page.locator("[data-nothing-logged]")).to_have_text(
+            "Nothing answered was logged in the last 1d: no drift to show."
+        )
+        expect(seen.page.locator("[data-no-labels]")).to_have_text("No labelled predictions yet.")
+        assert seen.problems() == []
+
+
+def test_a_logged_version_missing_from_the_registry_is_said_on_the_page(
+    browser: object, site: Monitored, alone: RunningServer
+) -> None:
+    registry = Registry(site.demo.registry_url, site.demo.artifacts, create=False)
+    record = {
+        "time": datetime.now(UTC), "request_id": "ghost-0", "instance": 0, "endpoint": "ghost",
+        "variant": "primary", "model": "cancer", "version": 7, "status": 200,
+        "latency_ms": 1.0, "error": None, "input.mean radius": 14.0,
+    }  # fmt: skip
+    kinds: dict[str, Kind] = {"version": "int", "status": "int", "input.mean radius": "float"}
+    open_store("registry", registry).write("ghost", Columns.from_records([record], kinds))
+    registry.close()
+    with visit(browser, alone.url) as seen:
+        seen.page.goto("/ui/monitoring/ghost")
+        expect(seen.page.locator("[data-drift-error]")).to_have_text(
+            "model 'cancer' has no version 7; versions: 1"
+        )
         assert seen.problems() == []

@@ -87,6 +87,7 @@ def _endpoint_page(
 ) -> dict[str, Any]:
     """Everything the endpoint's page shows (computed in a worker thread); ``asked``: the
     query's span (``None``: the endpoint's monitoring window, else a day) and window count."""
+    from modelyard.monitoring.drift_history import drift_windows
     from modelyard.ui.pages.monitoring_view import drift_over_time, performance_of
 
     monitoring = spec.monitoring if spec is not None else None
@@ -94,9 +95,12 @@ def _endpoint_page(
     if since is None:
         since = timedelta(seconds=monitoring.window) if monitoring else DRIFT_SPAN
     min_rows = monitoring.min_rows if monitoring else MIN_ROWS
-    spans, found, versions = drift_over_time(
-        cache, endpoint, spec, since=since, windows=windows, min_rows=min_rows
-    )
+    spans = drift_windows(since, windows)
+    try:
+        found, versions = drift_over_time(cache, endpoint, spec, spans, min_rows=min_rows)
+        drift_error = ""
+    except (ModelyardError, OSError) as error:  # e.g. a logged version deleted since
+        found, versions, drift_error = [], [], str(error)
     span = timedelta(seconds=monitoring.performance_window) if monitoring else PERFORMANCE_SPAN
     try:
         performance, performance_error = performance_of(ui.registry, endpoint, spec, span), ""
@@ -109,6 +113,7 @@ def _endpoint_page(
         "rows": sum(w.rows for w in found),
         "min_rows": min_rows,
         "versions": versions,
+        "drift_error": drift_error,
         "performance": performance,
         "performance_error": performance_error,
     }

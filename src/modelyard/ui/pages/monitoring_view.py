@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from modelyard.evaluation.svg import window_chart
-from modelyard.monitoring.drift_history import Span, WindowDrift, drift_windows, window_drift
+from modelyard.monitoring.drift_history import Span, WindowDrift, window_drift
 from modelyard.monitoring.drift_report import DriftReport, FeatureDrift
 from modelyard.monitoring.endpoint_drift import Baseline, baseline_loader
 from modelyard.monitoring.labelled import live_performance, log_store
@@ -199,15 +199,13 @@ def drift_over_time(
     cache: WindowCache,
     endpoint: str,
     spec: EndpointSpec | None,
+    spans: list[Span],
     *,
-    since: timedelta,
-    windows: int,
     min_rows: int,
-) -> tuple[list[Span], list[WindowDrift], list[VersionSeries]]:
-    """The windows of the last ``since``, each one's drift, and the charts of them."""
-    spans = drift_windows(since, windows)
+) -> tuple[list[WindowDrift], list[VersionSeries]]:
+    """The drift of each of ``spans``, and the charts of them."""
     found = cache.drift(endpoint, spec, spans, min_rows)
-    return spans, found, version_series(found)
+    return found, version_series(found)
 
 
 def performance_of(

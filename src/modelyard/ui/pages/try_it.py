@@ -107,9 +107,10 @@ def _reference_row(folder: str, file: str) -> dict[str, Any] | None:
     except ImportError:
         return None
     try:
-        rows = pq.ParquetFile(Path(folder) / file).read_row_group(0).slice(0, 1).to_pylist()
-    except (OSError, ValueError, IndexError):
+        first = next(pq.ParquetFile(Path(folder) / file).iter_batches(batch_size=1), None)
+    except (OSError, ValueError):
         return None
+    rows = first.to_pylist() if first is not None else []
     return rows[0] if rows else None
 
 
@@ -170,6 +171,13 @@ def endpoint_form(served: ServedEndpoint) -> Form:
     return tabular_form(pipeline.manifest, str(folder) if folder is not None else None)
 
 
+def _layout(served: ServedEndpoint) -> str:
+    """What the list says an endpoint takes, without reading its reference sample."""
+    if isinstance(served.primary.pipeline.encoder, ImageEncoder):
+        return "image"
+    return tabular_form(served.primary.pipeline.manifest, None).layout
+
+
 def _needs_token(served: ServedEndpoint) -> bool:
     auth = served.spec.auth
     return auth is not None and auth.predict == "required"
@@ -181,7 +189,7 @@ def add_routes(router: APIRouter, ui: UiContext) -> None:
     @router.get("/try")
     async def endpoints(request: Request) -> HTMLResponse:
         served = sorted(ui.live.current.values(), key=lambda s: s.id) if ui.live else None
-        kinds = {s.id: endpoint_form(s).layout for s in served or []}
+        kinds = {s.id: _layout(s) for s in served or []}
         return render(request, "try.html", served=served, kinds=kinds, needs_token=_needs_token)
 
     @router.get("/try/{endpoint}")
