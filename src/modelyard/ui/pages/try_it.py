@@ -73,17 +73,19 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _hint(profile: FeatureProfile | None) -> str:
+def _hint(profile: FeatureProfile | None, source: str) -> str:
+    """The range (numbers) or the most frequent values (categories) of the ``source`` data
+    the profile was made from: ``training`` data, or only the ``sample`` given to log it."""
     if profile is None:
         return ""
     if profile.numeric is not None:
         numeric = profile.numeric
         median = numeric.quantiles.get("p50", numeric.mean)
-        return f"training range {numeric.min:.4g} to {numeric.max:.4g}, median {median:.4g}"
+        return f"{source} range {numeric.min:.4g} to {numeric.max:.4g}, median {median:.4g}"
     if profile.categorical is not None:
         top = list(profile.categorical.top)[:5]
         more = ", …" if profile.categorical.unique > len(top) else ""
-        return f"training values {', '.join(top)}{more}"
+        return f"{source} values {', '.join(top)}{more}"
     return ""
 
 
@@ -114,23 +116,28 @@ def _reference_row(folder: str, file: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def _column_field(column: ColumnSpec, label: str, profile: FeatureProfile | None) -> Field:
+def _column_field(
+    column: ColumnSpec, label: str, profile: FeatureProfile | None, source: str
+) -> Field:
     kind = _KINDS.get(column.dtype, "text")
     options: list[str] = []
     if column.categorical and profile is not None and profile.categorical is not None:
         kind, options = "category", list(profile.categorical.top)
     elif kind == "boolean":
         options = ["true", "false"]
-    return Field(column.name, label, kind, column.dtype, "", _hint(profile), options)
+    return Field(column.name, label, kind, column.dtype, "", _hint(profile, source), options)
 
 
 def tabular_form(manifest: Manifest, package_dir: str | None) -> Form:
     """The fields of one instance, prefilled from the reference sample or the profile."""
     signature = manifest.signature
     profiles = {p.name: p for p in manifest.profile.features} if manifest.profile else {}
+    source = (
+        "training" if manifest.profile is None or manifest.profile.source == "train" else "sample"
+    )
     if signature.columns:
         layout: Literal["records", "rows"] = "records"
-        fields = [_column_field(c, c.name, profiles.get(c.name)) for c in signature.columns]
+        fields = [_column_field(c, c.name, profiles.get(c.name), source) for c in signature.columns]
         names = [c.name for c in signature.columns]
     elif len(signature.inputs) == 1 and len(signature.inputs[0].shape) == 2:
         width = signature.inputs[0].shape[1]
@@ -140,7 +147,9 @@ def tabular_form(manifest: Manifest, package_dir: str | None) -> Form:
         names = list(profiles) if len(profiles) == width else [str(i) for i in range(width)]
         dtype = signature.inputs[0].dtype
         fields = [
-            _column_field(ColumnSpec(name=str(i), dtype=dtype), names[i], profiles.get(names[i]))
+            _column_field(
+                ColumnSpec(name=str(i), dtype=dtype), names[i], profiles.get(names[i]), source
+            )
             for i in range(width)
         ]
     else:
@@ -155,7 +164,7 @@ def tabular_form(manifest: Manifest, package_dir: str | None) -> Form:
     prefill = (
         "the first row of this version's reference sample"
         if row is not None
-        else "the training data's medians and most frequent values"
+        else f"the {source} data's medians and most frequent values"
         if profiles
         else "nothing (this version keeps no data profile)"
     )
