@@ -10,6 +10,8 @@ registry keeps no list of the endpoints that logged, so the list says no server 
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -43,6 +45,10 @@ TURN_ON = (
 """The lines of an endpoint in endpoints.yaml that turn the log (and the server's drift) on."""
 
 
+class BadQuery(ValueError):
+    """A ``since`` or ``windows`` in the page's query that does not fit."""
+
+
 def _span(value: str | None) -> timedelta | None:
     if value is None:
         return None
@@ -51,7 +57,7 @@ def _span(value: str | None) -> timedelta | None:
     except ValueError:
         seconds = None
     if not isinstance(seconds, float) or not 1 <= seconds <= MAX_SPAN.total_seconds():
-        raise ValueError("since must be a duration from 1s to 366d, such as 30m, 1h or 7d")
+        raise BadQuery("since must be a duration from 1s to 366d, such as 30m, 1h or 7d")
     return timedelta(seconds=seconds)
 
 
@@ -61,7 +67,7 @@ def _windows(value: str | None) -> int:
     if value is None:
         return WINDOWS
     if not value.isdigit() or not 1 <= int(value) <= MAX_WINDOWS:
-        raise ValueError(f"windows must be a whole number from 1 to {MAX_WINDOWS}")
+        raise BadQuery(f"windows must be a whole number from 1 to {MAX_WINDOWS}")
     return int(value)
 
 
@@ -80,24 +86,24 @@ def metric_names(version: VersionPerformance) -> list[str]:
 
 def _endpoint_page(
     ui: UiContext,
-    cache: WindowCache,
+    cache_of: Callable[[], WindowCache],
     endpoint: str,
     spec: EndpointSpec | None,
-    asked: tuple[timedelta | None, int],
+    query: Mapping[str, str],
 ) -> dict[str, Any]:
-    """Everything the endpoint's page shows (computed in a worker thread); ``asked``: the
-    query's span (``None``: the endpoint's monitoring window, else a day) and window count."""
+    """Everything the endpoint's page shows, for the ``since`` and ``windows`` of ``query``
+    (computed in a worker thread, where pandas and scipy are imported)."""
     from modelyard.monitoring.drift_history import drift_windows
     from modelyard.ui.pages.monitoring_view import drift_over_time, performance_of
 
     monitoring = spec.monitoring if spec is not None else None
-    since, windows = asked
+    since, windows = _span(query.get("since")), _windows(query.get("windows"))
     if since is None:
         since = timedelta(seconds=monitoring.window) if monitoring else DRIFT_SPAN
     min_rows = monitoring.min_rows if monitoring else MIN_ROWS
     spans = drift_windows(since, windows)
     try:
-        found, versions = drift_over_time(cache, endpoint, spec, spans, min_rows=min_rows)
+        found, versions = drift_over_time(cache_of(), endpoint, spec, spans, min_rows=min_rows)
         drift_error = ""
     except (ModelyardError, OSError) as error:  # e.g. a logged version deleted since
         found, versions, drift_error = [], [], str(error)
@@ -121,14 +127,16 @@ def _endpoint_page(
 
 def add_routes(router: APIRouter, ui: UiContext) -> None:
     """The list of endpoints and each endpoint's monitoring page."""
-    caches: list[WindowCache] = []  # made by the first page that needs one
+    caches: list[WindowCache] = []  # made by the first page that needs one, in its thread
+    making = threading.Lock()
 
     def cache() -> WindowCache:
         from modelyard.ui.pages.monitoring_view import WindowCache
 
-        if not caches:
-            caches.append(WindowCache(ui.registry))
-        return caches[0]
+        with making:
+            if not caches:
+                caches.append(WindowCache(ui.registry))
+            return caches[0]
 
     @router.get("/monitoring", response_model=None)
     async def endpoints(request: Request, endpoint: str | None = None) -> Response:
@@ -153,15 +161,14 @@ def add_routes(router: APIRouter, ui: UiContext) -> None:
                 return render(
                     request, "monitoring_unlogged.html", endpoint=endpoint, turn_on=TURN_ON
                 )
-        query = request.query_params
+        query = dict(request.query_params)
         try:
-            asked = (_span(query.get("since")), _windows(query.get("windows")))
-        except ValueError as error:
+            values = await asyncio.to_thread(_endpoint_page, ui, cache, endpoint, spec, query)
+        except BadQuery as error:
             return render(
                 request, "monitoring_error.html", status=400, endpoint=endpoint,
                 message=str(error),
             )  # fmt: skip
-        values = await asyncio.to_thread(_endpoint_page, ui, cache(), endpoint, spec, asked)
         return render(
             request, "monitoring_endpoint.html", attached=ui.live is not None,
             duration=duration, metric_names=metric_names, **values,

@@ -12,6 +12,7 @@ itself checks nothing, the server is the one judge of a value.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -213,12 +214,13 @@ def add_routes(router: APIRouter, ui: UiContext) -> None:
                 message=f"no endpoint of that name; endpoints: {known}",
             )  # fmt: skip
         primary = served.primary
+        form = await asyncio.to_thread(endpoint_form, served)  # pyarrow reads the reference
         return render(
             request,
             "try_endpoint.html",
             endpoint=served.id,
             model=f"{primary.model_name}:{primary.version}",
             variants=len(served.variants),
-            form=endpoint_form(served),
+            form=form,
             needs_token=_needs_token(served),
         )
