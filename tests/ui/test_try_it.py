@@ -197,6 +197,24 @@ def test_the_image_form_predicts_a_digit_file(
         assert seen.problems() == []
 
 
+def test_a_file_that_is_no_image_gets_the_servers_message_beside_the_picker(
+    browser: object, ui_server: RunningServer, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.png"
+    notes.write_text("not an image", encoding="utf-8")
+    with visit(browser, ui_server.url) as seen:
+        seen.page.goto(f"/ui/try/{DIGITS}")
+        seen.page.set_input_files("[data-image]", str(notes))
+        seen.page.click(PREDICT)
+        expect(seen.page.locator('[data-field-error][data-for="image"]')).to_have_text(
+            'expected PNG or JPEG image (bytes, base64 string or {"b64": ...}), '
+            "got 12 bytes that are no image"
+        )
+        expect(seen.page.locator("#try-form [data-error-text]")).to_be_hidden()
+        expect(seen.page.locator("#try-result")).to_be_hidden()
+        assert seen.problems() == [refused(422, "Unprocessable Entity")]
+
+
 def test_a_guarded_endpoint_takes_the_predict_token_typed_in_the_form(
     browser: object, guarded: tuple[RunningServer, str]
 ) -> None:

@@ -82,7 +82,8 @@
     var problems = body && Array.isArray(body.problems) ? body.problems : [];
     var unplaced = problems.length === 0;
     problems.forEach(function (problem) {
-      var name = form.dataset.layout === "image" ? "" : fieldOf(problem.pointer);
+      // an image endpoint's problems point at the uploaded file (its position in the body)
+      var name = form.dataset.layout === "image" ? "image" : fieldOf(problem.pointer);
       var slot = null;
       form.querySelectorAll("[data-field-error]").forEach(function (candidate) {
         if (name !== null && candidate.dataset.for === name) {
