@@ -54,7 +54,8 @@ class Monitored:
 
     def settle(self) -> None:
         """Wait until the prediction log holds every request sent to ``shifted`` (the
-        server's writer flushes every 0.1 s)."""
+        server's writer flushes every 0.1 s) and the server's background drift has read it
+        (``modelyard_drift_rows`` counts them all)."""
         registry = Registry(self.demo.registry_url, self.demo.artifacts, create=False)
         try:
             log = open_store("registry", registry)
@@ -64,6 +65,11 @@ class Monitored:
                 time.sleep(0.1)
         finally:
             registry.close()
+        logged = len(self.sent) + HISTORY_ROWS * len(HISTORY_SIGMAS)
+        line = f'modelyard_drift_rows{{endpoint="shifted",variant="primary"}} {logged}'
+        while line not in httpx.get(f"{self.server.url}/metrics", timeout=30).text:
+            assert time.monotonic() < deadline, "the server's drift read the log in time"
+            time.sleep(0.2)
 
     @staticmethod
     def _sent_rows(log: LogStore) -> int:

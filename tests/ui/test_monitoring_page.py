@@ -4,6 +4,7 @@ real server's prediction log; an endpoint without a log says how to turn it on."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +57,10 @@ def test_the_list_links_logged_endpoints_and_says_how_to_log_the_others(
         expect(logged.locator("a")).to_have_attribute("href", "/ui/monitoring/shifted")
         expect(logged).to_contain_text("100% sampled")
         expect(logged).to_contain_text("drift every 1 s over 60 min")
+        # the server's own figures, over its hour of log: 2 of 30 features drift
+        expect(logged.locator("[data-latest]")).to_have_text(
+            re.compile(r"primary: \d+ of 30 features drifted")
+        )
         unlogged = seen.page.locator('tr[data-endpoint="unlogged"] [data-unlogged]')
         expect(unlogged).to_have_text(
             "off: add logging: {sample_rate: 0.1} to the endpoint in endpoints.yaml"

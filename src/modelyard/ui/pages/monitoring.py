@@ -143,7 +143,8 @@ def add_routes(router: APIRouter, ui: UiContext) -> None:
         if ui.live is None and endpoint:
             return RedirectResponse(f"/ui/monitoring/{quote(endpoint, safe='')}", status_code=303)
         served = sorted(ui.live.current.values(), key=lambda s: s.id) if ui.live else None
-        return render(request, "monitoring.html", served=served, turn_on=TURN_ON)
+        latest = ui.live.monitors.latest if ui.live else {}  # the server's background figures
+        return render(request, "monitoring.html", served=served, latest=latest, turn_on=TURN_ON)
 
     @router.get("/monitoring/{endpoint}", response_model=None)
     async def endpoint_page(request: Request, endpoint: str) -> HTMLResponse:
