@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from modelyard.core.errors import ModelyardError
+from modelyard.core.extras import MissingExtraError, missing_extra
 from modelyard.pipeline.config_values import parse_duration
 from modelyard.pipeline.spec import EndpointSpec
 from modelyard.ui.context import UiContext
@@ -61,13 +62,11 @@ def _span(value: str | None) -> timedelta | None:
     return timedelta(seconds=seconds)
 
 
-def _windows(value: str | None) -> int:
-    from modelyard.monitoring.drift_history import MAX_WINDOWS
-
+def _windows(value: str | None, most: int) -> int:
     if value is None:
         return WINDOWS
-    if not value.isdigit() or not 1 <= int(value) <= MAX_WINDOWS:
-        raise BadQuery(f"windows must be a whole number from 1 to {MAX_WINDOWS}")
+    if not value.isdigit() or not 1 <= int(value) <= most:
+        raise BadQuery(f"windows must be a whole number from 1 to {most}")
     return int(value)
 
 
@@ -84,7 +83,7 @@ def metric_names(version: VersionPerformance) -> list[str]:
     return sorted({name for window in version.windows for name in window.metrics})
 
 
-def _endpoint_page(
+def page_values(
     ui: UiContext,
     cache_of: Callable[[], WindowCache],
     endpoint: str,
@@ -93,11 +92,14 @@ def _endpoint_page(
 ) -> dict[str, Any]:
     """Everything the endpoint's page shows, for the ``since`` and ``windows`` of ``query``
     (computed in a worker thread, where pandas and scipy are imported)."""
-    from modelyard.monitoring.drift_history import drift_windows
-    from modelyard.ui.pages.monitoring_view import drift_over_time, performance_of
+    try:
+        from modelyard.monitoring.drift_history import MAX_WINDOWS, drift_windows
+        from modelyard.ui.pages.monitoring_view import drift_over_time, performance_of
+    except ImportError as error:  # a serving install without the monitoring libraries
+        raise missing_extra(error, "the monitoring page") from None
 
     monitoring = spec.monitoring if spec is not None else None
-    since, windows = _span(query.get("since")), _windows(query.get("windows"))
+    since, windows = _span(query.get("since")), _windows(query.get("windows"), MAX_WINDOWS)
     if since is None:
         since = timedelta(seconds=monitoring.window) if monitoring else DRIFT_SPAN
     min_rows = monitoring.min_rows if monitoring else MIN_ROWS
@@ -164,11 +166,11 @@ def add_routes(router: APIRouter, ui: UiContext) -> None:
                 )
         query = dict(request.query_params)
         try:
-            values = await asyncio.to_thread(_endpoint_page, ui, cache, endpoint, spec, query)
-        except BadQuery as error:
+            values = await asyncio.to_thread(page_values, ui, cache, endpoint, spec, query)
+        except (BadQuery, MissingExtraError) as error:
             return render(
-                request, "monitoring_error.html", status=400, endpoint=endpoint,
-                message=str(error),
+                request, "monitoring_error.html", endpoint=endpoint, message=str(error),
+                status=400 if isinstance(error, BadQuery) else 503,
             )  # fmt: skip
         return render(
             request, "monitoring_endpoint.html", attached=ui.live is not None,
