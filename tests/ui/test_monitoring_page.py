@@ -17,6 +17,7 @@ from monitoredtools import (
     HISTORY_SIGMAS,
     SHIFTED,
     Monitored,
+    save_screenshot,
     start_dashboard_alone,
     start_monitored,
 )
@@ -138,8 +139,7 @@ def test_live_performance_after_feedback_labels(browser: object, site: Monitored
             f"{metrics.values['accuracy']:.4f}"
         )
         assert seen.problems() == []
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        seen.page.screenshot(path=str(SCREENSHOT), full_page=True)
+        save_screenshot(seen.page, SCREENSHOT)
 
 
 def test_an_endpoint_without_a_log_says_how_to_turn_it_on(browser: object, site: Monitored) -> None:

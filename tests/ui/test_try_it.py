@@ -13,7 +13,7 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from monitoredtools import start_dashboard_alone
+from monitoredtools import save_screenshot, start_dashboard_alone
 from playwright.sync_api import expect
 
 from browsertools import visit
@@ -154,8 +154,7 @@ def test_the_form_answers_what_a_plain_post_answers(
             "rows=1 requests=1"
         )
         assert seen.problems() == []
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        seen.page.screenshot(path=str(SCREENSHOT), full_page=True)
+        save_screenshot(seen.page, SCREENSHOT)
 
 
 def test_text_in_a_number_field_gets_the_servers_message_next_to_it(
