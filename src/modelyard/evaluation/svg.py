@@ -313,3 +313,86 @@ def small_histogram(name: str, counts: Sequence[float], ends: tuple[str, str]) -
             "</svg>",
         ]
     )
+
+
+WINDOW_W, WINDOW_H = 260, 150
+WINDOW_LEFT, WINDOW_RIGHT, WINDOW_TOP, WINDOW_BOTTOM = 40, 10, 22, 26
+
+
+def window_chart(
+    title: str,
+    windows: Sequence[str],
+    values: Sequence[float | None],
+    *,
+    threshold: float | None,
+    flagged: Sequence[bool | None],
+    y_label: str,
+) -> str:
+    """A small line of one statistic per time window, with its threshold dashed across.
+
+    ``values[i]`` is the statistic of window ``windows[i]`` (``None``: not judged, a gap);
+    ``flagged[i]`` colours its point (drifted, ok, not judged). The y axis runs from 0 to the
+    largest of the values, the threshold and 1. Points carry ``class="point"``,
+    ``data-window`` and ``data-drifted`` for whoever reads the page.
+    """
+    plot_w = WINDOW_W - WINDOW_LEFT - WINDOW_RIGHT
+    plot_h = WINDOW_H - WINDOW_TOP - WINDOW_BOTTOM
+    top = max([1.0, threshold or 0.0, *(v for v in values if v is not None)]) * 1.05
+    step = plot_w / max(len(windows) - 1, 1)
+
+    def x_of(i: int) -> float:
+        return WINDOW_LEFT + (i * step if len(windows) > 1 else plot_w / 2)
+
+    def y_of(value: float) -> float:
+        return WINDOW_TOP + (1 - value / top) * plot_h
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="window-chart" width="{WINDOW_W}" '
+        f'height="{WINDOW_H}" viewBox="0 0 {WINDOW_W} {WINDOW_H}" role="img" '
+        f'aria-label="{escape(title)}">',
+        f'<text x="{WINDOW_W / 2}" y="14" text-anchor="middle" font-size="12" '
+        f'font-weight="bold">{escape(title)}</text>',
+        f'<rect x="{WINDOW_LEFT}" y="{WINDOW_TOP}" width="{plot_w}" height="{plot_h}" '
+        'fill="none" stroke="#bbb"/>',
+        f'<text x="{WINDOW_LEFT - 4}" y="{WINDOW_TOP + 4}" text-anchor="end" font-size="9">'
+        f"{top:.3g}</text>",
+        f'<text x="{WINDOW_LEFT - 4}" y="{WINDOW_TOP + plot_h}" text-anchor="end" '
+        'font-size="9">0</text>',
+        f'<text x="10" y="{WINDOW_TOP + plot_h / 2}" text-anchor="middle" font-size="9" '
+        f'transform="rotate(-90 10 {WINDOW_TOP + plot_h / 2})">{escape(y_label)}</text>',
+    ]
+    if windows:
+        for i, anchor in ((0, "start"), (len(windows) - 1, "end")):
+            parts.append(
+                f'<text x="{x_of(i):.1f}" y="{WINDOW_H - 8}" text-anchor="{anchor}" '
+                f'font-size="9">{escape(windows[i])}</text>'
+            )
+    if threshold is not None:
+        y = y_of(threshold)
+        parts.append(
+            f'<line class="threshold" x1="{WINDOW_LEFT}" x2="{WINDOW_LEFT + plot_w}" y1="{y:.1f}" '
+            f'y2="{y:.1f}" stroke="#d62728" stroke-dasharray="4 3">'
+            f"<title>threshold {threshold:g}</title></line>"
+        )
+    run: list[str] = []
+    for i, value in enumerate([*values, None]):
+        if value is None:  # a window without a verdict breaks the line
+            if len(run) > 1:
+                parts.append(
+                    f'<polyline points="{" ".join(run)}" fill="none" stroke="{PALETTE[0]}" '
+                    'stroke-width="1.5"/>'
+                )
+            run = []
+            continue
+        run.append(f"{x_of(i):.1f},{y_of(value):.1f}")
+    for i, (value, drifted) in enumerate(zip(values, flagged, strict=True)):
+        if value is None:
+            continue
+        colour = {True: "#d62728", False: PALETTE[0], None: "#999"}[drifted]
+        state = {True: "true", False: "false", None: "unknown"}[drifted]
+        parts.append(
+            f'<circle class="point" data-window="{i}" data-drifted="{state}" '
+            f'cx="{x_of(i):.1f}" cy="{y_of(value):.1f}" r="3" fill="{colour}">'
+            f"<title>{escape(windows[i])}: {value:.4g}</title></circle>"
+        )
+    return "\n".join([*parts, "</svg>"])

@@ -157,6 +157,24 @@ def drift_of_log(
     return found
 
 
+def baseline_loader(
+    registry: Registry, spec: EndpointSpec | None
+) -> Callable[[str, int], Baseline]:
+    """``baseline_of(model, version)`` for :func:`drift_of_log`: each version loaded once
+    through the endpoint's pipeline overrides, and kept for the life of the function."""
+    baselines: dict[tuple[str, int], Baseline] = {}
+    overrides = spec.pipeline if spec is not None else None
+
+    def baseline_of(model: str, version: int) -> Baseline:
+        if (model, version) not in baselines:
+            record = registry.get(f"{model}:{version}")
+            with Pipeline.from_version(record, registry, overrides) as pipeline:
+                baselines[(model, version)] = Baseline.of(pipeline)
+        return baselines[(model, version)]
+
+    return baseline_of
+
+
 def endpoint_drift(
     endpoint: str,
     *,
@@ -190,17 +208,9 @@ def endpoint_drift(
             f"endpoint {endpoint!r} logged nothing since {start:%Y-%m-%d %H:%M} UTC (its newest "
             f"record is from {newest['time'].iloc[0]:%Y-%m-%d %H:%M} UTC): widen --since"
         )
-    baselines: dict[tuple[str, int], Baseline] = {}
-
-    def baseline_of(model: str, version: int) -> Baseline:
-        if (model, version) not in baselines:
-            record = registry.get(f"{model}:{version}")
-            overrides = spec.pipeline if spec is not None else None
-            with Pipeline.from_version(record, registry, overrides) as pipeline:
-                baselines[(model, version)] = Baseline.of(pipeline)
-        return baselines[(model, version)]
-
-    versions = drift_of_log(log, baseline_of, min_rows=min_rows, variant=variant)
+    versions = drift_of_log(
+        log, baseline_loader(registry, spec), min_rows=min_rows, variant=variant
+    )
     return EndpointDrift(
         endpoint=endpoint, source="log", since=start, rows=len(log), versions=versions
     )

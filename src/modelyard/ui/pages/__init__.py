@@ -11,8 +11,14 @@ from collections.abc import Callable
 from fastapi import APIRouter
 
 from modelyard.ui.context import UiContext
-from modelyard.ui.pages import aliases, endpoints, models
+from modelyard.ui.pages import aliases, endpoints, models, monitoring, try_it
 
 AddPage = Callable[[APIRouter, UiContext], None]
 
-PAGES: list[AddPage] = [models.add_routes, aliases.add_routes, endpoints.add_routes]
+PAGES: list[AddPage] = [
+    models.add_routes,
+    aliases.add_routes,
+    endpoints.add_routes,
+    monitoring.add_routes,
+    try_it.add_routes,
+]
