@@ -5,6 +5,7 @@ kept."""
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 from collections.abc import Iterator
@@ -13,8 +14,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from PIL import Image
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = "MODELYARD_SCREENSHOTS"
+"""A folder to save the dashboard's screenshots in (``MODELYARD_SCREENSHOTS=docs/screenshots
+pytest tests/ui`` refreshes the README's pictures); unset, tests save none."""
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -96,3 +101,15 @@ def visit(browser: Any, base_url: str) -> Iterator[Visit]:
         yield seen
     finally:
         context.close()
+
+
+def screenshot(page: Any, name: str) -> None:
+    """A full-page PNG of ``page``, 1280 px wide and in 256 colours (small enough to keep in
+    the repository), saved as ``name`` in the :data:`SCREENSHOTS` folder when one is set."""
+    folder = os.environ.get(SCREENSHOTS)
+    if not folder:
+        return
+    page.set_viewport_size({"width": 1280, "height": 800})
+    image = Image.open(io.BytesIO(page.screenshot(full_page=True)))
+    os.makedirs(folder, exist_ok=True)
+    image.quantize(256).save(os.path.join(folder, name), optimize=True)

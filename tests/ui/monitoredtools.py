@@ -10,19 +10,16 @@ server) is started on demand.
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pandas as pd
 import yaml
-from PIL import Image
 from sklearn.datasets import load_breast_cancer
 
 from modelyard.demo import Demo
@@ -139,14 +136,6 @@ def start_monitored(home: Path) -> Monitored:
     except BaseException:
         server.stop()
         raise
-
-
-def save_screenshot(page: Any, path: Path) -> None:
-    """A full-page PNG of ``page`` in 256 colours: a fraction of the size, small enough to
-    keep in the repository."""
-    image = Image.open(io.BytesIO(page.screenshot(full_page=True)))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.quantize(256).save(path, optimize=True)
 
 
 def start_dashboard_alone(demo: Demo, home: Path) -> RunningServer:

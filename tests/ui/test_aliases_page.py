@@ -12,11 +12,10 @@ import pytest
 from playwright.sync_api import expect
 from registrytools import open_registry, with_alias_history
 
-from browsertools import visit
+from browsertools import screenshot, visit
 from modelyard.demo import CANCER, DIGITS, Demo
 from serving.servertools import RunningServer, start_server
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WAIT_MS = 10_000
 NO_TOKEN = (
     "this route needs a bearer token of role admin: send 'Authorization: Bearer <token>'; "
@@ -82,7 +81,7 @@ def test_aliases_page_shows_targets_and_every_move(browser: Any, server: Running
         expect(created.locator(".move")).to_have_text("created → v1")
         expect(created.locator(".reason")).to_have_text("demo")
         seen.page.set_viewport_size({"width": 1280, "height": 800})
-        seen.page.screenshot(path=str(SHOTS / "aliases.png"), full_page=True)
+        screenshot(seen.page, "aliases.png")
         assert seen.problems() == []
 
 

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
-from browsertools import Visit, visit
+from browsertools import Visit, screenshot, visit
 from modelyard.demo import Demo, prepare
 from modelyard.registry import Registry
 from modelyard.routing import status_text
@@ -27,7 +27,6 @@ from serving.servertools import RunningServer, start_server
 
 pytestmark = pytest.mark.slow
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WAIT_MS = 30_000
 CANARY: dict[str, Any] = {
     "id": "canary",
@@ -199,7 +198,7 @@ def test_the_endpoints_page_lists_each_endpoint_with_its_variants_and_shadows(
         expect(shadow.nth(2)).to_have_text("100% copied")
         expect(shadow.nth(4)).to_have_text("2")
         expect(seen.page.locator('a[href="/ui/endpoints/bandit"]')).to_have_text("bandit")
-        seen.page.screenshot(path=str(SCREENSHOTS / "endpoints.png"), full_page=True)
+        screenshot(seen.page, "endpoints.png")
         assert seen.problems() == []
 
 
@@ -227,7 +226,7 @@ def test_the_request_counter_rises_while_traffic_flows(
             expect(rollout_requests).not_to_have_text("0", timeout=WAIT_MS)
             trend = seen.page.locator('tr.live-variant[data-variant="primary"] svg.sparkline')
             expect(trend).to_have_attribute("data-points", re.compile(r"^([3-9]|\d\d+)$"))
-            seen.page.screenshot(path=str(SCREENSHOTS / "endpoint.png"), full_page=True)
+            screenshot(seen.page, "endpoint.png")
         finally:
             traffic.stop()
         assert int(counter.inner_text()) > before

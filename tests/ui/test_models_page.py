@@ -12,11 +12,10 @@ import pytest
 from playwright.sync_api import expect
 from registrytools import open_registry, with_evaluated_versions
 
-from browsertools import visit
+from browsertools import screenshot, visit
 from modelyard.demo import CANCER, DIGITS, Demo
 from serving.servertools import RunningServer, start_server
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WAIT_MS = 10_000
 VERSIONS = "versions: 1, 2, 3"
 
@@ -35,11 +34,6 @@ def server(history: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     running.stop()
 
 
-def _shot(page: Any, name: str) -> None:
-    page.set_viewport_size({"width": 1280, "height": 800})
-    page.screenshot(path=str(SHOTS / name), full_page=True)
-
-
 def test_models_page_lists_every_model_with_versions_aliases_and_figures(
     browser: Any, server: RunningServer
 ) -> None:
@@ -52,7 +46,7 @@ def test_models_page_lists_every_model_with_versions_aliases_and_figures(
         expect(seen.page.locator(f'tr[data-model="{DIGITS}"]')).to_contain_text(
             "test split at log time"
         )
-        _shot(seen.page, "models.png")
+        screenshot(seen.page, "models.png")
         assert seen.problems() == []
 
 
@@ -68,7 +62,7 @@ def test_model_page_charts_one_point_per_version_with_intervals(
         # v2 and v3 were evaluated with bootstrap intervals; v1 has its logged test metric
         expect(seen.page.locator("#chart line.interval")).to_have_count(2)
         expect(seen.page.locator("table.versions tbody tr")).to_have_count(3)
-        _shot(seen.page, "model.png")
+        screenshot(seen.page, "model.png")
         assert seen.problems() == []
 
 
@@ -110,7 +104,7 @@ def test_version_page_shows_pipeline_lineage_profile_and_report(
         expect(seen.page.locator("p.parity")).to_contain_text("labels equal")
         report = seen.page.frame_locator("iframe.report").first
         expect(report.locator("h1")).to_have_text(f"Evaluation of {CANCER}:2", timeout=WAIT_MS)
-        _shot(seen.page, "version.png")
+        screenshot(seen.page, "version.png")
         assert seen.problems() == []
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,21 +16,18 @@ from monitoredtools import (
     HISTORY_SIGMAS,
     SHIFTED,
     Monitored,
-    save_screenshot,
     start_dashboard_alone,
     start_monitored,
 )
 from playwright.sync_api import expect
 
-from browsertools import visit
+from browsertools import screenshot, visit
 from modelyard.monitoring.columns import Kind
 from modelyard.monitoring.store import Columns, open_store
 from modelyard.registry import Registry
 from serving.servertools import RunningServer
 
 pytestmark = pytest.mark.slow
-
-SCREENSHOT = Path(__file__).parents[2] / "docs" / "screenshots" / "monitoring.png"
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +135,7 @@ def test_live_performance_after_feedback_labels(browser: object, site: Monitored
             f"{metrics.values['accuracy']:.4f}"
         )
         assert seen.problems() == []
-        save_screenshot(seen.page, SCREENSHOT)
+        screenshot(seen.page, "monitoring.png")
 
 
 def test_an_endpoint_without_a_log_says_how_to_turn_it_on(browser: object, site: Monitored) -> None:

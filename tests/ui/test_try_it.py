@@ -13,17 +13,16 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from monitoredtools import save_screenshot, start_dashboard_alone
+from monitoredtools import start_dashboard_alone
 from playwright.sync_api import expect
 
-from browsertools import visit
+from browsertools import screenshot, visit
 from modelyard.demo import Demo
 from modelyard.registry import Registry
 from serving.servertools import RunningServer, start_server
 
 pytestmark = pytest.mark.slow
 
-SCREENSHOT = Path(__file__).parents[2] / "docs" / "screenshots" / "try-it.png"
 CANCER = "breast-cancer"
 DIGITS = "digits-is-3"
 PREDICT = "#try-form button[type=submit]"
@@ -154,7 +153,7 @@ def test_the_form_answers_what_a_plain_post_answers(
             "rows=1 requests=1"
         )
         assert seen.problems() == []
-        save_screenshot(seen.page, SCREENSHOT)
+        screenshot(seen.page, "try-it.png")
 
 
 def test_text_in_a_number_field_gets_the_servers_message_next_to_it(
