@@ -190,3 +190,15 @@ def test_the_ray_engine_without_ray_names_the_ray_extra(tmp_path: Path) -> None:
 
     assert done.returncode == 2
     assert done.stderr == 'error: --engine ray needs ray: pip install "modelyard[ray]"\n'
+
+
+def test_an_s3_artifact_store_without_s3fs_names_the_s3_extra(tmp_path: Path) -> None:
+    registry = f"sqlite:///{tmp_path / 'registry.db'}"
+    Registry(registry, str(tmp_path / "artifacts")).close()
+    done = _without(
+        tmp_path, ("s3fs",), _modelyard(), "--registry", registry,
+        "--artifacts", "s3://models/registry", "models", "list",
+    )  # fmt: skip
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == 'error: an s3:// artifact store needs s3fs: pip install "modelyard[s3]"\n'

@@ -22,6 +22,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "psycopg": ("psycopg", "postgres"),
     "torch": ("torch", "torch"),
     "ray": ("ray", "ray"),
+    "s3fs": ("s3fs", "s3"),
 }
 
 

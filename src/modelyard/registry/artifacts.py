@@ -27,8 +27,25 @@ from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
 from modelyard.core.errors import NotFoundError
+from modelyard.core.extras import MissingExtraError, install_hint
 from modelyard.package.io import checked_manifest
 from modelyard.package.manifest import MANIFEST_FILE, Manifest
+
+PROTOCOL_LIBRARIES = {"s3": "s3fs", "s3a": "s3fs"}
+"""The fsspec implementation an extra of ours installs, by URL scheme."""
+
+
+def open_filesystem(url: str) -> tuple[AbstractFileSystem, str]:
+    """The filesystem and root path of ``url``; a missing implementation we have an extra
+    for is one line naming it (fsspec's own message names no install command)."""
+    try:
+        return url_to_fs(url)
+    except ImportError:
+        scheme = url.partition("://")[0]
+        hint = install_hint(PROTOCOL_LIBRARIES.get(scheme, ""))
+        if hint is None:
+            raise
+        raise MissingExtraError(f"an {scheme}:// artifact store needs {hint}") from None
 
 
 def stored_files(manifest: Manifest) -> list[str]:
@@ -44,7 +61,7 @@ class ArtifactStore:
     """Packages by digest under ``url``; remote packages are fetched into ``cache_dir``."""
 
     def __init__(self, url: str, cache_dir: str | Path) -> None:
-        fs, root = url_to_fs(url)
+        fs, root = open_filesystem(url)
         self.fs: AbstractFileSystem = fs
         self.root: str = root.rstrip("/")
         self.cache_dir = Path(cache_dir)
