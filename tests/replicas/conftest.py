@@ -43,7 +43,7 @@ def postgres_base_url() -> str:
     pytest.skip(message)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     """A URL to a fresh, empty schema on the test server, dropped afterwards."""
     base = postgres_base_url()
