@@ -4,6 +4,7 @@ are shared; a replica that loses the database keeps serving."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import statistics
 import time
@@ -315,6 +316,16 @@ def test_a_replica_that_cannot_load_a_required_version_is_not_ready(site: Site) 
     assert f"{MODEL}:{site.broken}" in site.replicas[0].log_text()  # the log says why
 
 
+def _outage_lines(replica: Replica, logger: str) -> list[dict[str, Any]]:
+    """The replica's log records of ``logger`` about the registry being unreachable."""
+    records = [json.loads(line) for line in replica.log_text().splitlines() if line[:1] == "{"]
+    return [
+        record
+        for record in records
+        if record["logger"] == logger and record["message"].startswith("registry unreachable")
+    ]
+
+
 def test_a_replica_that_loses_the_database_keeps_serving_and_stays_ready(
     site: Site, postgres_url: str
 ) -> None:
@@ -322,7 +333,8 @@ def test_a_replica_that_loses_the_database_keeps_serving_and_stays_ready(
     link = TcpLink((database.host or "127.0.0.1", database.port or 5432))
     through_link = database.set(host="127.0.0.1", port=link.port)
     path = site.workdir / "alone.yaml"
-    path.write_text(yaml.safe_dump({"endpoints": ENDPOINTS[:1]}, sort_keys=False))
+    alone = [spec for spec in ENDPOINTS if spec["id"] in ("cancer", "guarded", "ab")]
+    path.write_text(yaml.safe_dump({"endpoints": alone}, sort_keys=False))
     replica = start_replica(
         path,
         site.workdir,
@@ -333,15 +345,27 @@ def test_a_replica_that_loses_the_database_keeps_serving_and_stays_ready(
     try:
         with httpx.Client(timeout=30) as client:
             assert _predict(client, site, replica, "cancer").status_code == 200
+            counted = sum(v["requests"] for v in _status(site.replicas[0], "ab")["variants"])
             link.cut()
             cut_at = time.monotonic()
             answers, readiness = [], []
             while time.monotonic() - cut_at < 4 * RELOAD_S:
                 answers.append(_predict(client, site, replica, "cancer").status_code)
+                answers.append(_predict(client, site, replica, "ab").status_code)
                 readiness.append(client.get(f"{replica.url}/v2/health/ready").status_code)
             outage_s = time.monotonic() - cut_at
-            failures = replica.log_text().count("reload check failed")
+            polls = _outage_lines(replica, "modelyard.serving.reload")
+            ticks = _outage_lines(replica, "modelyard.serving.rollouts")
             link.restore()
+            # the counts of the outage reach the database, and aliases are followed again
+            during = answers.count(200) // 2
+            _until(
+                "the outage's counts written",
+                lambda: (
+                    sum(v["requests"] for v in _status(site.replicas[0], "ab")["variants"])
+                    == counted + during
+                ),
+            )
             site.registry.set_alias(MODEL, "live", site.good, reason="after the outage")
             try:
                 _until(
@@ -358,4 +382,15 @@ def test_a_replica_that_loses_the_database_keeps_serving_and_stays_ready(
         link.cut()
     assert set(answers) == {200}
     assert set(readiness) == {200}
-    assert 1 <= failures <= outage_s / RELOAD_S + 1  # once per interval, not per request
+    # once per interval (not per request, nor per endpoint), one line each, no traceback
+    assert 1 <= len(polls) <= outage_s / RELOAD_S + 1
+    assert 1 <= len(ticks) <= outage_s / 1.0 + 1  # `modelyard serve` ticks rollouts every 1 s
+    for record in polls + ticks:
+        assert "exception" not in record
+        assert record["error"].startswith("(psycopg.OperationalError)")
+    rollout_records = [
+        json.loads(line)
+        for line in replica.log_text().splitlines()
+        if '"modelyard.serving.rollouts"' in line
+    ]
+    assert [r for r in rollout_records if r["level"] == "error"] == ticks

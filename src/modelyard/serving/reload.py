@@ -21,7 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from modelyard.pipeline import Endpoint
 from modelyard.registry import Registry
@@ -29,6 +29,9 @@ from modelyard.serving.served import ServedEndpoint
 from modelyard.serving.variant import Variant
 
 log = logging.getLogger("modelyard.serving.reload")
+
+UNREACHABLE = (OperationalError, InterfaceError)
+"""What a registry database that cannot be reached (down, dropped connection) raises."""
 
 
 class EndpointTable:
@@ -135,6 +138,11 @@ class EndpointTable:
                 await poll()
             try:
                 await self.reload()
+            except UNREACHABLE as error:
+                log.error(
+                    "registry unreachable; serving the versions already loaded",
+                    extra={"error": first_line(error)},
+                )
             except Exception:
                 log.exception("reload check failed; serving the versions already loaded")
 
@@ -146,6 +154,13 @@ class EndpointTable:
             for variant in served.arms():
                 await variant.drain()
                 await asyncio.to_thread(variant.endpoint.close)
+
+
+def first_line(error: Exception) -> str:
+    """A database error in one line: the driver's message, without SQLAlchemy's link and the
+    statement. An outage is logged once per poll for as long as it lasts; a traceback each
+    time would bury everything else."""
+    return str(error).strip().splitlines()[0]
 
 
 def warm(endpoint: Endpoint) -> None:
