@@ -8,7 +8,7 @@ from pathlib import Path
 import fsspec
 import pytest
 
-from modelyard.core.errors import NotFoundError
+from modelyard.core.errors import ConfigError, NotFoundError
 from modelyard.demo import prepare
 from modelyard.pipeline import load_endpoints
 from modelyard.registry import Registry
@@ -98,3 +98,12 @@ def test_a_model_registered_on_s3_is_fetched_loaded_and_predicts(
     assert answer["model"] == {"name": "breast_cancer", "version": 1}
     assert answer["predictions"][0]["label"] == 0  # the dataset's first record is malignant
     assert (tmp_path / "cache" / digest / "manifest.json").is_file()  # fetched from the bucket
+
+
+def test_an_artifact_store_of_an_unknown_scheme_is_refused_without_its_url(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Registry(f"sqlite:///{tmp_path / 'r.db'}", "nosuch://key:secret@bucket/models")
+    assert str(raised.value) == (
+        "the artifact store's scheme nosuch:// is not one fsspec knows; expected a folder or a "
+        "URL such as s3://bucket/prefix"
+    )

@@ -26,7 +26,7 @@ from fsspec import AbstractFileSystem
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
-from modelyard.core.errors import NotFoundError
+from modelyard.core.errors import ConfigError, NotFoundError
 from modelyard.core.extras import MissingExtraError, install_hint
 from modelyard.package.io import checked_manifest
 from modelyard.package.manifest import MANIFEST_FILE, Manifest
@@ -36,16 +36,23 @@ PROTOCOL_LIBRARIES = {"s3": "s3fs", "s3a": "s3fs"}
 
 
 def open_filesystem(url: str) -> tuple[AbstractFileSystem, str]:
-    """The filesystem and root path of ``url``; a missing implementation we have an extra
-    for is one line naming it (fsspec's own message names no install command)."""
+    """The filesystem and root path of ``url``, or one line saying what is missing: the extra
+    that installs its implementation when we have one (fsspec's own message names no install
+    command), else fsspec's message. Only the scheme is repeated: a URL may hold credentials.
+    """
+    scheme = url.partition("://")[0]
     try:
         return url_to_fs(url)
-    except ImportError:
-        scheme = url.partition("://")[0]
-        hint = install_hint(PROTOCOL_LIBRARIES.get(scheme, ""))
-        if hint is None:
+    except ImportError as error:
+        hint = install_hint(PROTOCOL_LIBRARIES.get(scheme, "")) or f"a library: {error}"
+        raise MissingExtraError(f"the {scheme}:// artifact store needs {hint}") from None
+    except ValueError as error:
+        if not str(error).startswith("Protocol not known"):
             raise
-        raise MissingExtraError(f"an {scheme}:// artifact store needs {hint}") from None
+        raise ConfigError(
+            f"the artifact store's scheme {scheme}:// is not one fsspec knows; expected a folder "
+            "or a URL such as s3://bucket/prefix"
+        ) from None
 
 
 def stored_files(manifest: Manifest) -> list[str]:
