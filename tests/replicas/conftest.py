@@ -10,9 +10,10 @@ from pgtools import fresh_schema, postgres_base_url
 from s3tools import S3Server, s3_server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def s3() -> Iterator[S3Server]:
-    """moto's S3 server, this session's processes pointed at it through the environment."""
+    """moto's S3 server, with this process and its children pointed at it through the
+    environment for one module only (the rest of the suite never sees it)."""
     with s3_server() as server:
         yield server
 
