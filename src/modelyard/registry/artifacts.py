@@ -1,13 +1,13 @@
 """The artifact store: package folders kept by digest on any fsspec filesystem.
 
 Layout: ``<root>/packages/<digest>/<files>``. A package is never found half-stored: on a
-local folder it is first copied under ``<root>/tmp/`` and then renamed to its digest (one atomic
-``os.rename``); on an object store (S3, GCS, Azure, fsspec's memory store), which has no
-folders and no rename, each file is written straight to its final key, the manifest last, and
-a package counts as stored once its manifest is there. Nothing on an object store depends on
-folder semantics: no folder is made, moved, listed or removed, only whole objects named by
-their full key are written, read and tested. Since the name is the content's hash, storing the
-same package twice is a no-op and two writers racing on it write the same bytes.
+local folder it is first copied under ``<root>/tmp/`` and then renamed to its digest (one
+atomic ``os.rename``); on an object store (S3, GCS, Azure, fsspec's memory store), which has
+no folders and no rename, each file is written straight to its final key, the manifest last,
+and a package counts as stored once its manifest is there. Nothing on an object store depends
+on folder semantics: no folder is made, moved or removed; whole objects named by their full
+key are written, read and tested for existence. Since the name is the content's hash, storing
+the same package twice is a no-op and two writers racing on it write the same bytes.
 
 A remote package is fetched manifest first: its bytes are checked against the digest, and
 only the file names of that verified manifest, each a plain relative path (see
