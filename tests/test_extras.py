@@ -212,3 +212,31 @@ def test_import_mlflow_api_without_mlflow_names_the_mlflow_extra(tmp_path: Path)
     done = _without(tmp_path, ("mlflow",), *_python(code))
 
     assert done.stdout == f"MissingExtraError: importing from MLflow needs {MLFLOW_HINT}\n"
+
+def test_an_s3_artifact_store_without_s3fs_names_the_s3_extra(tmp_path: Path) -> None:
+    registry = f"sqlite:///{tmp_path / 'registry.db'}"
+    Registry(registry, str(tmp_path / "artifacts")).close()
+    done = _without(
+        tmp_path, ("s3fs",), _modelyard(), "--registry", registry,
+        "--artifacts", "s3://models/registry", "models", "list",
+    )  # fmt: skip
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        'error: the s3:// artifact store needs s3fs: pip install "modelyard[s3]"\n'
+    )
+
+
+def test_a_store_whose_library_no_extra_installs_repeats_fsspecs_hint(tmp_path: Path) -> None:
+    registry = f"sqlite:///{tmp_path / 'registry.db'}"
+    Registry(registry, str(tmp_path / "artifacts")).close()
+    done = _without(
+        tmp_path, ("gcsfs",), _modelyard(), "--registry", registry,
+        "--artifacts", "gs://models/registry", "models", "list",
+    )  # fmt: skip
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        "error: the gs:// artifact store needs a library: "
+        "Please install gcsfs to access Google Storage\n"
+    )

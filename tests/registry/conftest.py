@@ -2,50 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
 
 from modelyard.registry import Registry
+from pgtools import fresh_schema, postgres_base_url
 from tinypackage import make_package
-
-POSTGRES_ENV = "MODELYARD_TEST_POSTGRES_URL"
-
-
-def _postgres_base_url() -> str:
-    url = os.environ.get(POSTGRES_ENV)
-    if url:
-        return url
-    message = (
-        f"{POSTGRES_ENV} is not set: the PostgreSQL registry tests did NOT run. "
-        "Start a server with `.ci/start-postgres.sh` and export the line it prints."
-    )
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true requires PostgreSQL. {message}")
-    warnings.warn(message, UserWarning, stacklevel=1)  # listed in the warnings summary
-    pytest.skip(message)
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A URL to a fresh, empty schema on the test server, dropped afterwards."""
-    base = _postgres_base_url()
-    schema = f"registry_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    base = postgres_base_url("the PostgreSQL registry tests")
+    with fresh_schema(base, "registry_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -1,9 +1,13 @@
 """The artifact store: package folders kept by digest on any fsspec filesystem.
 
-Layout: ``<root>/packages/<digest>/<files>``. A package is first copied under
-``<root>/tmp/`` and only then moved to its digest, so a copy interrupted halfway is never found
-at its final place; since the name is the content's hash, storing the same package twice is a
-no-op and two writers racing on it write the same bytes.
+Layout: ``<root>/packages/<digest>/<files>``. A package is never found half-stored: on a
+local folder it is first copied under ``<root>/tmp/`` and then renamed to its digest (one
+atomic ``os.rename``); on an object store (S3, GCS, Azure, fsspec's memory store), which has
+no folders and no rename, each file is written straight to its final key, the manifest last,
+and a package counts as stored once its manifest is there. Nothing on an object store depends
+on folder semantics: no folder is made, moved or removed; whole objects named by their full
+key are written, read and tested for existence. Since the name is the content's hash, storing
+the same package twice is a no-op and two writers racing on it write the same bytes.
 
 A remote package is fetched manifest first: its bytes are checked against the digest, and
 only the file names of that verified manifest, each a plain relative path (see
@@ -16,15 +20,39 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from fsspec import AbstractFileSystem
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
-from modelyard.core.errors import NotFoundError
+from modelyard.core.errors import ConfigError, NotFoundError
+from modelyard.core.extras import MissingExtraError, install_hint
 from modelyard.package.io import checked_manifest
 from modelyard.package.manifest import MANIFEST_FILE, Manifest
+
+PROTOCOL_LIBRARIES = {"s3": "s3fs", "s3a": "s3fs"}
+"""The fsspec implementation an extra of ours installs, by URL scheme."""
+
+
+def open_filesystem(url: str) -> tuple[AbstractFileSystem, str]:
+    """The filesystem and root path of ``url``, or one line saying what is missing: the extra
+    that installs its implementation when we have one (fsspec's own message names no install
+    command), else fsspec's message. Only the scheme is repeated: a URL may hold credentials.
+    """
+    scheme = url.partition("://")[0]
+    try:
+        return url_to_fs(url)
+    except ImportError as error:
+        hint = install_hint(PROTOCOL_LIBRARIES.get(scheme, "")) or f"a library: {error}"
+        raise MissingExtraError(f"the {scheme}:// artifact store needs {hint}") from None
+    except ValueError as error:
+        if not str(error).startswith("Protocol not known"):
+            raise
+        raise ConfigError(
+            f"the artifact store's scheme {scheme}:// is not one fsspec knows; expected a folder "
+            "or a URL such as s3://bucket/prefix"
+        ) from None
 
 
 def stored_files(manifest: Manifest) -> list[str]:
@@ -40,7 +68,7 @@ class ArtifactStore:
     """Packages by digest under ``url``; remote packages are fetched into ``cache_dir``."""
 
     def __init__(self, url: str, cache_dir: str | Path) -> None:
-        fs, root = url_to_fs(url)
+        fs, root = open_filesystem(url)
         self.fs: AbstractFileSystem = fs
         self.root: str = root.rstrip("/")
         self.cache_dir = Path(cache_dir)
@@ -53,21 +81,31 @@ class ArtifactStore:
     def put(self, package_dir: Path, manifest: Manifest, digest: str) -> str:
         """Store the package's files under ``digest`` (once) and return its URI."""
         final = self._path(digest)
-        if self.fs.exists(f"{final}/{MANIFEST_FILE}"):
-            return self.uri(digest)
-        staging = f"{self.root}/tmp/{digest}.{uuid.uuid4().hex}"
-        for relative in stored_files(manifest):
-            target = f"{staging}/{relative}"
-            self.fs.makedirs(str(PurePosixPath(target).parent), exist_ok=True)
-            self.fs.put_file(str(package_dir / relative), target)
-        self.fs.makedirs(f"{self.root}/packages", exist_ok=True)
-        try:
-            self._move(staging, final, stored_files(manifest))
-        except OSError:
-            if not self.fs.exists(f"{final}/{MANIFEST_FILE}"):
-                raise
-            self.fs.rm(staging, recursive=True)  # a concurrent writer stored the same bytes
+        if not self.fs.exists(f"{final}/{MANIFEST_FILE}"):
+            if self.is_local:
+                self._put_local(package_dir, manifest, digest)
+            else:
+                for relative in stored_files(manifest):  # the manifest last: it marks completion
+                    self.fs.put_file(str(package_dir / relative), f"{final}/{relative}")
         return self.uri(digest)
+
+    def _put_local(self, package_dir: Path, manifest: Manifest, digest: str) -> None:
+        """Copy under ``tmp/``, then one ``os.rename`` into place: atomic, and it fails if
+        the package is already there (fsspec's local ``mv`` would nest the folder inside it)."""
+        final = Path(self._path(digest))
+        staging = Path(self.root) / "tmp" / f"{digest}.{uuid.uuid4().hex}"
+        for relative in stored_files(manifest):
+            target = staging.joinpath(*relative.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(package_dir / relative, target)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(staging, final)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+            if not (final / MANIFEST_FILE).is_file():
+                raise
+            # a concurrent writer stored the same bytes first
 
     def local_copy(self, digest: str, label: str) -> Path:
         """A local folder holding the package: the stored folder itself on a local store,
@@ -113,18 +151,3 @@ class ArtifactStore:
 
     def _path(self, digest: str) -> str:
         return f"{self.root}/packages/{digest}"
-
-    def _move(self, source: str, target: str, files: list[str]) -> None:
-        """Move a staged package into place.
-
-        Locally this is one ``os.rename``: atomic, and it fails if ``target`` already exists
-        (fsspec's local ``mv`` would nest the folder inside it instead). Object stores have no
-        folder rename, so files move one by one, manifest last: a package whose manifest is
-        present is complete.
-        """
-        if self.is_local:
-            os.rename(source, target)
-            return
-        for relative in files:
-            self.fs.mv(f"{source}/{relative}", f"{target}/{relative}")
-        self.fs.rm(source, recursive=True)

@@ -267,7 +267,7 @@ class Server:
         add_alias_routes(admin_routes, self._registry, self.tokens)
         add_feedback_route(api, current, self.rollouts, self.tokens, self._registry)
         api.include_router(admin_routes)
-        v2.add_routes(api, current)
+        v2.add_routes(api, current, self.table.unready)
         add_docs(api)
         add_ui(
             api,

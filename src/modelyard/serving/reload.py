@@ -6,6 +6,12 @@ assignment on the event loop (atomic for every request that starts after it), an
 version is closed once the requests that hold it have answered and
 its batcher is empty. A background task checks the registry every ``interval_s`` seconds;
 ``POST /admin/reload`` checks at once.
+
+Several replicas on one registry converge by this same poll. A replica that cannot reach the
+registry keeps serving what it has loaded and stays ready: it cannot know that anything moved.
+One that knows a variant's reference moved but cannot load the new version (its package is
+missing or broken, the artifact store is down) serves the old one and reports not ready on
+``/v2/health/ready`` until it loads it, so a balancer sends its traffic to the replicas that did.
 """
 
 from __future__ import annotations
@@ -15,12 +21,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+
 from modelyard.pipeline import Endpoint
 from modelyard.registry import Registry
 from modelyard.serving.served import ServedEndpoint
 from modelyard.serving.variant import Variant
 
 log = logging.getLogger("modelyard.serving.reload")
+
+UNREACHABLE = (OperationalError, InterfaceError)
+"""What a registry database that cannot be reached (down, dropped connection) raises."""
 
 
 class EndpointTable:
@@ -32,6 +43,12 @@ class EndpointTable:
         self.current: dict[str, ServedEndpoint] = {}
         self._lock = asyncio.Lock()
         self._retiring: set[asyncio.Task[None]] = set()
+        self._unloaded: dict[tuple[str, str], str] = {}
+
+    def unready(self) -> list[str]:
+        """Why this replica is not ready: one line per variant whose reference names a
+        version it could not load (empty when every required version is loaded)."""
+        return list(self._unloaded.values())
 
     def add(self, endpoint: Endpoint) -> None:
         """Serve ``endpoint`` and the other variants of its traffic (at start-up)."""
@@ -41,18 +58,26 @@ class EndpointTable:
         """Check every variant's model reference now; switch those whose version moved.
 
         Returns one ``{"endpoint", "variant", "from", "to"}`` per switch. Checks never
-        overlap.
+        overlap. A variant that fails does not stop the others from being checked; the first
+        failure is raised once all are.
         """
         async with self._lock:
             switches = []
+            failure: Exception | None = None
             for served in list(self.current.values()):
                 for variant in served.arms():
-                    fresh = await asyncio.to_thread(self._moved, variant)
+                    try:
+                        fresh = await asyncio.to_thread(self._moved, served.id, variant)
+                    except Exception as error:
+                        failure = failure or error
+                        continue
                     if fresh is not None:
                         switches.append(self._switch(served, variant, fresh))
+            if failure is not None:
+                raise failure
             return switches
 
-    def _moved(self, variant: Variant) -> Endpoint | None:
+    def _moved(self, endpoint_id: str, variant: Variant) -> Endpoint | None:
         """A new endpoint loaded (and warmed) beside ``variant`` if its reference now names
         another version.
 
@@ -60,10 +85,25 @@ class EndpointTable:
         and clients must see the number they were promised in ``x-model-version``.
         ``Endpoint.reload`` would close the old pipeline at once, under requests in flight;
         a second ``Endpoint`` for the same spec keeps both loaded until the old one drains.
+        A registry that cannot be reached raises without marking the variant unloaded.
         """
+        key = (endpoint_id, variant.name)
         if not variant.endpoint.moved():
+            self._unloaded.pop(key, None)
             return None
-        fresh = Endpoint(variant.endpoint.spec, self._registry)
+        try:
+            fresh = Endpoint(variant.endpoint.spec, self._registry)
+        except SQLAlchemyError:
+            raise
+        except Exception:
+            # the reason (which may name files) goes to the log, not to this public answer
+            self._unloaded[key] = (
+                f"endpoint {endpoint_id!r} (variant {variant.name!r}) cannot load the version "
+                f"{variant.endpoint.spec.model} names now; it serves version {variant.version} "
+                "until it can (the server log says why)"
+            )
+            raise
+        self._unloaded.pop(key, None)
         warm(fresh)
         return fresh
 
@@ -98,6 +138,11 @@ class EndpointTable:
                 await poll()
             try:
                 await self.reload()
+            except UNREACHABLE as error:
+                log.error(
+                    "registry unreachable; serving the versions already loaded",
+                    extra={"error": first_line(error)},
+                )
             except Exception:
                 log.exception("reload check failed; serving the versions already loaded")
 
@@ -109,6 +154,13 @@ class EndpointTable:
             for variant in served.arms():
                 await variant.drain()
                 await asyncio.to_thread(variant.endpoint.close)
+
+
+def first_line(error: Exception) -> str:
+    """A database error in one line: the driver's message, without SQLAlchemy's link and the
+    statement. An outage is logged once per poll for as long as it lasts; a traceback each
+    time would bury everything else."""
+    return str(error).strip().splitlines()[0]
 
 
 def warm(endpoint: Endpoint) -> None:

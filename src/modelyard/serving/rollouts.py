@@ -29,6 +29,7 @@ from modelyard.registry.rollouts import RolloutStore, StaleConfigurationError
 from modelyard.routing.bandit import bandit_transition
 from modelyard.routing.canary import judge
 from modelyard.serving.asgi import ID_PREFIX
+from modelyard.serving.reload import UNREACHABLE, first_line
 from modelyard.serving.served import ServedEndpoint
 
 log = logging.getLogger("modelyard.serving.rollouts")
@@ -89,13 +90,21 @@ class RolloutSync:
         """Tick every ``interval_s`` seconds until cancelled."""
         while True:
             await asyncio.sleep(self.interval_s)
+            unreachable: Exception | None = None
             for served in endpoints():
                 try:
                     await self.tick(served)
                 except StaleConfigurationError:
                     pass  # said once, when first seen
+                except UNREACHABLE as error:
+                    unreachable = error  # said once per tick, not once per endpoint
                 except Exception:
                     log.exception("rollout sync failed", extra={"endpoint": served.id})
+            if unreachable is not None:
+                log.error(
+                    "registry unreachable; rollout counts are kept for the next tick",
+                    extra={"error": first_line(unreachable)},
+                )
 
     async def tick(self, served: ServedEndpoint, decide: Decide | None = None) -> RolloutState:
         """Write the endpoint's counts and requests, judge, apply; ``decide`` replaces the
@@ -129,6 +138,11 @@ class RolloutSync:
                         "this replica's counts are not written",
                         extra={"endpoint": served.id},
                     )
+                raise
+            except UNREACHABLE:
+                # Nothing was written, and nothing else can be: the counts wait for the next
+                # tick; which arm answered these requests is lost, as it would be below.
+                self._unsent[served.id] = deltas
                 raise
             except Exception:
                 self._unsent[served.id] = deltas  # nothing was written: counted next tick

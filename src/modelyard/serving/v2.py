@@ -16,11 +16,13 @@ Reading the request's frame and binary part is :mod:`modelyard.serving.v2_reques
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import orjson
 from fastapi import FastAPI, HTTPException
+from fastapi.responses import JSONResponse
 
 from modelyard import __version__
 from modelyard.pipeline.dtypes import OIP, oip_datatype
@@ -67,8 +69,13 @@ def model_metadata(endpoint: ServedEndpoint, served: Variant) -> dict[str, Any]:
     }
 
 
-def add_routes(api: FastAPI, current: dict[str, ServedEndpoint]) -> None:
-    """Health, readiness and metadata routes (inference is on the raw ASGI path)."""
+def add_routes(
+    api: FastAPI, current: dict[str, ServedEndpoint], unready: Callable[[], list[str]]
+) -> None:
+    """Health, readiness and metadata routes (inference is on the raw ASGI path).
+
+    ``unready`` names the variants whose required version is not loaded: while it names any,
+    readiness answers 503 (the versions loaded still answer predictions)."""
 
     def served(name: str, version: str | None) -> tuple[ServedEndpoint, Variant]:
         found = current.get(name)
@@ -90,8 +97,15 @@ def add_routes(api: FastAPI, current: dict[str, ServedEndpoint]) -> None:
     async def live() -> dict[str, bool]:
         return {"live": True}
 
-    @api.get("/v2/health/ready", tags=["v2"], summary="Every endpoint is loaded")
-    async def ready() -> dict[str, bool]:
+    @api.get(
+        "/v2/health/ready", tags=["v2"], summary="Every endpoint is loaded",
+        responses={503: error_response("a version the registry requires could not be loaded")},
+    )  # fmt: skip
+    async def ready() -> Any:
+        missing = unready()
+        if missing:
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            return JSONResponse({"ready": False, "error": missing[0] + more}, status_code=503)
         return {"ready": bool(current)}
 
     unknown: dict[int | str, dict[str, Any]] = {
