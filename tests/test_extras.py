@@ -213,6 +213,7 @@ def test_import_mlflow_api_without_mlflow_names_the_mlflow_extra(tmp_path: Path)
 
     assert done.stdout == f"MissingExtraError: importing from MLflow needs {MLFLOW_HINT}\n"
 
+
 def test_an_s3_artifact_store_without_s3fs_names_the_s3_extra(tmp_path: Path) -> None:
     registry = f"sqlite:///{tmp_path / 'registry.db'}"
     Registry(registry, str(tmp_path / "artifacts")).close()

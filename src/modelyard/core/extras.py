@@ -25,7 +25,6 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "mlflow": ("mlflow-skinny", "mlflow"),
     "skops": ("skops", "mlflow"),
     "alembic": ("alembic", "mlflow"),
-
     "s3fs": ("s3fs", "s3"),
 }
 
