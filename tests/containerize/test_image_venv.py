@@ -1,0 +1,140 @@
+"""The image without Docker: a fresh virtual environment installs exactly what the Dockerfile
+installs (the context's requirements and wheel, from this machine's package index), the
+context's ``app/`` is copied as the Dockerfile copies it, and its entry script serves the
+demo's endpoints over real HTTP, answering as the registry's models do."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import modelyard
+from modelyard.containerize import BuildContext
+from modelyard.demo import Demo
+from modelyard.pipeline import load_endpoints
+from modelyard.registry import Registry
+from nettools import free_port, wait_ready
+
+pytestmark = pytest.mark.slow  # about a minute: a virtual environment installed from the index
+
+READY_DEADLINE_S = 90
+
+
+@pytest.fixture(scope="module")
+def image_env(context: BuildContext, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ``bin`` folder of a fresh virtual environment holding the context's serving install."""
+    env = tmp_path_factory.mktemp("image-env") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True, timeout=120)
+    installed = subprocess.run(
+        [
+            str(env / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-cache-dir",
+            "-r", str(context.path / "requirements.txt"), str(context.wheel),
+        ],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    return env / "bin"
+
+
+@pytest.fixture(scope="module")
+def served(
+    context: BuildContext, image_env: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The base URL of the context's entry script, running from a copy of ``app/``."""
+    app = tmp_path_factory.mktemp("image-root") / "app"
+    shutil.copytree(context.path / "app", app)  # COPY app/ /app/
+    port = free_port()
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("MODELYARD_")
+    }
+    environment |= {
+        "PATH": f"{image_env}{os.pathsep}{environment.get('PATH', '')}",
+        "MODELYARD_HOST": "127.0.0.1",
+        "PORT": str(port),
+    }
+    log = app.parent / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(app / "serve.sh")], env=environment, stdout=out, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        ready = wait_ready(f"{url}/v2/health/ready", process, READY_DEADLINE_S)
+        assert ready, log.read_text(errors="replace")[-3000:]
+        yield url
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        process.wait(60)
+
+
+def test_the_serving_install_has_no_training_library(image_env: Path) -> None:
+    probe = "import importlib.util as u; print([m for m in {!r} if u.find_spec(m)])".format(
+        ("sklearn", "pandas", "scipy", "skl2onnx", "onnx", "pyarrow")
+    )
+    found = subprocess.run(
+        [str(image_env / "python"), "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert found.stdout == "[]\n"
+
+
+def test_the_entry_script_serves_records_as_the_registry_model_does(
+    served: str, demo: Demo, source: Registry
+) -> None:
+    payload = {"instances": [demo.cancer_record]}
+    response = httpx.post(f"{served}/endpoints/breast-cancer/predict", json=payload, timeout=30)
+    assert response.status_code == 200, response.text
+    expected = load_endpoints(demo.endpoints_file, source)["breast-cancer"]
+    try:
+        assert response.json()["predictions"] == expected.predict(payload)["predictions"]
+        version = source.get("breast_cancer@production").version
+        assert response.json()["model"] == {"name": "breast_cancer", "version": version}
+    finally:
+        expected.close()
+
+
+def test_the_entry_script_serves_images_as_the_registry_model_does(
+    served: str, demo: Demo, source: Registry
+) -> None:
+    png = demo.digit_png.read_bytes()
+    response = httpx.post(
+        f"{served}/endpoints/digits-is-3/predict",
+        content=png,
+        headers={"content-type": "image/png"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    expected = load_endpoints(demo.endpoints_file, source)["digits-is-3"]
+    try:
+        assert response.json()["predictions"] == expected.predict(png)["predictions"]
+        assert response.json()["predictions"][0]["label"] == 1  # the sample is a 3
+    finally:
+        expected.close()
+
+
+def test_an_extra_that_is_not_installed_cannot_be_pinned(
+    image_env: Path, demo: Demo, tmp_path: Path
+) -> None:
+    (tmp_path / "endpoints.yaml").write_text(
+        "endpoints:\n  - id: cancer\n    model: breast_cancer@production\n"
+        "    logging: {sample_rate: 0.1, store: 'parquet:logs'}\n"
+    )
+    result = modelyard(
+        "--registry", demo.registry_url, "containerize", "endpoints.yaml", "--out", "ctx",
+        cwd=tmp_path, bin_dir=image_env,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: endpoints.yaml:4: endpoints.0.logging.store: endpoint 'cancer' needs pyarrow "
+        '(pip install "modelyard[parquet]"), which is not installed here, so the image has no '
+        "version to pin it to: install it, then build again\n"
+    )
+    assert not (tmp_path / "ctx").exists()
