@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import re
 import sys
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
 import yaml
 
-from conftest import containerize
+from containerize.commandline import containerize
 from modelyard.containerize import BuildContext
 from modelyard.demo import Demo
 from modelyard.package.io import verify_package
@@ -73,6 +74,17 @@ def test_only_the_wheel_and_the_pins_are_installed(context: BuildContext) -> Non
     assert install.startswith(
         f"pip install --no-cache-dir -r /tmp/install/requirements.txt /tmp/install/{wheel}"
     )
+
+
+def test_the_wheel_holds_the_package_and_its_metadata_only(context: BuildContext) -> None:
+    with zipfile.ZipFile(context.wheel) as wheel:
+        names = wheel.namelist()
+    assert "modelyard/containerize/context.py" in names
+    assert "modelyard/ui/templates/base.html" in names  # package data travels too
+    assert {name.split("/")[0] for name in names} == {
+        "modelyard",
+        context.wheel.name.removesuffix("-py3-none-any.whl") + ".dist-info",
+    }
 
 
 def test_packages_are_the_registered_bytes(context: BuildContext, source: Registry) -> None:

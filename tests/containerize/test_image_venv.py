@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import modelyard
+from containerize.commandline import modelyard
 from modelyard.containerize import BuildContext
 from modelyard.demo import Demo
 from modelyard.pipeline import load_endpoints

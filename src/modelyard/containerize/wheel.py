@@ -2,8 +2,10 @@
 release an index might serve.
 
 ``direct_url.json`` (PEP 610) says where the installed project came from: a source folder
-(editable or not) is built with ``pip wheel --no-deps``; a wheel file is copied as it is. A
-project installed from an index has no source to build from, which is said in one line.
+(editable or not) is built with ``pip wheel --no-deps`` from a clean copy of it (an in-tree
+build would reuse the folder's ``build/``, where files deleted from the source live on); a
+wheel file is copied as it is. A project installed from an index has no source to build from,
+which is said in one line.
 """
 
 from __future__ import annotations
@@ -12,12 +14,29 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from modelyard.containerize.requirements import PROJECT
 from modelyard.core.errors import ConfigError
+
+LEFT_BEHIND = shutil.ignore_patterns(
+    ".git",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".*cache",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    ".modelyard",
+    "node_modules",
+)
+"""What a source folder holds that is not source: never copied into the build."""
 
 NO_SOURCE = (
     "modelyard was not installed from a source folder or a wheel file, so there is nothing "
@@ -44,6 +63,13 @@ def project_wheel(folder: Path) -> Path:
     origin = _origin()
     if origin.is_file() and origin.suffix == ".whl":
         return Path(shutil.copy2(origin, folder / origin.name))
+    with tempfile.TemporaryDirectory(prefix="modelyard-wheel-") as scratch:
+        source = Path(shutil.copytree(origin, Path(scratch) / origin.name, ignore=LEFT_BEHIND))
+        return _build(source, folder)
+
+
+def _build(source: Path, folder: Path) -> Path:
+    """``pip wheel --no-deps`` of ``source`` into ``folder``; one line when it fails."""
     built = subprocess.run(
         [
             sys.executable,
@@ -54,7 +80,7 @@ def project_wheel(folder: Path) -> Path:
             "--quiet",
             "--wheel-dir",
             str(folder),
-            str(origin),
+            str(source),
         ],
         capture_output=True,
         text=True,
