@@ -19,9 +19,10 @@ def modelyard(
     )
 
 
-def containerize(demo: Demo, endpoints: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def containerize(
+    demo: Demo, endpoints: str, cwd: Path, bin_dir: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """``modelyard containerize ENDPOINTS --out ctx`` in ``cwd``, refs resolved in the demo's
     registry."""
-    return modelyard(
-        "--registry", demo.registry_url, "containerize", endpoints, "--out", "ctx", cwd=cwd
-    )
+    arguments = ("--registry", demo.registry_url, "containerize", endpoints, "--out", "ctx")
+    return modelyard(*arguments, cwd=cwd, bin_dir=bin_dir)

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from containerize.commandline import modelyard
+from containerize.commandline import containerize
 from modelyard.containerize import BuildContext
 from modelyard.demo import Demo
 from modelyard.pipeline import load_endpoints
@@ -29,14 +29,23 @@ READY_DEADLINE_S = 90
 
 
 @pytest.fixture(scope="module")
-def image_env(context: BuildContext, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def installed_wheel(context: BuildContext, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel file the fresh environment installs modelyard from: a copy of the context's,
+    so a test may take it away without touching the context."""
+    return Path(shutil.copy2(context.wheel, tmp_path_factory.mktemp("downloads")))
+
+
+@pytest.fixture(scope="module")
+def image_env(
+    context: BuildContext, installed_wheel: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """The ``bin`` folder of a fresh virtual environment holding the context's serving install."""
     env = tmp_path_factory.mktemp("image-env") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(env)], check=True, timeout=120)
     installed = subprocess.run(
         [
             str(env / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-cache-dir",
-            "-r", str(context.path / "requirements.txt"), str(context.wheel),
+            "-r", str(context.path / "requirements.txt"), str(installed_wheel),
         ],
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
@@ -127,14 +136,37 @@ def test_an_extra_that_is_not_installed_cannot_be_pinned(
         "endpoints:\n  - id: cancer\n    model: breast_cancer@production\n"
         "    logging: {sample_rate: 0.1, store: 'parquet:logs'}\n"
     )
-    result = modelyard(
-        "--registry", demo.registry_url, "containerize", "endpoints.yaml", "--out", "ctx",
-        cwd=tmp_path, bin_dir=image_env,
-    )  # fmt: skip
+    result = containerize(demo, "endpoints.yaml", cwd=tmp_path, bin_dir=image_env)
     assert result.returncode == 2
     assert result.stderr == (
         "error: endpoints.yaml:4: endpoints.0.logging.store: endpoint 'cancer' needs pyarrow "
         '(pip install "modelyard[parquet]"), which is not installed here, so the image has no '
         "version to pin it to: install it, then build again\n"
+    )
+    assert not (tmp_path / "ctx").exists()
+
+
+def test_an_install_from_a_wheel_file_puts_that_wheel_in_the_context(
+    image_env: Path, installed_wheel: Path, demo: Demo, tmp_path: Path
+) -> None:
+    result = containerize(demo, str(demo.endpoints_file), cwd=tmp_path, bin_dir=image_env)
+    assert result.returncode == 0, result.stderr
+    copied = tmp_path / "ctx" / "wheels" / installed_wheel.name
+    assert copied.read_bytes() == installed_wheel.read_bytes()
+
+
+def test_an_install_whose_source_is_gone_has_nothing_to_put_in_the_image(
+    image_env: Path, installed_wheel: Path, demo: Demo, tmp_path: Path
+) -> None:
+    away = installed_wheel.rename(installed_wheel.with_suffix(".away"))
+    try:
+        result = containerize(demo, str(demo.endpoints_file), cwd=tmp_path, bin_dir=image_env)
+    finally:
+        away.rename(installed_wheel)
+    assert (result.returncode, result.stderr) == (
+        2,
+        "error: modelyard was not installed from a source folder or a wheel file, so there is "
+        "nothing to put in the image: install it with pip install PATH (a checkout or a wheel), "
+        "then build again\n",
     )
     assert not (tmp_path / "ctx").exists()
