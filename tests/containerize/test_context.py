@@ -146,6 +146,37 @@ def test_an_endpoint_with_monitoring_adds_the_monitor_extra(
         assert pins[name] == metadata.version(name)
 
 
+def test_a_parquet_log_store_adds_the_parquet_extra(
+    demo: Demo, source: Registry, tmp_path: Path
+) -> None:
+    from modelyard.containerize import build_context
+
+    endpoints = tmp_path / "endpoints.yaml"
+    endpoints.write_text(
+        "endpoints:\n  - id: cancer\n    model: breast_cancer@production\n"
+        "    logging: {sample_rate: 0.5, store: 'parquet:memory://logs'}\n"
+    )
+    built = build_context(endpoints, tmp_path / "ctx", source)
+    assert built.extras == ["parquet"]
+    assert _pins(built)["pyarrow"] == metadata.version("pyarrow")
+
+
+def test_a_log_store_whose_filesystem_is_not_installed_is_refused(
+    tmp_path: Path, demo: Demo
+) -> None:
+    (tmp_path / "endpoints.yaml").write_text(
+        "endpoints:\n  - id: cancer\n    model: breast_cancer@production\n"
+        "    logging: {sample_rate: 0.5, store: 'parquet:oci://bucket@space/logs'}\n"
+    )
+    result = containerize(demo, "endpoints.yaml", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (
+        2,
+        "error: endpoints.yaml:4: endpoints.0.logging.store: endpoint 'cancer' logs to a store "
+        "that needs ocifs, which is not installed here, so the image has no version to pin it "
+        "to: install it, then build again\n",
+    )
+
+
 def test_a_version_number_means_the_same_package_inside(
     demo: Demo, source: Registry, tmp_path: Path
 ) -> None:

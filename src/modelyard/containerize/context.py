@@ -30,6 +30,7 @@ from modelyard.containerize.requirements import (
     PROJECT,
     NotInstalledError,
     Pin,
+    filesystem_distribution,
     installed_closure,
     serving_pins,
 )
@@ -74,6 +75,21 @@ def _check_installed(extra: str, origin: Origin, endpoint: str) -> None:
             f'endpoint {endpoint!r} needs {missing.name} (pip install "{PROJECT}[{extra}]"), '
             "which is not installed here, so the image has no version to pin it to: install "
             "it, then build again"
+        ) from None
+
+
+def _store_distribution(spec: EndpointSpec, origin: Origin) -> str | None:
+    """The filesystem library the endpoint's ``parquet:`` log store needs (``s3fs``...)."""
+    kind, _, url = spec.logging.store.partition(":")
+    if kind != "parquet":
+        return None
+    try:
+        return filesystem_distribution(url)
+    except NotInstalledError as missing:
+        raise origin.at("logging", "store").error(
+            f"endpoint {spec.id!r} logs to a store that needs {missing.name}, which is not "
+            "installed here, so the image has no version to pin it to: install it, then build "
+            "again"
         ) from None
 
 
@@ -125,13 +141,23 @@ def _clear(folder: Path, created: bool) -> None:
             child.unlink()
 
 
-def build_context(endpoints_file: str | Path, out: str | Path, registry: Registry) -> BuildContext:
-    """Write the build context of an image serving ``endpoints_file`` into ``out``."""
-    source, folder = Path(endpoints_file), Path(out)
+@dataclass(frozen=True)
+class _Plan:
+    """What an endpoints file needs in its image, found before anything is written."""
+
+    source: Path
+    versions: list[ModelVersion]
+    extras: list[str]
+    pins: list[Pin]
+
+
+def _plan(source: Path, registry: Registry) -> _Plan:
+    """Check the file, resolve every ref and pin what the endpoints need; raise on the first
+    problem, naming its line."""
     endpoints, root = read_endpoints_file(source)
-    _empty_folder(folder)
     versions: list[ModelVersion] = []
     extras: set[str] = set()
+    distributions: set[str] = set()
     for i, spec in enumerate(endpoints.endpoints):
         origin = Origin(str(source), root, ("endpoints", i))
         versions += _resolve(registry, spec, origin)
@@ -139,24 +165,38 @@ def build_context(endpoints_file: str | Path, out: str | Path, registry: Registr
         for extra, loc in _extras(spec).items():
             _check_installed(extra, origin.at(*loc), spec.id)
             extras.add(extra)
-    pins = serving_pins(extras, versions)
+        distributions.update(filter(None, [_store_distribution(spec, origin)]))
+    pins = serving_pins(extras, versions, distributions)
+    return _Plan(source, versions, sorted(extras), pins)
+
+
+def _write(plan: _Plan, folder: Path, registry: Registry) -> BuildContext:
+    """Write the context the plan describes into the (new or empty) ``folder``."""
+    wheel = project_wheel(folder / "wheels")
+    app = folder / "app"
+    app.mkdir()
+    data = yaml.safe_load(plan.source.read_text(encoding="utf-8"))
+    header = f"# {plan.source.name}, its refs resolved by the registry in registry/\n"
+    body = yaml.safe_dump(_rewritten(data, app), sort_keys=False)
+    (app / "endpoints.yaml").write_text(header + body, encoding="utf-8")
+    copies = write_image_registry(registry, plan.versions, app / "registry")
+    (app / ENTRY).write_text(ENTRY_SCRIPT, encoding="utf-8")
+    (app / ENTRY).chmod(0o755)
+    lines = [f"# the serving install of {plan.source.name}, pinned", *map(str, plan.pins)]
+    (folder / "requirements.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "Dockerfile").write_text(dockerfile(wheel.name, plan.source.name), encoding="utf-8")
+    return BuildContext(folder, copies, plan.pins, wheel, plan.extras)
+
+
+def build_context(endpoints_file: str | Path, out: str | Path, registry: Registry) -> BuildContext:
+    """Write the build context of an image serving ``endpoints_file`` into ``out``."""
+    folder = Path(out)
+    plan = _plan(Path(endpoints_file), registry)
+    _empty_folder(folder)
     created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        wheel = project_wheel(folder / "wheels")
-        app = folder / "app"
-        app.mkdir()
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
-        header = f"# {source.name}, its refs resolved by the registry in registry/\n"
-        body = yaml.safe_dump(_rewritten(data, app), sort_keys=False)
-        (app / "endpoints.yaml").write_text(header + body, encoding="utf-8")
-        copies = write_image_registry(registry, versions, app / "registry")
-        (app / ENTRY).write_text(ENTRY_SCRIPT, encoding="utf-8")
-        (app / ENTRY).chmod(0o755)
-        lines = [f"# the serving install of {source.name}, pinned", *map(str, pins)]
-        (folder / "requirements.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        (folder / "Dockerfile").write_text(dockerfile(wheel.name, source.name), encoding="utf-8")
+        return _write(plan, folder, registry)
     except BaseException:
         _clear(folder, created)
         raise
-    return BuildContext(folder, copies, pins, wheel, sorted(extras))

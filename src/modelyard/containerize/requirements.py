@@ -52,15 +52,37 @@ class NotInstalledError(ConfigError):
         self.name = name
 
 
-def installed_closure(extras: Iterable[str]) -> dict[str, Pin]:
-    """modelyard's dependencies (with ``extras``) and all of theirs, at their installed
-    versions, by canonical name; modelyard itself is left out (the image gets its wheel).
+def filesystem_distribution(url: str) -> str | None:
+    """The distribution implementing ``url``'s fsspec protocol (``s3fs`` for ``s3://``), or
+    ``None`` when fsspec itself does (local files, ``memory://``) or knows no such protocol.
+
+    Raises :class:`NotInstalledError` when the implementation is not installed here.
+    """
+    from fsspec.core import split_protocol
+    from fsspec.registry import known_implementations
+
+    protocol = split_protocol(url)[0] or "file"
+    known = known_implementations.get(protocol)
+    module = str(known["class"]).partition(".")[0] if known else "fsspec"
+    if module == "fsspec":
+        return None
+    names = metadata.packages_distributions().get(module)
+    if not names:
+        raise NotInstalledError(module)
+    return names[0]
+
+
+def installed_closure(extras: Iterable[str], distributions: Iterable[str] = ()) -> dict[str, Pin]:
+    """modelyard's dependencies (with ``extras``), ``distributions``, and all of theirs, at
+    their installed versions, by canonical name; modelyard itself is left out (the image gets
+    its wheel).
 
     Raises :class:`NotInstalledError` naming the first distribution that is not installed.
     """
     pins: dict[str, Pin] = {}
     seen: set[tuple[str, str]] = set()
     todo: list[tuple[str, frozenset[str]]] = [(PROJECT, frozenset(extras))]
+    todo += [(name, frozenset()) for name in distributions]
     while todo:
         name, wanted = todo.pop()
         key = canonicalize_name(name)
@@ -99,15 +121,18 @@ def _newer(a: str, b: str) -> bool:
         return a > b
 
 
-def serving_pins(extras: Iterable[str], versions: Iterable[ModelVersion]) -> list[Pin]:
-    """Every line of the image's requirements, sorted by name.
+def serving_pins(
+    extras: Iterable[str], versions: Iterable[ModelVersion], distributions: Iterable[str] = ()
+) -> list[Pin]:
+    """Every line of the image's requirements (modelyard's, with ``extras``; the recorded
+    needs of ``versions``; ``distributions`` the endpoints need besides), sorted by name.
 
     A version's recorded requirement replaces the installed pin of the same distribution. Two
     versions recording different versions of one distribution conflict when either format
     needs all it recorded (a pickle); otherwise the newer is taken (ONNX Runtime reads older
     models).
     """
-    pins = installed_closure(extras)
+    pins = installed_closure(extras, distributions)
     recorded: dict[str, tuple[Pin, bool]] = {}  # canonical name -> (pin, strict)
     for version in versions:
         strict = version.manifest.format not in LOADS_WITH
