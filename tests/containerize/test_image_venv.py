@@ -5,6 +5,7 @@ demo's endpoints over real HTTP, answering as the registry's models do."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -127,6 +128,31 @@ def test_the_entry_script_serves_images_as_the_registry_model_does(
         assert response.json()["predictions"][0]["label"] == 1  # the sample is a 3
     finally:
         expected.close()
+
+
+def _health_check(context: BuildContext, image_env: Path, port: int) -> int:
+    """The exit status of the Dockerfile's HEALTHCHECK command, run with the environment's
+    Python against ``port``."""
+    dockerfile = (context.path / "Dockerfile").read_text().replace("\\\n", " ")
+    argv = json.loads(dockerfile.split("HEALTHCHECK", 1)[1].split(" CMD ", 1)[1].splitlines()[0])
+    assert argv[:2] == ["python", "-c"]
+    environment = {**os.environ, "PORT": str(port)}
+    checked = subprocess.run(
+        [str(image_env / "python"), *argv[1:]], env=environment, capture_output=True, timeout=30
+    )
+    return checked.returncode
+
+
+def test_the_health_check_passes_against_the_served_context(
+    context: BuildContext, image_env: Path, served: str
+) -> None:
+    assert _health_check(context, image_env, int(served.rsplit(":", 1)[1])) == 0
+
+
+def test_the_health_check_fails_where_nothing_serves(
+    context: BuildContext, image_env: Path
+) -> None:
+    assert _health_check(context, image_env, free_port()) == 1
 
 
 def test_an_extra_that_is_not_installed_cannot_be_pinned(
