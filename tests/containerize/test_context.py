@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 import zipfile
 from importlib import metadata
@@ -17,6 +18,8 @@ from modelyard.containerize import BuildContext
 from modelyard.demo import Demo
 from modelyard.package.io import verify_package
 from modelyard.registry import Registry
+
+EXAMPLE_GATES = Path(__file__).resolve().parents[2] / "examples" / "ci" / "gates.yaml"
 
 
 def _instructions(context: BuildContext) -> dict[str, list[str]]:
@@ -144,6 +147,32 @@ def test_an_endpoint_with_monitoring_adds_the_monitor_extra(
     pins = _pins(built)
     for name in ("pandas", "scipy", "scikit-learn", "pyarrow"):
         assert pins[name] == metadata.version(name)
+
+
+def test_gates_files_travel_inside_the_image_named_by_endpoint(
+    source: Registry, tmp_path: Path
+) -> None:
+    from modelyard.containerize import build_context
+
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(EXAMPLE_GATES, tmp_path / folder / "gates.yaml")
+    (tmp_path / "b" / "gates.yaml").write_text("gates:\n  - min_rows: 50\n")
+    monitored = "    logging: {sample_rate: 0.5}\n    monitoring: {gates: %s/gates.yaml}\n"
+    endpoints = tmp_path / "endpoints.yaml"
+    endpoints.write_text(
+        "endpoints:\n"
+        "  - id: cancer\n    model: breast_cancer@production\n" + monitored % (tmp_path / "a")
+        + "  - id: cancer-b\n    model: breast_cancer@production\n" + monitored % (tmp_path / "b")
+    )  # fmt: skip
+    app = build_context(endpoints, tmp_path / "ctx", source).path / "app"
+    written = yaml.safe_load((app / "endpoints.yaml").read_text())["endpoints"]
+    assert [e["monitoring"]["gates"] for e in written] == [
+        "gates/cancer-gates.yaml",
+        "gates/cancer-b-gates.yaml",
+    ]
+    assert (app / "gates" / "cancer-gates.yaml").read_text() == EXAMPLE_GATES.read_text()
+    assert (app / "gates" / "cancer-b-gates.yaml").read_text() == "gates:\n  - min_rows: 50\n"
 
 
 def test_a_parquet_log_store_adds_the_parquet_extra(

@@ -8,7 +8,7 @@ Layout of the folder::
     wheels/              modelyard's own wheel
     app/serve.sh         the entry command (the image's ENTRYPOINT)
     app/endpoints.yaml   the endpoints file, its gates files pointing inside app/gates/
-    app/gates/           the gates files endpoints name in monitoring.gates
+    app/gates/           the gates files endpoints name in monitoring.gates, by endpoint
     app/registry/        a SQLite registry with exactly the versions served, and their packages
 
 Everything is checked before anything is written: the file, every ref of every endpoint, and
@@ -118,14 +118,16 @@ def _check_gates(spec: EndpointSpec, origin: Origin) -> None:
 
 def _rewritten(data: dict[str, Any], app: Path) -> dict[str, Any]:
     """The endpoints file's data with each gates file copied into ``app/gates/`` and named by
-    its path inside ``app`` (the entry script runs from there)."""
+    its path inside ``app`` (the entry script runs from there). Copies are named after their
+    endpoint, whose id is unique, so two files of one name from two folders never meet."""
     for spec in data["endpoints"]:
         monitoring = spec.get("monitoring") or {}
         if monitoring.get("gates"):
             gates = Path(monitoring["gates"])
+            inside = f"{GATES}/{spec['id']}-{gates.name}"
             (app / GATES).mkdir(exist_ok=True)
-            shutil.copy2(gates, app / GATES / gates.name)
-            monitoring["gates"] = f"{GATES}/{gates.name}"
+            shutil.copy2(gates, app / inside)
+            monitoring["gates"] = inside
     return data
 
 
