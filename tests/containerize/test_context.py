@@ -46,6 +46,12 @@ def test_the_image_starts_from_the_slim_python_of_this_minor_version(
     assert _instructions(context)["FROM"] == [f"python:{minor}-slim"]
 
 
+def test_a_label_names_the_versions_inside(context: BuildContext) -> None:
+    assert _instructions(context)["LABEL"] == [
+        'io.modelyard.versions="breast_cancer:1 digits_is_3:1"'
+    ]
+
+
 def test_the_server_runs_as_a_user_made_for_it_never_root(context: BuildContext) -> None:
     steps = _instructions(context)
     assert steps["USER"] == ["modelyard"]

@@ -186,7 +186,8 @@ def _write(plan: _Plan, folder: Path, registry: Registry) -> BuildContext:
     (app / ENTRY).chmod(0o755)
     lines = [f"# the serving install of {plan.source.name}, pinned", *map(str, plan.pins)]
     (folder / "requirements.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (folder / "Dockerfile").write_text(dockerfile(wheel.name, plan.source.name), encoding="utf-8")
+    text = dockerfile(wheel.name, plan.source.name, [copy.ref for copy in copies])
+    (folder / "Dockerfile").write_text(text, encoding="utf-8")
     return BuildContext(folder, copies, plan.pins, wheel, plan.extras)
 
 

@@ -42,14 +42,16 @@ def base_image() -> str:
     return f"python:{sys.version_info.major}.{sys.version_info.minor}-slim"
 
 
-def dockerfile(wheel: str, source: str) -> str:
+def dockerfile(wheel: str, source: str, versions: list[str]) -> str:
     """The Dockerfile of a build context whose modelyard wheel is ``wheels/<wheel>``;
-    ``source`` names the endpoints file it was made from."""
+    ``source`` names the endpoints file it was made from, ``versions`` the refs (``name:N``)
+    baked in, which a label shows to ``docker inspect``."""
     health = _HEALTH.replace('"', '\\"')
     return f"""\
 # A modelyard server for {source}, written by `modelyard containerize`.
 # Build: docker build -t NAME .   Run: docker run -p {PORT}:{PORT} NAME
 FROM {base_image()}
+LABEL io.modelyard.versions="{" ".join(versions)}"
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \\
     PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
