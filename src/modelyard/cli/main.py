@@ -24,6 +24,7 @@ from modelyard.cli import (
     aliases,
     batch,
     check,
+    containerize,
     demo,
     evaluate,
     feedback,
@@ -156,6 +157,7 @@ app.command("feedback")(feedback.feedback)
 app.command("monitor")(monitor.monitor)
 app.command("batch")(batch.batch)
 app.command("ui")(ui.ui)
+app.command("containerize")(containerize.containerize)
 
 
 def main() -> None:
