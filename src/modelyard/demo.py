@@ -206,6 +206,7 @@ def curl_examples(demo: Demo, base_url: str) -> list[str]:
         f"curl -s {base_url}/v2/models/breast-cancer",
         f"curl -s {base_url}/metrics | grep modelyard_requests",
         f"open {base_url}/docs",
+        f"open {base_url}/ui",
     ]
 
 
