@@ -394,3 +394,8 @@ def test_a_replica_that_loses_the_database_keeps_serving_and_stays_ready(
         if '"modelyard.serving.rollouts"' in line
     ]
     assert [r for r in rollout_records if r["level"] == "error"] == ticks
+    # no logger writes a traceback for the outage: the token refresh says it in one line too
+    records = [json.loads(line) for line in replica.log_text().splitlines() if line[:1] == "{"]
+    assert [r["logger"] for r in records if "exception" in r] == []
+    refreshes = [r for r in records if r["logger"] == "modelyard.serving.auth"]
+    assert refreshes and all(r["error"].startswith("(psycopg.OperationalError)") for r in refreshes)

@@ -26,6 +26,7 @@ from fastapi import Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from modelyard.pipeline.spec import Auth
+from modelyard.registry.database import UNREACHABLE, first_line
 from modelyard.registry.tokens import ActiveToken, TokenStore, lookup_of, token_sha256
 from modelyard.serving.asgi import RequestHeaders
 from modelyard.serving.errors import HttpError
@@ -94,8 +95,12 @@ class TokenCache:
         used, self._used = self._used, {}
         try:
             self._by_lookup = await asyncio.to_thread(self._read, used)
-        except Exception:
-            log.exception("token refresh failed; checking requests against the tokens loaded")
+        except Exception as error:
+            message = "token refresh failed; checking requests against the tokens loaded"
+            if isinstance(error, UNREACHABLE):  # an outage: one line per poll, no traceback
+                log.warning(message, extra={"error": first_line(error)})
+            else:
+                log.exception(message)
             for lookup, at in used.items():
                 self._used[lookup] = max(at, self._used.get(lookup, at))
 

@@ -24,12 +24,12 @@ import orjson
 
 from modelyard.pipeline.traffic import BanditTraffic, CanaryTraffic
 from modelyard.registry.answer_blocks import NumberedAnswers
+from modelyard.registry.database import UNREACHABLE, first_line
 from modelyard.registry.rollout_types import ArmCounters, ArmState, RolloutState, Transition
 from modelyard.registry.rollouts import RolloutStore, StaleConfigurationError
 from modelyard.routing.bandit import bandit_transition
 from modelyard.routing.canary import judge
 from modelyard.serving.asgi import ID_PREFIX
-from modelyard.serving.reload import UNREACHABLE, first_line
 from modelyard.serving.served import ServedEndpoint
 
 log = logging.getLogger("modelyard.serving.rollouts")

@@ -24,6 +24,7 @@ overflow, which a hostile request must not do); float64 and integer reads need n
 
 from __future__ import annotations
 
+import functools
 import operator
 from array import array
 from collections.abc import Callable, Sequence
@@ -401,7 +402,7 @@ class TabularEncoder:
             # of batch scoring's encoding time); each column reaches the common type first,
             # so every value is rounded exactly as column_stack and astype would round it.
             parts = [columns[name] for name in self._names]
-            common = np.result_type(*parts)
+            common = functools.reduce(np.promote_types, (part.dtype for part in parts))
             stacked = np.empty((len(parts[0]), len(parts)), dtype=NUMPY[self._stacked.dtype])
             for j, part in enumerate(parts):
                 stacked[:, j] = part.astype(common, copy=False)
