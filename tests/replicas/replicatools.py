@@ -6,41 +6,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from nettools import free_port, wait_ready
+from serving.servertools import RunningServer
 
 READY_DEADLINE_S = 90
 
 
-@dataclass
-class Replica:
-    """One ``modelyard serve`` process and its base URL."""
-
-    process: subprocess.Popen[bytes]
-    url: str
-    log: Path
-
-    def stop(self) -> int:
-        """SIGTERM (a graceful shutdown), then the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(60)
-
-    def log_text(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-
 def start_replica(
     endpoints_file: Path, workdir: Path, registry_url: str, artifacts: str, reload_s: float
-) -> Replica:
+) -> RunningServer:
     """``modelyard serve`` in a new folder under ``workdir`` (its own package cache), the
     registry and artifact store given through the environment; return once it is ready."""
     port = free_port()
@@ -58,7 +39,7 @@ def start_replica(
     }
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=folder, stdout=out, stderr=out, env=environment)
-    replica = Replica(process, f"http://127.0.0.1:{port}", log)
+    replica = RunningServer(process, f"http://127.0.0.1:{port}", log)
     if wait_ready(f"{replica.url}/v2/health/ready", process, READY_DEADLINE_S):
         return replica
     replica.stop()
@@ -66,9 +47,9 @@ def start_replica(
 
 
 @contextlib.contextmanager
-def replicas(count: int, *args: object, **kwargs: object) -> Iterator[list[Replica]]:
+def replicas(count: int, *args: object, **kwargs: object) -> Iterator[list[RunningServer]]:
     """``count`` replicas started with :func:`start_replica`'s arguments, stopped after."""
-    running: list[Replica] = []
+    running: list[RunningServer] = []
     try:
         for _ in range(count):
             running.append(start_replica(*args, **kwargs))  # type: ignore[arg-type]

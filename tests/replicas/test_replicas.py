@@ -18,7 +18,7 @@ import fsspec
 import httpx
 import pytest
 import yaml
-from replicatools import Replica, TcpLink, replicas, start_replica
+from replicatools import TcpLink, replicas, start_replica
 from sqlalchemy import make_url
 
 from modelyard.demo import Demo, prepare
@@ -26,6 +26,7 @@ from modelyard.monitoring.store import open_store
 from modelyard.package.io import read_manifest, write_manifest
 from modelyard.registry import Registry
 from s3tools import S3Server
+from serving.servertools import RunningServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -72,7 +73,7 @@ class Site:
     registry: Registry
     workdir: Path
     admin: dict[str, str]
-    replicas: list[Replica]
+    replicas: list[RunningServer]
     good: int
     """A version of its own bytes (never loaded before the alias test moves to it)."""
     broken: int
@@ -121,7 +122,7 @@ def site(
 
 
 def _predict(
-    client: httpx.Client, site: Site, replica: Replica, endpoint: str, **headers: str
+    client: httpx.Client, site: Site, replica: RunningServer, endpoint: str, **headers: str
 ) -> httpx.Response:
     return client.post(
         f"{replica.url}/endpoints/{endpoint}/predict",
@@ -130,14 +131,14 @@ def _predict(
     )
 
 
-def _status(replica: Replica, endpoint: str) -> dict[str, Any]:
+def _status(replica: RunningServer, endpoint: str) -> dict[str, Any]:
     response = httpx.get(f"{replica.url}/endpoints/{endpoint}/rollout", timeout=30)
     response.raise_for_status()
     document: dict[str, Any] = response.json()
     return document
 
 
-def _ready(replica: Replica) -> bool:
+def _ready(replica: RunningServer) -> bool:
     return httpx.get(f"{replica.url}/v2/health/ready", timeout=30).status_code == 200
 
 
@@ -235,7 +236,7 @@ def test_a_rollout_paused_on_one_replica_is_paused_on_all_with_every_count(site:
         )
     assert paused.status_code == 200, paused.text
 
-    def settled(replica: Replica) -> dict[str, Any] | None:
+    def settled(replica: RunningServer) -> dict[str, Any] | None:
         document = _status(replica, "ab")
         counted = sum(v["requests"] for v in document["variants"])
         return document if counted == 60 and document["state"] == "paused" else None
@@ -260,7 +261,7 @@ def test_bandit_statistics_are_shared(site: Site) -> None:
     assert taken.status_code == 200, taken.text
     wanted = {VARIANTS[0]: 0, VARIANTS[1]: len(rewards)}
 
-    def shared(replica: Replica) -> bool:
+    def shared(replica: RunningServer) -> bool:
         document = _status(replica, "bandit")
         return {v["name"]: v["rewards"] for v in document["variants"]} == wanted
 
@@ -293,7 +294,7 @@ def test_a_replica_that_cannot_load_a_required_version_is_not_ready(site: Site) 
     try:
         with httpx.Client(timeout=30) as client:
 
-            def unready(replica: Replica) -> httpx.Response | None:
+            def unready(replica: RunningServer) -> httpx.Response | None:
                 answer = client.get(f"{replica.url}/v2/health/ready")
                 return answer if answer.status_code == 503 else None
 
@@ -316,7 +317,7 @@ def test_a_replica_that_cannot_load_a_required_version_is_not_ready(site: Site) 
     assert f"{MODEL}:{site.broken}" in site.replicas[0].log_text()  # the log says why
 
 
-def _outage_lines(replica: Replica, logger: str) -> list[dict[str, Any]]:
+def _outage_lines(replica: RunningServer, logger: str) -> list[dict[str, Any]]:
     """The replica's log records of ``logger`` about the registry being unreachable."""
     records = [json.loads(line) for line in replica.log_text().splitlines() if line[:1] == "{"]
     return [
