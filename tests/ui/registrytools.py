@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sklearn.datasets import load_breast_cancer
+from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -73,6 +73,20 @@ def with_alias_history(workdir: Path) -> Demo:
     finally:
         registry.close()
     return demo
+
+
+def with_dotted_model(demo: Demo, name: str) -> None:
+    """``name`` (a name with a dot) logged twice from a small iris model, @production moved
+    v1 → v2."""
+    iris = load_iris(as_frame=True)
+    model = LogisticRegression(max_iter=500).fit(iris.data, iris.target)
+    registry = open_registry(demo)
+    try:
+        for version in (1, 2):
+            log_model(model, name, sample=iris.data.head(10), registry=registry)
+            registry.set_alias(name, "production", version, reason=f"v{version}", actor="alice")
+    finally:
+        registry.close()
 
 
 def start_dashboard(demo: Demo, workdir: Path) -> RunningServer:
