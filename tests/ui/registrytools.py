@@ -91,13 +91,18 @@ def with_dotted_model(demo: Demo, name: str) -> None:
 
 def start_dashboard(demo: Demo, workdir: Path) -> RunningServer:
     """``modelyard ui`` on ``demo``'s registry alone, as a user starts it; once it serves."""
+    return start_dashboard_on(demo.registry_url, demo.artifacts, workdir)
+
+
+def start_dashboard_on(registry_url: str, artifacts: str, workdir: Path) -> RunningServer:
+    """``modelyard ui`` on the registry at ``registry_url``; once it serves."""
     port = free_port()
     log = workdir / f"ui-{port}.log"
     command = [
         str(Path(sys.executable).with_name("modelyard")), "ui", "--port", str(port),
-        "--registry", demo.registry_url,
+        "--registry", registry_url,
     ]  # fmt: skip
-    env = {**os.environ, "MODELYARD_ARTIFACTS": demo.artifacts, "MODELYARD_HOME": str(workdir)}
+    env = {**os.environ, "MODELYARD_ARTIFACTS": artifacts, "MODELYARD_HOME": str(workdir)}
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=out, env=env, cwd=workdir)
     running = RunningServer(process, f"http://127.0.0.1:{port}", log)

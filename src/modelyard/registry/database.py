@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, make_url, select, text
 from sqlalchemy.exc import IntegrityError as SQLIntegrityError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from modelyard.core.errors import ConflictError
@@ -23,6 +24,17 @@ from modelyard.core.extras import missing_extra
 from modelyard.registry.schema import SCHEMA_VERSION, Base, ModelRow, SchemaInfo
 
 T = TypeVar("T")
+
+UNREACHABLE = (OperationalError, InterfaceError)
+"""What a registry database that cannot be reached (down, dropped connection) raises."""
+
+
+def first_line(error: Exception) -> str:
+    """A database error in one line: the driver's message, without SQLAlchemy's link and the
+    statement. An outage is logged once per poll for as long as it lasts; a traceback each
+    time would bury everything else."""
+    return str(error).strip().splitlines()[0]
+
 
 BUSY_TIMEOUT_MS = 60_000
 """How long a SQLite writer waits for the lock before giving up (many processes may queue)."""

@@ -21,17 +21,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from modelyard.pipeline import Endpoint
 from modelyard.registry import Registry
+from modelyard.registry.database import UNREACHABLE, first_line
 from modelyard.serving.served import ServedEndpoint
 from modelyard.serving.variant import Variant
 
 log = logging.getLogger("modelyard.serving.reload")
-
-UNREACHABLE = (OperationalError, InterfaceError)
-"""What a registry database that cannot be reached (down, dropped connection) raises."""
 
 
 class EndpointTable:
@@ -154,13 +152,6 @@ class EndpointTable:
             for variant in served.arms():
                 await variant.drain()
                 await asyncio.to_thread(variant.endpoint.close)
-
-
-def first_line(error: Exception) -> str:
-    """A database error in one line: the driver's message, without SQLAlchemy's link and the
-    statement. An outage is logged once per poll for as long as it lasts; a traceback each
-    time would bury everything else."""
-    return str(error).strip().splitlines()[0]
 
 
 def warm(endpoint: Endpoint) -> None:
