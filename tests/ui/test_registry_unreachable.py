@@ -7,7 +7,6 @@ goes away mid-run, as a network outage or a restarted server does)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
