@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sklearn.datasets import load_breast_cancer
+from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -75,15 +75,34 @@ def with_alias_history(workdir: Path) -> Demo:
     return demo
 
 
+def with_dotted_model(demo: Demo, name: str) -> None:
+    """``name`` (a name with a dot) logged twice from a small iris model, @production moved
+    v1 → v2."""
+    iris = load_iris(as_frame=True)
+    model = LogisticRegression(max_iter=500).fit(iris.data, iris.target)
+    registry = open_registry(demo)
+    try:
+        for version in (1, 2):
+            log_model(model, name, sample=iris.data.head(10), registry=registry)
+            registry.set_alias(name, "production", version, reason=f"v{version}", actor="alice")
+    finally:
+        registry.close()
+
+
 def start_dashboard(demo: Demo, workdir: Path) -> RunningServer:
     """``modelyard ui`` on ``demo``'s registry alone, as a user starts it; once it serves."""
+    return start_dashboard_on(demo.registry_url, demo.artifacts, workdir)
+
+
+def start_dashboard_on(registry_url: str, artifacts: str, workdir: Path) -> RunningServer:
+    """``modelyard ui`` on the registry at ``registry_url``; once it serves."""
     port = free_port()
     log = workdir / f"ui-{port}.log"
     command = [
         str(Path(sys.executable).with_name("modelyard")), "ui", "--port", str(port),
-        "--registry", demo.registry_url,
+        "--registry", registry_url,
     ]  # fmt: skip
-    env = {**os.environ, "MODELYARD_ARTIFACTS": demo.artifacts, "MODELYARD_HOME": str(workdir)}
+    env = {**os.environ, "MODELYARD_ARTIFACTS": artifacts, "MODELYARD_HOME": str(workdir)}
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=out, env=env, cwd=workdir)
     running = RunningServer(process, f"http://127.0.0.1:{port}", log)

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import expect
-from registrytools import open_registry, with_alias_history
+from registrytools import open_registry, with_alias_history, with_dotted_model
 
 from browsertools import screenshot, visit
 from modelyard.demo import CANCER, DIGITS, Demo
@@ -23,9 +23,15 @@ NO_TOKEN = (
 )
 
 
+DOTTED = "churn.v2"
+"""A valid model name with a dot, which a CSS selector would read as an id and a class."""
+
+
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    return with_alias_history(tmp_path_factory.mktemp("aliases-page"))
+    demo = with_alias_history(tmp_path_factory.mktemp("aliases-page"))
+    with_dotted_model(demo, DOTTED)
+    return demo
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +129,72 @@ def test_roll_back_with_the_admin_token_moves_the_alias_and_shows_the_new_row(
     assert _target(history, CANCER, "production") == 2
 
 
+def test_roll_back_works_on_a_model_whose_name_has_a_dot(
+    browser: Any, server: RunningServer, history: Demo, tokens: dict[str, str]
+) -> None:
+    with visit(browser, server.url) as seen:
+        seen.page.goto("/ui/aliases")
+        seen.page.locator("#login-token").fill(tokens["admin"])
+        seen.page.locator("#login-button").click()
+        section = seen.page.locator(f'section[data-model="{DOTTED}"]')
+        row = section.locator('tr[data-alias="production"]')
+        expect(row.locator(".target-version")).to_have_text("v2", timeout=WAIT_MS)
+        row.get_by_role("button", name="Roll back").click()
+        expect(row.locator(".target-version")).to_have_text("v1", timeout=WAIT_MS)
+        newest = section.locator("table.history tbody tr").first
+        expect(newest.locator(".move")).to_have_text("v2 → v1")
+        expect(newest.locator(".actor")).to_have_text("release-bot")
+        expect(seen.page.locator("#flash")).to_be_hidden()
+        assert seen.problems() == []
+    assert _target(history, DOTTED, "production") == 1
+
+
+def test_an_htmx_failure_that_sends_nothing_is_still_reported(
+    browser: Any, server: RunningServer
+) -> None:
+    """A request whose target cannot be found never leaves the page; the page says so."""
+    with visit(browser, server.url) as seen:
+        seen.page.goto("/ui/aliases")
+        expect(seen.page.locator("#login-state")).to_have_text("no admin token")
+        seen.page.evaluate(
+            """() => {
+                const button = document.createElement("button");
+                button.id = "lost";
+                button.setAttribute("hx-get", "/ui/aliases");
+                button.setAttribute("hx-target", "#model-churn.v2");
+                document.querySelector("main").append(button);
+                htmx.process(button);
+            }"""
+        )
+        seen.page.locator("#lost").click()
+        expect(seen.page.locator("#flash")).to_have_text(
+            "this page could not place the answer; reload the page", timeout=WAIT_MS
+        )
+
+
+def test_the_section_of_an_unknown_model_is_a_404_naming_the_models(server: RunningServer) -> None:
+    answer = httpx.get(f"{server.url}/ui/aliases/nope")
+    assert answer.status_code == 404
+    assert f"no model of that name; models: {CANCER}, {DOTTED}, {DIGITS}" in answer.text
+
+
+def test_an_htmx_request_also_gets_json(
+    server: RunningServer, tokens: dict[str, str], history: Demo
+) -> None:
+    """The admin route renders no dashboard HTML: the dashboard fetches its own section."""
+    answer = httpx.post(
+        _rollback_url(server, CANCER, "production"),
+        json={"reason": "back to where it was"},
+        headers={**_bearer(tokens["admin"]), "HX-Request": "true"},
+    )
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/json"
+    assert (answer.json()["alias"], answer.json()["reason"]) == (
+        "production",
+        "back to where it was",
+    )
+
+
 def test_an_api_caller_gets_the_recorded_move_as_json(
     server: RunningServer, tokens: dict[str, str], history: Demo
 ) -> None:
@@ -145,7 +217,8 @@ def test_an_api_caller_gets_the_recorded_move_as_json(
 @pytest.mark.parametrize(
     ("name", "alias", "status", "message"),
     [
-        ("nope", "production", 404, f"no model of that name; models: {CANCER}, {DIGITS}"),
+        ("nope", "production", 404,
+         f"no model of that name; models: {CANCER}, {DOTTED}, {DIGITS}"),
         (CANCER, "nope", 404, f"{CANCER} has no alias of that name; aliases: production, staging"),
         (
             CANCER, "staging", 409,
@@ -203,7 +276,7 @@ def test_the_route_is_documented_with_every_answer(server: RunningServer) -> Non
     operation = document["paths"]["/admin/models/{name}/aliases/{alias}/rollback"]["post"]
     assert {"200", "400", "401", "403", "404", "409", "422"} <= set(operation["responses"])
     assert operation["security"] == [{"bearer": []}]
-    assert set(operation["responses"]["200"]["content"]) == {"application/json", "text/html"}
+    assert set(operation["responses"]["200"]["content"]) == {"application/json"}
     body = operation["requestBody"]
     assert body["required"] is False
     assert "reason" in body["content"]["application/json"]["schema"]["properties"]

@@ -438,10 +438,12 @@ def test_an_endpoint_of_one_version_has_live_figures_and_no_rollout(
         assert seen.problems() == []
 
 
+@pytest.mark.parametrize("tail", ["", "/live", "/rollout"])
 def test_an_endpoint_that_is_not_served_is_a_404_naming_the_served_ones(
-    rollouts: RunningServer,
+    rollouts: RunningServer, tail: str
 ) -> None:
-    answer = httpx.get(f"{rollouts.url}/ui/endpoints/nope-x")
+    """The page and both of its fragments answer an unknown id alike."""
+    answer = httpx.get(f"{rollouts.url}/ui/endpoints/nope-x{tail}")
     assert answer.status_code == 404
     assert "No endpoint of that name is served here." in answer.text
     assert 'href="/ui/endpoints/canary"' in answer.text
@@ -468,7 +470,13 @@ def registry_only(rollout_demo: Demo, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.mark.parametrize(
-    "path", ["/ui/endpoints", "/ui/endpoints/canary", "/ui/endpoints/canary/live"]
+    "path",
+    [
+        "/ui/endpoints",
+        "/ui/endpoints/canary",
+        "/ui/endpoints/canary/live",
+        "/ui/endpoints/canary/rollout",
+    ],
 )
 def test_without_a_server_the_endpoints_pages_say_so(
     browser: Any, registry_only: str, path: str

@@ -12,6 +12,8 @@ the answers it logged.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -157,22 +159,50 @@ def drift_of_log(
     return found
 
 
-def baseline_loader(
-    registry: Registry, spec: EndpointSpec | None
-) -> Callable[[str, int], Baseline]:
-    """``baseline_of(model, version)`` for :func:`drift_of_log`: each version loaded once
-    through the endpoint's pipeline overrides, and kept for the life of the function."""
-    baselines: dict[tuple[str, int], Baseline] = {}
-    overrides = spec.pipeline if spec is not None else None
+BASELINES_KEPT = 4
+"""Versions whose baselines a loader keeps: those served now (an A/B or a canary has two or
+three); a version no longer served falls out as the next one is loaded."""
 
-    def baseline_of(model: str, version: int) -> Baseline:
-        if (model, version) not in baselines:
-            record = registry.get(f"{model}:{version}")
-            with Pipeline.from_version(record, registry, overrides) as pipeline:
-                baselines[(model, version)] = Baseline.of(pipeline)
-        return baselines[(model, version)]
 
-    return baseline_of
+class BaselineLoader:
+    """``baseline_of(model, version)`` for :func:`drift_of_log`: each version loaded through
+    the endpoint's pipeline overrides, the ``keep`` most recently used kept (a long-lived
+    dashboard sees versions come and go). Safe to call from several threads: a version is
+    loaded once even when two pages ask for it at the same time."""
+
+    def __init__(
+        self, registry: Registry, spec: EndpointSpec | None, keep: int = BASELINES_KEPT
+    ) -> None:
+        self._registry = registry
+        self._overrides = spec.pipeline if spec is not None else None
+        self._keep = keep
+        self._lock = threading.Lock()
+        self._baselines: OrderedDict[tuple[str, int], Baseline] = OrderedDict()
+
+    @property
+    def kept(self) -> list[tuple[str, int]]:
+        """The (model, version)s whose baselines are kept, least recently used first."""
+        with self._lock:
+            return list(self._baselines)
+
+    def __call__(self, model: str, version: int) -> Baseline:
+        key = (model, version)
+        with self._lock:  # held while loading: a second caller waits for the first's load
+            if key in self._baselines:
+                self._baselines.move_to_end(key)
+                return self._baselines[key]
+            record = self._registry.get(f"{model}:{version}")
+            with Pipeline.from_version(record, self._registry, self._overrides) as pipeline:
+                baseline = Baseline.of(pipeline)
+            self._baselines[key] = baseline
+            while len(self._baselines) > self._keep:
+                self._baselines.popitem(last=False)
+            return baseline
+
+
+def baseline_loader(registry: Registry, spec: EndpointSpec | None) -> BaselineLoader:
+    """``baseline_of(model, version)`` for :func:`drift_of_log` (see :class:`BaselineLoader`)."""
+    return BaselineLoader(registry, spec)
 
 
 def endpoint_drift(

@@ -25,6 +25,17 @@ from modelyard.registry.schema import SCHEMA_VERSION, Base, ModelRow, SchemaInfo
 
 T = TypeVar("T")
 
+UNREACHABLE = (OperationalError, InterfaceError)
+"""What a registry database that cannot be reached (down, dropped connection) raises."""
+
+
+def first_line(error: Exception) -> str:
+    """A database error in one line: the driver's message, without SQLAlchemy's link and the
+    statement. An outage is logged once per poll for as long as it lasts; a traceback each
+    time would bury everything else."""
+    return str(error).strip().splitlines()[0]
+
+
 BUSY_TIMEOUT_MS = 60_000
 """How long a SQLite writer waits for the lock before giving up (many processes may queue)."""
 

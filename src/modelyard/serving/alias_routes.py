@@ -2,8 +2,8 @@
 move, through :meth:`Registry.rollback`, the call ``modelyard rollback`` makes.
 
 The body is optional: ``{"reason": "..."}`` (default ``rollback``). The move is recorded with
-the bearer token's name as who did it. An API caller gets the recorded move as JSON; the
-dashboard (an htmx request, ``HX-Request`` header) gets the model's updated aliases section.
+the bearer token's name as who did it. Every caller gets the recorded move as JSON (the
+dashboard then fetches the model's aliases section from its own ``/ui`` route).
 The body is read here rather than by FastAPI, so the server and ``modelyard ui`` answer a bad
 one alike (400/422 with the standard ``{"error": ...}``), without the server's own handlers.
 """
@@ -25,7 +25,6 @@ from modelyard.serving import auth
 from modelyard.serving.errors import HttpError, malformed_json
 from modelyard.serving.openapi import error_response
 from modelyard.serving.rollout_routes import error_answer, token_name
-from modelyard.ui.pages.aliases import model_section
 
 
 class RollbackBody(BaseModel):
@@ -51,11 +50,7 @@ class AliasMove(BaseModel):
 
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "the recorded move (JSON); for an htmx request (HX-Request header), "
-        "the dashboard's updated section of the model's aliases",
-        "content": {"text/html": {"schema": {"type": "string"}}},
-    },
+    200: {"description": "the recorded move"},
     400: error_response("the body is not JSON"),
     404: error_response("no model of that name, or no alias of that name on it"),
     409: error_response(
@@ -113,8 +108,6 @@ def add_alias_routes(admin: APIRouter, registry: Registry, tokens: auth.TokenCac
             return error_answer(refused, request)
         except ConflictError as error:
             return error_answer(HttpError(409, str(error)), request)
-        if request.headers.get("hx-request") == "true":
-            return await asyncio.to_thread(model_section, request, registry, name)
         return Response(orjson.dumps(_event(event)), media_type="application/json")
 
 

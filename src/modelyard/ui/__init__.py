@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from modelyard.ui.context import Live, UiContext
 from modelyard.ui.pages import PAGES
 from modelyard.ui.templates import ASSETS, STATIC
+from modelyard.ui.unreachable import UiRoute
 
 __all__ = ["Live", "UiContext", "add_ui"]
 
@@ -29,7 +30,7 @@ def add_ui(api: FastAPI, ui: UiContext) -> None:
     """Mount the assets and every page of the dashboard on ``api`` (left out of
     ``/openapi.json``: pages are for people, the admin routes they call are documented)."""
     api.mount(STATIC, StaticFiles(directory=str(ASSETS)), name="ui-assets")
-    router = APIRouter(prefix="/ui", include_in_schema=False)
+    router = APIRouter(prefix="/ui", include_in_schema=False, route_class=UiRoute)
 
     @router.get("")
     async def home() -> RedirectResponse:

@@ -3,8 +3,9 @@ rollback), and a *Roll back* button per alias.
 
 Read through the registry calls ``modelyard alias history`` makes. The button posts to the
 admin route ``POST /admin/models/{name}/aliases/{alias}/rollback``
-(:mod:`modelyard.serving.alias_routes`) with the visitor's token, and swaps in the model's
-section that route answers (:func:`model_section`).
+(:mod:`modelyard.serving.alias_routes`, JSON only) with the visitor's token; once it succeeds
+the model's section fetches itself again from ``/ui/aliases/{name}``, so writes go through
+the admin route and its token check while the dashboard alone renders HTML.
 """
 
 from __future__ import annotations
@@ -53,11 +54,6 @@ def model_aliases(registry: Registry, name: str) -> ModelAliases:
     return ModelAliases(name, targets, list(reversed(history)))
 
 
-def model_section(request: Request, registry: Registry, name: str) -> HTMLResponse:
-    """The page's section of one model: what the rollback route answers an htmx request."""
-    return render(request, "aliases_model.html", model=model_aliases(registry, name))
-
-
 def add_routes(router: APIRouter, ui: UiContext) -> None:
     """Add the aliases page to the dashboard's router."""
     registry = ui.registry
@@ -66,3 +62,12 @@ def add_routes(router: APIRouter, ui: UiContext) -> None:
     def aliases(request: Request) -> HTMLResponse:
         models = [model_aliases(registry, summary.name) for summary in registry.list_models()]
         return render(request, "aliases.html", models=models)
+
+    @router.get("/aliases/{name}")
+    def model_section(request: Request, name: str) -> HTMLResponse:
+        """One model's section: what the page fetches after a rollback."""
+        names = [summary.name for summary in registry.list_models()]
+        if name not in names:
+            message = f"no model of that name; models: {', '.join(names) or '(none yet)'}"
+            return render(request, "models_missing.html", status=404, message=message)
+        return render(request, "aliases_model.html", model=model_aliases(registry, name))

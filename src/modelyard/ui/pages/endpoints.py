@@ -195,11 +195,20 @@ async def rollout_view(served: ServedEndpoint, live: Live) -> dict[str, Any] | N
 def add_routes(router: APIRouter, ui: UiContext) -> None:
     """Add the endpoints pages and their fragments to the dashboard's router."""
 
-    def unknown(request: Request, live: Live, template: str) -> HTMLResponse:
-        # The page names what is served, never the id that was asked for.
-        return render(
-            request, template, status=404, live=True, known=sorted(live.current), missing=True
-        )
+    def find(
+        request: Request, endpoint_id: str, template: str
+    ) -> tuple[Live, ServedEndpoint] | HTMLResponse:
+        """The live state and the served endpoint, or ``template``'s answer when no server
+        is attached (200, saying so) or nothing of that id is served (404 naming what is;
+        never the id that was asked for)."""
+        live = ui.live
+        if live is None:
+            return render(request, template, live=False)
+        served = live.current.get(endpoint_id)
+        if served is None:
+            known = sorted(live.current)
+            return render(request, template, status=404, live=True, known=known, missing=True)
+        return live, served
 
     @router.get("/endpoints")
     async def endpoints(request: Request) -> HTMLResponse:
@@ -211,12 +220,10 @@ def add_routes(router: APIRouter, ui: UiContext) -> None:
 
     @router.get("/endpoints/{endpoint_id}")
     async def endpoint(request: Request, endpoint_id: str) -> HTMLResponse:
-        live = ui.live
-        if live is None:
-            return render(request, "endpoint.html", live=False)
-        served = live.current.get(endpoint_id)
-        if served is None:
-            return unknown(request, live, "endpoint.html")
+        found = find(request, endpoint_id, "endpoint.html")
+        if isinstance(found, HTMLResponse):
+            return found
+        live, served = found
         return render(
             request,
             "endpoint.html",
@@ -230,21 +237,17 @@ def add_routes(router: APIRouter, ui: UiContext) -> None:
 
     @router.get("/endpoints/{endpoint_id}/live")
     async def live_fragment(request: Request, endpoint_id: str) -> HTMLResponse:
-        live = ui.live
-        if live is None:
-            return render(request, "endpoint_live.html", live=False)
-        served = live.current.get(endpoint_id)
-        if served is None:
-            return unknown(request, live, "endpoint_live.html")
+        found = find(request, endpoint_id, "endpoint_live.html")
+        if isinstance(found, HTMLResponse):
+            return found
+        live, served = found
         return render(request, "endpoint_live.html", live=True, rows=live_rows(served, live))
 
     @router.get("/endpoints/{endpoint_id}/rollout")
     async def rollout_fragment(request: Request, endpoint_id: str) -> HTMLResponse:
-        live = ui.live
-        if live is None:
-            return render(request, "endpoint_rollout.html", live=False)
-        served = live.current.get(endpoint_id)
-        if served is None:
-            return unknown(request, live, "endpoint_rollout.html")
+        found = find(request, endpoint_id, "endpoint_rollout.html")
+        if isinstance(found, HTMLResponse):
+            return found
+        live, served = found
         view = await rollout_view(served, live)
         return render(request, "endpoint_rollout.html", live=True, rollout=view)

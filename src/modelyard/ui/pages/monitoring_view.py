@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,7 +22,7 @@ from datetime import timedelta
 from modelyard.evaluation.svg import window_chart
 from modelyard.monitoring.drift_history import Span, WindowDrift, window_drift
 from modelyard.monitoring.drift_report import DriftReport, FeatureDrift
-from modelyard.monitoring.endpoint_drift import Baseline, baseline_loader
+from modelyard.monitoring.endpoint_drift import BaselineLoader, baseline_loader
 from modelyard.monitoring.labelled import live_performance, log_store
 from modelyard.monitoring.performance_report import PerformanceReport
 from modelyard.pipeline.spec import EndpointSpec
@@ -59,23 +60,39 @@ class VersionSeries:
     notes: list[str] = field(default_factory=list)
 
 
+LOADERS_KEPT = 8
+"""Baseline loaders kept, one per (endpoint, pipeline overrides): the least recently used
+goes (with its baselines) once more endpoints, or an endpoint's changed overrides, come."""
+
+
 class WindowCache:
-    """Each (endpoint, window)'s drift for :data:`KEEP_S`, and each endpoint's baselines
-    (a version's reference and its answers for it) for as long as the page lives."""
+    """Each (endpoint, window)'s drift for :data:`KEEP_S`, and the baselines (a version's
+    reference and its answers for it) of the endpoints viewed lately: at most
+    :data:`LOADERS_KEPT` loaders of at most
+    :data:`~modelyard.monitoring.endpoint_drift.BASELINES_KEPT` versions each."""
 
     def __init__(self, registry: Registry, clock: Callable[[], float] = time.monotonic) -> None:
         self._registry = registry
         self._clock = clock
         self._lock = threading.Lock()
         self._windows: dict[tuple[str, Span, int], tuple[float, WindowDrift]] = {}
-        self._loaders: dict[tuple[str, str], Callable[[str, int], Baseline]] = {}
+        self._loaders: OrderedDict[tuple[str, str], BaselineLoader] = OrderedDict()
 
-    def _loader(self, endpoint: str, spec: EndpointSpec | None) -> Callable[[str, int], Baseline]:
+    @property
+    def loaders(self) -> list[tuple[str, str]]:
+        """The (endpoint, overrides) whose loaders are kept, least recently used first."""
+        with self._lock:
+            return list(self._loaders)
+
+    def _loader(self, endpoint: str, spec: EndpointSpec | None) -> BaselineLoader:
         # Pipeline overrides change a version's answers for its reference: key them in.
         key = (endpoint, spec.pipeline.model_dump_json() if spec and spec.pipeline else "")
         with self._lock:
             if key not in self._loaders:
                 self._loaders[key] = baseline_loader(self._registry, spec)
+                while len(self._loaders) > LOADERS_KEPT:
+                    self._loaders.popitem(last=False)
+            self._loaders.move_to_end(key)
             return self._loaders[key]
 
     def drift(

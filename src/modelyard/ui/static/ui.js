@@ -1,6 +1,7 @@
-// The dashboard's only script besides htmx: the admin token box, the token on every request
-// the pages make, and the server's error messages shown where the request came from.
-// The token lives in this tab's sessionStorage only: closing the tab forgets it.
+// The dashboard's only shared script besides htmx: the admin token box, the token on every
+// request the pages make, the server's error messages shown where the request came from, and
+// the one htmx extension the pages use (json-body: a form sent as JSON, as the admin routes
+// take it). The token lives in this tab's sessionStorage only: closing the tab forgets it.
 (function () {
   "use strict";
   var KEY = "modelyard-admin-token";
@@ -75,6 +76,50 @@
 
   document.addEventListener("htmx:sendError", function (event) {
     showError(event.detail.elt, "the server did not answer");
+  });
+
+  // htmx's other failures would otherwise leave the page silent: say what happened.
+  var FAILURES = {
+    "htmx:timeout": "the server did not answer in time",
+    "htmx:targetError": "this page could not place the answer; reload the page",
+    "htmx:swapError": "this page could not show the answer; reload the page",
+    "htmx:oobErrorNoTarget": "this page could not show the answer; reload the page",
+    "htmx:onLoadError": "this page could not show the answer; reload the page",
+  };
+  Object.keys(FAILURES).forEach(function (name) {
+    document.addEventListener(name, function (event) {
+      showError(event.target, FAILURES[name]);
+    });
+  });
+
+  // After a request succeeds, an element marked data-on-success="EVENT" fires EVENT (it
+  // bubbles), so the part of the page it changed can fetch itself again (hx-trigger="EVENT").
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var source = event.detail.elt;
+    var name = source && source.getAttribute ? source.getAttribute("data-on-success") : null;
+    if (name && event.detail.successful) {
+      htmx.trigger(source, name);
+    }
+  });
+
+  // hx-ext="json-body": the form's fields as a JSON object, empty ones left out so the route's
+  // defaults apply.
+  htmx.defineExtension("json-body", {
+    onEvent: function (name, event) {
+      if (name === "htmx:configRequest") {
+        event.detail.headers["Content-Type"] = "application/json";
+      }
+    },
+    encodeParameters: function (xhr, parameters) {
+      var body = {};
+      parameters.forEach(function (value, key) {
+        if (typeof value === "string" && value.trim() !== "") {
+          body[key] = value.trim();
+        }
+      });
+      xhr.overrideMimeType("text/json");
+      return JSON.stringify(body);
+    },
   });
 
   window.modelyard = { token: token, authHeaders: authHeaders, messageOf: messageOf, showError: showError };
