@@ -143,14 +143,3 @@ def lock_model(session: Session, name: str) -> ModelRow | None:
     """The model's row, locked until the transaction ends (a no-op lock on SQLite,
     where ``BEGIN IMMEDIATE`` already holds the whole database)."""
     return session.scalars(select(ModelRow).where(ModelRow.name == name).with_for_update()).first()
-
-
-UNREACHABLE = (OperationalError, InterfaceError)
-"""What a registry database that cannot be reached (down, dropped connection) raises."""
-
-
-def first_line(error: Exception) -> str:
-    """A database error in one line: the driver's message, without SQLAlchemy's link and the
-    statement. An outage is logged once per poll for as long as it lasts; a traceback each
-    time would bury everything else."""
-    return str(error).strip().splitlines()[0]
