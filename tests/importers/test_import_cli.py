@@ -88,3 +88,21 @@ def test_folder_without_mlmodel_is_one_error_line(tmp_path: Path) -> None:
         f"error: {tmp_path / 'empty'} holds no MLmodel file: expected a model saved by "
         "mlflow's log_model or save_model"
     )
+
+
+def test_sample_value_unfit_for_the_signature_is_one_error_line(
+    mlflow_store: Store, tmp_path: Path
+) -> None:
+    rows = mlflow_store.X_test.head(5).astype(object)
+    rows.iloc[2, 1] = "x"
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+
+    done = _modelyard(
+        tmp_path, "import", "mlflow", str(mlflow_store.folder), "--name", "iris",
+        "--sample", "rows.csv",
+    )  # fmt: skip
+
+    assert _error(done) == (
+        "error: the sample column sepal width (cm) does not fit the MLflow signature: expected "
+        "double values"
+    )

@@ -180,6 +180,67 @@ def test_sample_without_a_signature_column_is_refused(mlflow_store: Store, tmp_p
     )
 
 
+def _unfit_sample(store: Store, path: Path) -> Path:
+    """The test rows with one value that no number type holds."""
+    rows = store.X_test.head(5).astype(object)
+    rows.iloc[2, 1] = "x"
+    rows.to_csv(path, index=False)
+    return path
+
+
+def test_sample_value_unfit_for_the_signature_names_the_column_not_the_value(
+    mlflow_store: Store, tmp_path: Path
+) -> None:
+    sample = _unfit_sample(mlflow_store, tmp_path / "rows.csv")
+
+    with pytest.raises(ConfigError) as error:
+        import_mlflow(str(mlflow_store.folder), name="iris-saved", sample=sample)
+
+    assert str(error.value) == (
+        "the sample column sepal width (cm) does not fit the MLflow signature: expected double "
+        "values"
+    )
+
+
+def _tensor_model(store: Store, folder: Path) -> Path:
+    """The iris model saved with the tensor signature MLflow infers from a numpy array."""
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    rows = store.X_test.to_numpy()
+    signature = infer_signature(rows, store.model.predict(rows))
+    mlflow.sklearn.save_model(store.model, str(folder), signature=signature)
+    return folder
+
+
+def test_sample_unfit_for_a_tensor_signature_names_the_column(
+    mlflow_store: Store, tmp_path: Path
+) -> None:
+    folder = _tensor_model(mlflow_store, tmp_path / "tensor")
+    sample = _unfit_sample(mlflow_store, tmp_path / "rows.csv")
+
+    with pytest.raises(ConfigError) as error:
+        import_mlflow(str(folder), name="iris-tensor", sample=sample)
+
+    assert str(error.value) == (
+        "the sample column sepal width (cm) does not fit the MLflow signature: expected float64 "
+        "values"
+    )
+
+
+def test_ragged_sample_for_a_tensor_signature_is_refused(
+    mlflow_store: Store, tmp_path: Path
+) -> None:
+    folder = _tensor_model(mlflow_store, tmp_path / "tensor")
+
+    with pytest.raises(ConfigError) as error:
+        import_mlflow(str(folder), name="iris-tensor", sample=[[5.1, 3.5, 1.4, 0.2], [4.9, 3.0]])
+
+    assert str(error.value) == (
+        "the sample does not fit the MLflow signature: expected rows of float64 values"
+    )
+
+
 def test_folder_naming_a_run_the_store_lacks_is_refused(
     mlflow_store: Store, tmp_path: Path
 ) -> None:
