@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from mlflowstore import COMMIT, PARAMS, SKLEARN_PIN, Store
 from modelyard.api import load
 from modelyard.core.errors import ConfigError, NotFoundError, UnsupportedModelError
 from modelyard.importers import import_mlflow
+from modelyard.importers.lineage import read_run
 from modelyard.package.manifest import ImportedDataset
 from modelyard.registry import Registry
 
@@ -64,6 +66,24 @@ def test_lineage_holds_the_runs_params_metrics_commit_and_datasets(
         name="iris-train", digest="", context="training", source_type="code", rows=75
     ).model_dump(exclude={"digest", "source"})
     assert dataset.digest
+
+
+def test_dataset_urls_lose_their_credentials_and_presigned_query(mlflow_store: Store) -> None:
+    import mlflow
+    from mlflow.data.http_dataset_source import HTTPDatasetSource
+    from mlflow.entities import DatasetInput
+
+    client = mlflow.MlflowClient(mlflow_store.tracking_uri)
+    run_id = client.create_run(client.get_experiment_by_name("iris").experiment_id).info.run_id
+    url = "https://ci:s3cret@data.example.com/iris.csv?X-Amz-Signature=abc&X-Amz-Expires=60"
+    data = mlflow.data.from_pandas(mlflow_store.X_test, source=HTTPDatasetSource(url))
+    client.log_inputs(run_id, datasets=[DatasetInput(data._to_mlflow_entity())])
+
+    [dataset] = read_run(run_id, mlflow_store.tracking_uri, f"runs:/{run_id}/model").datasets
+
+    assert dataset.source_type == "http"
+    assert dataset.source is not None
+    assert json.loads(dataset.source) == {"url": "https://data.example.com/iris.csv"}
 
 
 def test_signature_and_requirements_are_mlflows(mlflow_store: Store, registry: Registry) -> None:
