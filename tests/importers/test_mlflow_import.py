@@ -318,3 +318,22 @@ def test_mlflows_own_tracking_store_is_put_back_after_an_import(
     assert (mlflow.get_tracking_uri(), mlflow.get_registry_uri()) == (elsewhere, elsewhere)
     assert os.environ["MLFLOW_TRACKING_URI"] == elsewhere
     assert "MLFLOW_REGISTRY_URI" not in os.environ
+
+
+def _open_files(path: Path) -> int:
+    """How many of this process's file descriptors are open on ``path``."""
+    return sum(1 for fd in Path("/proc/self/fd").iterdir() if os.path.realpath(fd) == str(path))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files in /proc")
+def test_registry_opened_by_the_import_is_closed_after_it(
+    mlflow_store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    database = tmp_path / "registry.db"
+    monkeypatch.setenv("MODELYARD_REGISTRY_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("MODELYARD_ARTIFACTS", str(tmp_path / "artifacts"))
+
+    version = import_mlflow(str(mlflow_store.folder), name="iris-saved")
+
+    assert (version.name, version.version) == ("iris-saved", 1)
+    assert _open_files(database) == 0
