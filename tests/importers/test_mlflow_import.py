@@ -337,3 +337,18 @@ def test_registry_opened_by_the_import_is_closed_after_it(
 
     assert (version.name, version.version) == ("iris-saved", 1)
     assert _open_files(database) == 0
+
+
+def test_sqlite_tracking_store_that_does_not_exist_is_refused_not_created(
+    tmp_path: Path,
+) -> None:
+    uri = f"sqlite:///{tmp_path / 'missing.db'}"
+
+    with pytest.raises(NotFoundError) as error:
+        import_mlflow("models:/iris/1", tracking_uri=uri)
+
+    assert str(error.value) == (
+        f"tracking URI {uri} names no file: expected the SQLite file of an existing MLflow "
+        "tracking store (--tracking-uri)"
+    )
+    assert list(tmp_path.iterdir()) == []

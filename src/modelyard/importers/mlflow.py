@@ -26,7 +26,7 @@ from modelyard.importers.mlflow_model import (
     read_model,
     sample_rows,
 )
-from modelyard.importers.mlflow_source import Source, fetch, tracking_store
+from modelyard.importers.mlflow_source import Source, existing_store, fetch, tracking_store
 from modelyard.package.io import write_manifest
 from modelyard.package.manifest import ImportedFrom, Manifest, Requirement
 from modelyard.registry import Registry
@@ -100,6 +100,7 @@ def import_mlflow(
     and proved; ``onnx`` is taken as is; other flavors are refused.
     """
     _require_mlflow()
+    existing_store(tracking_uri)
     with (
         closing(Registry()) if registry is None else nullcontext(registry) as store,
         tracking_store(tracking_uri),
