@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from mlflowstore import COMMIT, PARAMS, SKLEARN_PIN, Store
 from modelyard.api import load
 from modelyard.core.errors import ConfigError, NotFoundError, UnsupportedModelError
 from modelyard.importers import import_mlflow
+from modelyard.importers.lineage import read_run
 from modelyard.package.manifest import ImportedDataset
 from modelyard.registry import Registry
 
@@ -64,6 +66,24 @@ def test_lineage_holds_the_runs_params_metrics_commit_and_datasets(
         name="iris-train", digest="", context="training", source_type="code", rows=75
     ).model_dump(exclude={"digest", "source"})
     assert dataset.digest
+
+
+def test_dataset_urls_lose_their_credentials_and_presigned_query(mlflow_store: Store) -> None:
+    import mlflow
+    from mlflow.data.http_dataset_source import HTTPDatasetSource
+    from mlflow.entities import DatasetInput
+
+    client = mlflow.MlflowClient(mlflow_store.tracking_uri)
+    run_id = client.create_run(client.get_experiment_by_name("iris").experiment_id).info.run_id
+    url = "https://ci:s3cret@data.example.com/iris.csv?X-Amz-Signature=abc&X-Amz-Expires=60"
+    data = mlflow.data.from_pandas(mlflow_store.X_test, source=HTTPDatasetSource(url))
+    client.log_inputs(run_id, datasets=[DatasetInput(data._to_mlflow_entity())])
+
+    [dataset] = read_run(run_id, mlflow_store.tracking_uri, f"runs:/{run_id}/model").datasets
+
+    assert dataset.source_type == "http"
+    assert dataset.source is not None
+    assert json.loads(dataset.source) == {"url": "https://data.example.com/iris.csv"}
 
 
 def test_signature_and_requirements_are_mlflows(mlflow_store: Store, registry: Registry) -> None:
@@ -180,6 +200,67 @@ def test_sample_without_a_signature_column_is_refused(mlflow_store: Store, tmp_p
     )
 
 
+def _unfit_sample(store: Store, path: Path) -> Path:
+    """The test rows with one value that no number type holds."""
+    rows = store.X_test.head(5).astype(object)
+    rows.iloc[2, 1] = "x"
+    rows.to_csv(path, index=False)
+    return path
+
+
+def test_sample_value_unfit_for_the_signature_names_the_column_not_the_value(
+    mlflow_store: Store, tmp_path: Path
+) -> None:
+    sample = _unfit_sample(mlflow_store, tmp_path / "rows.csv")
+
+    with pytest.raises(ConfigError) as error:
+        import_mlflow(str(mlflow_store.folder), name="iris-saved", sample=sample)
+
+    assert str(error.value) == (
+        "the sample column sepal width (cm) does not fit the MLflow signature: expected double "
+        "values"
+    )
+
+
+def _tensor_model(store: Store, folder: Path) -> Path:
+    """The iris model saved with the tensor signature MLflow infers from a numpy array."""
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    rows = store.X_test.to_numpy()
+    signature = infer_signature(rows, store.model.predict(rows))
+    mlflow.sklearn.save_model(store.model, str(folder), signature=signature)
+    return folder
+
+
+def test_sample_unfit_for_a_tensor_signature_names_the_column(
+    mlflow_store: Store, tmp_path: Path
+) -> None:
+    folder = _tensor_model(mlflow_store, tmp_path / "tensor")
+    sample = _unfit_sample(mlflow_store, tmp_path / "rows.csv")
+
+    with pytest.raises(ConfigError) as error:
+        import_mlflow(str(folder), name="iris-tensor", sample=sample)
+
+    assert str(error.value) == (
+        "the sample column sepal width (cm) does not fit the MLflow signature: expected float64 "
+        "values"
+    )
+
+
+def test_ragged_sample_for_a_tensor_signature_is_refused(
+    mlflow_store: Store, tmp_path: Path
+) -> None:
+    folder = _tensor_model(mlflow_store, tmp_path / "tensor")
+
+    with pytest.raises(ConfigError) as error:
+        import_mlflow(str(folder), name="iris-tensor", sample=[[5.1, 3.5, 1.4, 0.2], [4.9, 3.0]])
+
+    assert str(error.value) == (
+        "the sample does not fit the MLflow signature: expected rows of float64 values"
+    )
+
+
 def test_folder_naming_a_run_the_store_lacks_is_refused(
     mlflow_store: Store, tmp_path: Path
 ) -> None:
@@ -237,3 +318,37 @@ def test_mlflows_own_tracking_store_is_put_back_after_an_import(
     assert (mlflow.get_tracking_uri(), mlflow.get_registry_uri()) == (elsewhere, elsewhere)
     assert os.environ["MLFLOW_TRACKING_URI"] == elsewhere
     assert "MLFLOW_REGISTRY_URI" not in os.environ
+
+
+def _open_files(path: Path) -> int:
+    """How many of this process's file descriptors are open on ``path``."""
+    return sum(1 for fd in Path("/proc/self/fd").iterdir() if os.path.realpath(fd) == str(path))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files in /proc")
+def test_registry_opened_by_the_import_is_closed_after_it(
+    mlflow_store: Store, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    database = tmp_path / "registry.db"
+    monkeypatch.setenv("MODELYARD_REGISTRY_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("MODELYARD_ARTIFACTS", str(tmp_path / "artifacts"))
+
+    version = import_mlflow(str(mlflow_store.folder), name="iris-saved")
+
+    assert (version.name, version.version) == ("iris-saved", 1)
+    assert _open_files(database) == 0
+
+
+def test_sqlite_tracking_store_that_does_not_exist_is_refused_not_created(
+    tmp_path: Path,
+) -> None:
+    uri = f"sqlite:///{tmp_path / 'missing.db'}"
+
+    with pytest.raises(NotFoundError) as error:
+        import_mlflow("models:/iris/1", tracking_uri=uri)
+
+    assert str(error.value) == (
+        f"tracking URI {uri} names no file: expected the SQLite file of an existing MLflow "
+        "tracking store (--tracking-uri)"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -41,6 +42,9 @@ def mlflow(
     ),
 ) -> None:
     """Register an MLflow model (sklearn flavor converted to ONNX and proved; onnx as is)."""
+    # MLflow's INFO lines (store created, engine options) would join the command's own on
+    # stderr; its warnings still show, and a level the user set wins.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     with working(f"import {model_uri}: reading, converting and proving the model"):
         from modelyard.importers import import_mlflow  # MLflow and scikit-learn: only here
 

@@ -3,7 +3,8 @@
 MLflow's tags ``mlflow.source.git.commit``, ``…branch`` and ``…repoURL`` become the lineage's
 git (whether the tree was dirty is not recorded there, so it stays unknown); the run's
 parameters its ``params``; its metrics and dataset inputs, which are MLflow's claims rather
-than measurements modelyard made, the ``imported`` block with the source URI.
+than measurements modelyard made, the ``imported`` block with the source URI. URLs are
+stored without credentials or query string (a presigned URL's query is its key).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from modelyard.core.errors import NotFoundError
 from modelyard.package.lineage import without_credentials
@@ -56,6 +58,34 @@ def _rows(profile: str | None) -> int | None:
     return rows if isinstance(rows, int) else None
 
 
+def _public(value: Any) -> Any:
+    """``value`` with every URL in it stripped of credentials and query: a presigned URL's
+    query is its key, and neither belongs in a manifest anyone may read."""
+    if isinstance(value, dict):
+        return {key: _public(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_public(item) for item in value]
+    if not isinstance(value, str):
+        return value
+    parts = urlsplit(value)
+    if not (parts.scheme and parts.netloc):
+        return value
+    return urlunsplit(urlsplit(without_credentials(value))._replace(query=""))
+
+
+def _source(text: str | None) -> str | None:
+    """A dataset's source as MLflow records it (mostly a JSON object such as
+    ``{"url": ...}`` or ``{"uri": ...}``, sometimes a bare URL), made public."""
+    if not text:
+        return None
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return str(_public(text))
+    public = _public(parsed)
+    return text if public == parsed else json.dumps(public)
+
+
 def _dataset(entry: DatasetInput) -> ImportedDataset:
     data = entry.dataset
     context = next((tag.value for tag in entry.tags if tag.key == _CONTEXT), None)
@@ -64,7 +94,7 @@ def _dataset(entry: DatasetInput) -> ImportedDataset:
         digest=data.digest,
         context=context,
         source_type=data.source_type or None,
-        source=data.source or None,
+        source=_source(data.source),
         rows=_rows(data.profile),
     )
 

@@ -10,6 +10,7 @@ pins of ``requirements.txt``.
 from __future__ import annotations
 
 import tempfile
+from contextlib import closing, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ from modelyard.importers.mlflow_model import (
     read_model,
     sample_rows,
 )
-from modelyard.importers.mlflow_source import Source, fetch, tracking_store
+from modelyard.importers.mlflow_source import Source, existing_store, fetch, tracking_store
 from modelyard.package.io import write_manifest
 from modelyard.package.manifest import ImportedFrom, Manifest, Requirement
 from modelyard.registry import Registry
@@ -94,12 +95,14 @@ def import_mlflow(
     name (required for the other forms). ``tracking_uri``: the MLflow tracking store (default:
     MLflow's own, ``MLFLOW_TRACKING_URI``). ``sample``: feature rows (a CSV or Parquet path, a
     DataFrame or an array) for the parity proof and the data profile, when the model has no
-    input example. The ``sklearn`` flavor is converted to ONNX and proved; ``onnx`` is taken
-    as is; other flavors are refused.
+    input example. ``registry``: where to register (default: the one :class:`Registry` finds,
+    opened for this import and closed after it). The ``sklearn`` flavor is converted to ONNX
+    and proved; ``onnx`` is taken as is; other flavors are refused.
     """
     _require_mlflow()
-    store = registry or Registry()
+    existing_store(tracking_uri)
     with (
+        closing(Registry()) if registry is None else nullcontext(registry) as store,
         tracking_store(tracking_uri),
         tempfile.TemporaryDirectory(prefix="modelyard-mlflow-") as workdir,
     ):

@@ -86,6 +86,40 @@ def _example(source: MlflowModel, uri: str) -> Any:
     return source.meta.load_input_example(str(source.folder))
 
 
+_UNFIT = (ValueError, TypeError, OverflowError)
+"""What numpy and pandas raise for a value the target type cannot hold."""
+
+
+def _type_name(kind: Any) -> str:
+    """The type as the MLflow signature spells it: ``double``, ``long``, ``float32``."""
+    return str(getattr(kind, "name", kind))
+
+
+def _typed(values: pd.Series, dtype: np.dtype, column: Any, expected: str) -> pd.Series:
+    """``values`` as ``dtype``; the error never quotes them, since they are anyone's data."""
+    try:
+        return values.astype(dtype)
+    except _UNFIT:
+        raise ConfigError(
+            f"the sample column {column} does not fit the MLflow signature: expected "
+            f"{expected} values"
+        ) from None
+
+
+def _tensor(rows: Any, dtype: np.dtype) -> np.ndarray:
+    """``rows`` as one array of the tensor's dtype, else an error naming the first column
+    that does not fit (rows without columns, e.g. ragged lists, name none)."""
+    try:
+        return np.asarray(rows, dtype=dtype)
+    except _UNFIT:
+        if isinstance(rows, pd.DataFrame):
+            for column in rows.columns:
+                _typed(rows[column], dtype, column, dtype.name)
+        raise ConfigError(
+            f"the sample does not fit the MLflow signature: expected rows of {dtype.name} values"
+        ) from None
+
+
 def _column_rows(rows: Any, schema: Schema) -> pd.DataFrame:
     names = schema.input_names()
     frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(np.asarray(rows))
@@ -97,8 +131,12 @@ def _column_rows(rows: Any, schema: Schema) -> pd.DataFrame:
             f"the sample lacks {', '.join(map(str, missing))}: expected every input column of "
             "the MLflow signature"
         )
-    types = dict(zip(names, schema.numpy_types(), strict=True))
-    return frame[names].astype(types)
+    return pd.DataFrame(
+        {
+            spec.name: _typed(frame[spec.name], dtype, spec.name, _type_name(spec.type))
+            for spec, dtype in zip(schema.inputs, schema.numpy_types(), strict=True)
+        }
+    )
 
 
 def sample_rows(source: MlflowModel, uri: str, sample: Any = None) -> Any:
@@ -114,7 +152,7 @@ def sample_rows(source: MlflowModel, uri: str, sample: Any = None) -> Any:
         return rows
     if schema.is_tensor_spec():  # one array of the tensor's dtype; several are left as given
         types = schema.numpy_types()
-        return np.asarray(rows, dtype=types[0]) if len(types) == 1 else rows
+        return _tensor(rows, types[0]) if len(types) == 1 else rows
     return _column_rows(rows, schema)
 
 

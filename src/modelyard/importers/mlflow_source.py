@@ -37,6 +37,28 @@ class Source:
 _URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 
 
+def existing_store(uri: str | None) -> None:
+    """Refuse a SQLite tracking URI whose file does not exist.
+
+    MLflow would create an empty store there and then report the model missing from it,
+    which hides the mistyped path the user has to fix.
+    """
+    if uri is None or not uri.startswith("sqlite:"):
+        return
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        database = make_url(uri).database
+    except ArgumentError:  # not a URL SQLAlchemy reads: MLflow's own error says why
+        return
+    if database and database != ":memory:" and not Path(database).is_file():
+        raise NotFoundError(
+            f"tracking URI {uri} names no file: expected the SQLite file of an existing "
+            "MLflow tracking store (--tracking-uri)"
+        )
+
+
 @contextmanager
 def tracking_store(uri: str | None) -> Iterator[None]:
     """MLflow's process-wide tracking and registry URIs set to ``uri`` inside the block.
