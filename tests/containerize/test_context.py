@@ -11,6 +11,7 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
+import pytest
 import yaml
 
 from containerize.commandline import containerize
@@ -58,6 +59,18 @@ def test_the_server_runs_as_a_user_made_for_it_never_root(context: BuildContext)
     assert any(
         "useradd --system --uid 10001" in run and run.endswith(" modelyard") for run in steps["RUN"]
     )
+
+
+def test_the_user_may_write_the_registry_and_the_data_volume_only(
+    context: BuildContext,
+) -> None:
+    steps = _instructions(context)
+    assert (
+        "chown modelyard:modelyard /app/registry /app/registry/registry.db /app/data"
+        in (steps["RUN"])
+    )
+    assert steps["VOLUME"] == ["/app/data"]
+    assert list((context.path / "app" / "data").iterdir()) == []
 
 
 def test_the_health_check_asks_readiness_on_the_exposed_port(context: BuildContext) -> None:
@@ -194,6 +207,60 @@ def test_a_parquet_log_store_adds_the_parquet_extra(
     built = build_context(endpoints, tmp_path / "ctx", source)
     assert built.extras == ["parquet"]
     assert _pins(built)["pyarrow"] == metadata.version("pyarrow")
+
+
+@pytest.mark.parametrize(
+    ("store", "inside"),
+    [
+        ("parquet:logs", "parquet:data/logs"),
+        ("parquet:./logs/live/", "parquet:data/logs/live"),
+        ("parquet:file://logs", "parquet:data/logs"),
+        ("parquet:/app/data/logs", "parquet:/app/data/logs"),
+        ("parquet:memory://logs", "parquet:memory://logs"),
+        ("registry", "registry"),
+    ],
+)
+def test_a_local_log_store_is_placed_in_the_data_folder(
+    source: Registry, tmp_path: Path, store: str, inside: str
+) -> None:
+    from modelyard.containerize import build_context
+
+    endpoints = tmp_path / "endpoints.yaml"
+    endpoints.write_text(
+        "endpoints:\n  - id: cancer\n    model: breast_cancer@production\n"
+        f"    logging: {{sample_rate: 0.5, store: '{store}'}}\n"
+    )
+    app = build_context(endpoints, tmp_path / "ctx", source).path / "app"
+    written = yaml.safe_load((app / "endpoints.yaml").read_text())["endpoints"]
+    assert written[0]["logging"] == {"sample_rate": 0.5, "store": inside}
+
+
+@pytest.mark.parametrize(
+    ("store", "path"),
+    [
+        ("/var/log/modelyard", "/var/log/modelyard"),
+        ("file:///srv/logs", "/srv/logs"),
+        ("../logs", "../logs"),
+        ("~/logs", "~/logs"),
+        ("/app/database", "/app/database"),
+    ],
+)
+def test_a_local_log_store_the_image_cannot_write_is_refused(
+    tmp_path: Path, demo: Demo, store: str, path: str
+) -> None:
+    (tmp_path / "endpoints.yaml").write_text(
+        "endpoints:\n  - id: cancer\n    model: breast_cancer@production\n"
+        f"    logging: {{sample_rate: 0.5, store: 'parquet:{store}'}}\n"
+    )
+    result = containerize(demo, "endpoints.yaml", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"error: endpoints.yaml:4: endpoints.0.logging.store: endpoint 'cancer' logs to {path}, "
+        "outside /app/data, the only folder the image's server may write logs to: use a "
+        "relative path (parquet:logs is kept in /app/data/logs, a volume), a path under "
+        "/app/data, or a remote store such as parquet:s3://BUCKET/logs\n",
+    )
+    assert not (tmp_path / "ctx").exists()
 
 
 def test_a_log_store_whose_filesystem_is_not_installed_is_refused(

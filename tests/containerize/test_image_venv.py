@@ -1,7 +1,9 @@
 """The image without Docker: a fresh virtual environment installs exactly what the Dockerfile
 installs (the context's requirements and wheel, from this machine's package index), the
-context's ``app/`` is copied as the Dockerfile copies it, and its entry script serves the
-demo's endpoints over real HTTP, answering as the registry's models do."""
+context's ``app/`` is copied as the Dockerfile copies it, read-only but for what the
+Dockerfile gives its user (the registry's folder and database, the data folder), and its
+entry script serves the demo's endpoints over real HTTP, answering as the registry's models
+do and logging to a local Parquet store."""
 
 from __future__ import annotations
 
@@ -11,14 +13,16 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from containerize.commandline import containerize
-from modelyard.containerize import BuildContext
+from modelyard.containerize import BuildContext, build_context
 from modelyard.demo import Demo
 from modelyard.pipeline import load_endpoints
 from modelyard.registry import Registry
@@ -27,6 +31,22 @@ from nettools import free_port, wait_ready
 pytestmark = pytest.mark.slow  # about a minute: a virtual environment installed from the index
 
 READY_DEADLINE_S = 90
+LOG_DEADLINE_S = 30
+WRITABLE = ("registry", "registry/registry.db", "data")
+"""What the Dockerfile's user owns inside ``/app``; everything else is read-only to it."""
+
+
+@pytest.fixture(scope="module")
+def context(demo: Demo, source: Registry, tmp_path_factory: pytest.TempPathFactory) -> BuildContext:
+    """The demo's endpoints, breast-cancer logging every request to ``parquet:logs``, a
+    local store relative to where the server runs."""
+    endpoints = yaml.safe_load(demo.endpoints_file.read_text())
+    for endpoint in endpoints["endpoints"]:
+        if endpoint["id"] == "breast-cancer":
+            endpoint["logging"] = {"sample_rate": 1.0, "store": "parquet:logs"}
+    folder = tmp_path_factory.mktemp("logged-image")
+    (folder / "endpoints.yaml").write_text(yaml.safe_dump(endpoints, sort_keys=False))
+    return build_context(folder / "endpoints.yaml", folder / "ctx", source)
 
 
 @pytest.fixture(scope="module")
@@ -54,13 +74,40 @@ def image_env(
     return env / "bin"
 
 
+def _as_the_image_user(command: list[str]) -> list[str]:
+    """``command`` bound by file modes as the image's user is: root writes through any mode,
+    so as root it runs without the capabilities that allow that."""
+    if os.geteuid() != 0:
+        return command
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "running as root, setpriv (util-linux) is needed to drop root's file powers"
+    powers = "-dac_override,-dac_read_search,-fowner"
+    return [setpriv, f"--inh-caps={powers}", f"--bounding-set={powers}", *command]
+
+
+def _set_writable(app: Path, writable: bool) -> None:
+    """Take write permission from everything in ``app`` but :data:`WRITABLE` (as the
+    Dockerfile's ``chown`` leaves it), or give it back everywhere."""
+    for path in [app, *app.rglob("*")]:
+        mode = path.stat().st_mode
+        path.chmod(mode | 0o200 if writable else mode & ~0o222)
+    for name in WRITABLE:
+        (app / name).chmod((app / name).stat().st_mode | 0o200)
+
+
 @pytest.fixture(scope="module")
-def served(
-    context: BuildContext, image_env: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """The base URL of the context's entry script, running from a copy of ``app/``."""
+def app(context: BuildContext, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A copy of the context's ``app/``, read-only but for :data:`WRITABLE`."""
     app = tmp_path_factory.mktemp("image-root") / "app"
     shutil.copytree(context.path / "app", app)  # COPY app/ /app/
+    _set_writable(app, False)
+    yield app
+    _set_writable(app, True)
+
+
+@pytest.fixture(scope="module")
+def served(app: Path, image_env: Path) -> Iterator[str]:
+    """The base URL of the context's entry script, running from ``app``."""
     port = free_port()
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith("MODELYARD_")
@@ -73,7 +120,10 @@ def served(
     log = app.parent / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(app / "serve.sh")], env=environment, stdout=out, stderr=subprocess.STDOUT
+            _as_the_image_user([str(app / "serve.sh")]),
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -93,7 +143,30 @@ def test_the_serving_install_has_no_training_library(image_env: Path) -> None:
     found = subprocess.run(
         [str(image_env / "python"), "-c", probe], capture_output=True, text=True, check=True
     )
-    assert found.stdout == "[]\n"
+    assert found.stdout == "['pyarrow']\n"  # the parquet log store's, and nothing else
+
+
+def test_the_app_folder_is_read_only_to_the_server_but_its_own_folders(app: Path) -> None:
+    probe = "touch registry/w data/w && ! touch w 2>/dev/null && ! touch registry/artifacts/w"
+    touched = subprocess.run(
+        _as_the_image_user(["sh", "-c", probe]), cwd=app, capture_output=True, check=False
+    )
+    assert touched.returncode == 0, touched.stderr
+    (app / "registry" / "w").unlink()
+    (app / "data" / "w").unlink()
+
+
+def test_a_relative_parquet_log_is_written_in_the_data_folder(
+    served: str, app: Path, demo: Demo
+) -> None:
+    payload = {"instances": [demo.cancer_record]}
+    response = httpx.post(f"{served}/endpoints/breast-cancer/predict", json=payload, timeout=30)
+    assert response.status_code == 200, response.text
+    logged = app / "data" / "logs" / "endpoint=breast-cancer"
+    deadline = time.monotonic() + LOG_DEADLINE_S
+    while not list(logged.rglob("part-*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(logged.rglob("part-*.parquet")), (app.parent / "server.log").read_text()[-3000:]
 
 
 def test_the_entry_script_serves_records_as_the_registry_model_does(
@@ -160,13 +233,13 @@ def test_an_extra_that_is_not_installed_cannot_be_pinned(
 ) -> None:
     (tmp_path / "endpoints.yaml").write_text(
         "endpoints:\n  - id: cancer\n    model: breast_cancer@production\n"
-        "    logging: {sample_rate: 0.1, store: 'parquet:logs'}\n"
+        "    logging: {sample_rate: 0.1}\n    monitoring: {}\n"
     )
     result = containerize(demo, "endpoints.yaml", cwd=tmp_path, bin_dir=image_env)
     assert result.returncode == 2
     assert result.stderr == (
-        "error: endpoints.yaml:4: endpoints.0.logging.store: endpoint 'cancer' needs pyarrow "
-        '(pip install "modelyard[parquet]"), which is not installed here, so the image has no '
+        "error: endpoints.yaml:5: endpoints.0.monitoring: endpoint 'cancer' needs scikit-learn "
+        '(pip install "modelyard[monitor]"), which is not installed here, so the image has no '
         "version to pin it to: install it, then build again\n"
     )
     assert not (tmp_path / "ctx").exists()

@@ -25,6 +25,30 @@ def test_versions_are_numbered_from_one_per_name(registry: Registry, package: Bu
     assert other == 1
 
 
+def test_a_number_given_is_the_version_number_and_the_count_goes_on_from_it(
+    registry: Registry, package: Build
+) -> None:
+    registry.register(package("fraud"))
+    kept = registry.register(package("fraud"), number=5)
+    assert (kept.ref, registry.register(package("fraud")).ref) == ("fraud:5", "fraud:6")
+    assert [v.version for v in registry.list_versions("fraud")] == [1, 5, 6]
+
+
+@pytest.mark.parametrize("number", [0, 1, 2])
+def test_a_number_the_name_has_had_is_refused(
+    registry: Registry, package: Build, number: int
+) -> None:
+    registry.register(package("fraud"))
+    registry.register(package("fraud"))
+    with pytest.raises(ConflictError) as refused:
+        registry.register(package("fraud"), number=number)
+    assert str(refused.value) == (
+        f"fraud:{number}: 'fraud' has had versions up to 2; a version number is never reused, "
+        "so register above it"
+    )
+    assert [v.version for v in registry.list_versions("fraud")] == [1, 2]
+
+
 def test_register_returns_the_stored_version(registry: Registry, package: Build) -> None:
     folder = package("fraud")
     before = datetime.now(UTC)

@@ -10,6 +10,7 @@ Layout of the folder::
     app/endpoints.yaml   the endpoints file, its gates files pointing inside app/gates/
     app/gates/           the gates files endpoints name in monitoring.gates, by endpoint
     app/registry/        a SQLite registry with exactly the versions served, and their packages
+    app/data/            empty: the image's writable volume, where local Parquet log stores go
 
 Everything is checked before anything is written: the file, every ref of every endpoint, and
 the installed versions of what the endpoints need. A failure while writing removes the folder.
@@ -24,8 +25,9 @@ from typing import Any
 
 import yaml
 
-from modelyard.containerize.dockerfile import ENTRY, ENTRY_SCRIPT, dockerfile
+from modelyard.containerize.dockerfile import DATA, ENTRY, ENTRY_SCRIPT, dockerfile
 from modelyard.containerize.image_registry import write_image_registry
+from modelyard.containerize.log_store import OutsideData, image_store
 from modelyard.containerize.requirements import (
     PROJECT,
     NotInstalledError,
@@ -93,6 +95,16 @@ def _store_distribution(spec: EndpointSpec, origin: Origin) -> str | None:
         ) from None
 
 
+def _check_store_inside(spec: EndpointSpec, origin: Origin) -> None:
+    """A local log store must be one the image's user can write (see ``log_store``)."""
+    try:
+        image_store(spec.logging.store)
+    except OutsideData as outside:
+        raise origin.at("logging", "store").error(
+            f"endpoint {spec.id!r} logs to {outside}"
+        ) from None
+
+
 def _resolve(registry: Registry, spec: EndpointSpec, origin: Origin) -> list[ModelVersion]:
     """The version every arm of the endpoint serves now (aliases resolved)."""
     versions = []
@@ -118,9 +130,13 @@ def _check_gates(spec: EndpointSpec, origin: Origin) -> None:
 
 def _rewritten(data: dict[str, Any], app: Path) -> dict[str, Any]:
     """The endpoints file's data with each gates file copied into ``app/gates/`` and named by
-    its path inside ``app`` (the entry script runs from there). Copies are named after their
-    endpoint, whose id is unique, so two files of one name from two folders never meet."""
+    its path inside ``app`` (the entry script runs from there), and each local log store
+    placed in the data folder. Copies are named after their endpoint, whose id is unique, so
+    two files of one name from two folders never meet."""
     for spec in data["endpoints"]:
+        logging = spec.get("logging") or {}
+        if logging.get("store"):
+            logging["store"] = image_store(logging["store"])
         monitoring = spec.get("monitoring") or {}
         if monitoring.get("gates"):
             gates = Path(monitoring["gates"])
@@ -164,6 +180,7 @@ def _plan(source: Path, registry: Registry) -> _Plan:
         origin = Origin(str(source), root, ("endpoints", i))
         versions += _resolve(registry, spec, origin)
         _check_gates(spec, origin)
+        _check_store_inside(spec, origin)
         for extra, loc in _extras(spec).items():
             _check_installed(extra, origin.at(*loc), spec.id)
             extras.add(extra)
@@ -177,6 +194,7 @@ def _write(plan: _Plan, folder: Path, registry: Registry) -> BuildContext:
     wheel = project_wheel(folder / "wheels")
     app = folder / "app"
     app.mkdir()
+    (app / DATA).mkdir()
     data = yaml.safe_load(plan.source.read_text(encoding="utf-8"))
     header = f"# {plan.source.name}, its refs resolved by the registry in registry/\n"
     body = yaml.safe_dump(_rewritten(data, app), sort_keys=False)

@@ -15,6 +15,8 @@ PORT = 8000
 USER = "modelyard"
 UID = 10001
 ENTRY = "serve.sh"
+DATA = "data"
+"""The image's one writable folder besides the registry's (a volume): local log stores go here."""
 HEALTH_PATH = "/v2/health/ready"
 
 ENTRY_SCRIPT = """\
@@ -64,9 +66,11 @@ RUN pip install --no-cache-dir -r /tmp/install/requirements.txt /tmp/install/{wh
 RUN useradd --system --uid {UID} --user-group --no-create-home --home-dir {APP} {USER}
 
 # Endpoints, verified packages and their registry; the server writes only the registry's
-# database (prediction log, rollout state), so only the database and its folder are the user's.
+# database (prediction log, rollout state) and {APP}/{DATA} (local Parquet log stores), so
+# only those are the user's, and {DATA}/ is a volume that outlives the container.
 COPY app/ {APP}/
-RUN chown {USER}:{USER} {APP}/registry {APP}/registry/registry.db
+RUN chown {USER}:{USER} {APP}/registry {APP}/registry/registry.db {APP}/{DATA}
+VOLUME {APP}/{DATA}
 WORKDIR {APP}
 USER {USER}
 

@@ -111,8 +111,15 @@ class Registry:
 
     # -- versions ---------------------------------------------------------------------------
 
-    def register(self, package_dir: str | Path, *, actor: str | None = None) -> ModelVersion:
-        """Verify the package at ``package_dir``, store it, and make it the next version."""
+    def register(
+        self, package_dir: str | Path, *, actor: str | None = None, number: int | None = None
+    ) -> ModelVersion:
+        """Verify the package at ``package_dir``, store it, and make it the next version.
+
+        ``number`` gives the version exactly that number instead (a copy of another
+        registry's version keeps its number); it must be above every number the name has
+        had, since a number is never reused. Numbers skipped on the way stay unused.
+        """
         package = Path(package_dir)
         manifest = verify_package(package, label=f"package folder {package.name}")
         name = check_name(manifest.name)
@@ -128,7 +135,12 @@ class Registry:
                 model = ModelRow(name=name, last_version=0, created_at=now, updated_at=now)
                 session.add(model)
                 session.flush()  # a concurrent first registration fails here and is retried
-            model.last_version += 1
+            if number is not None and number <= model.last_version:
+                raise ConflictError(
+                    f"{name}:{number}: {name!r} has had versions up to {model.last_version}; "
+                    "a version number is never reused, so register above it"
+                )
+            model.last_version = model.last_version + 1 if number is None else number
             model.updated_at = now
             row = VersionRow(
                 name=name,
