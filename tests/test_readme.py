@@ -94,7 +94,10 @@ class Session:
         self.folder = folder
         self.ports = {port: free_port() for port in (DEFAULT_PORT, 8080, 8081, 8082)}
         bin_dir = str(Path(sys.executable).parent)
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("MODELYARD_")}
+        # a reader's shell: none of this process's modelyard or MLflow settings
+        self.env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("MODELYARD_", "MLFLOW_"))
+        }
         self.env.update(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", COLUMNS="120")
         self.servers: list[subprocess.Popen[str]] = []
 

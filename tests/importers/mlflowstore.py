@@ -114,6 +114,9 @@ def fill_store(root: Path) -> Store:
             patch.setenv(key, value)
         patch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
         patch.chdir(root)  # MLflow puts the artifacts of a new experiment beside the store
+        # set_experiment writes MLFLOW_EXPERIMENT_ID into the environment: set here first, it
+        # is removed again when the patch ends, not left to point later runs at this store
+        patch.setenv("MLFLOW_EXPERIMENT_ID", "")
         mlflow.set_experiment("iris")
         folder = root / "saved"
         mlflow.sklearn.save_model(
