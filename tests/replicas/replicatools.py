@@ -7,14 +7,13 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from nettools import free_port, wait_ready
-from serving.servertools import RunningServer
+from nettools import free_port
+from serving.servertools import RunningServer, launch
 
 READY_DEADLINE_S = 90
 
@@ -37,13 +36,7 @@ def start_replica(
         "MODELYARD_REGISTRY_URL": registry_url,
         "MODELYARD_ARTIFACTS": artifacts,
     }
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=folder, stdout=out, stderr=out, env=environment)
-    replica = RunningServer(process, f"http://127.0.0.1:{port}", log)
-    if wait_ready(f"{replica.url}/v2/health/ready", process, READY_DEADLINE_S):
-        return replica
-    replica.stop()
-    raise RuntimeError(f"replica not ready within {READY_DEADLINE_S} s:\n{replica.log_text()}")
+    return launch(command, port, log, env=environment, cwd=folder)
 
 
 @contextlib.contextmanager

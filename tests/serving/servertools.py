@@ -12,7 +12,7 @@ from pathlib import Path
 from modelyard.demo import Demo
 from nettools import free_port, wait_ready
 
-__all__ = ["RunningServer", "free_port", "start_server"]
+__all__ = ["RunningServer", "free_port", "launch", "start_server"]
 
 READY_DEADLINE_S = 90
 
@@ -57,12 +57,26 @@ def start_server(
         f"{extra})"
     )
     env = {**os.environ, "MODELYARD_HOME": str(workdir)}
+    return launch([sys.executable, "-c", code], port, log, env=env)
+
+
+def launch(
+    command: list[str],
+    port: int,
+    log: Path,
+    *,
+    ready: str = "/v2/health/ready",
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> RunningServer:
+    """Start ``command`` (a server listening on ``port``), its output in ``log``; return once
+    ``ready`` answers 200, else stop it and raise with its log."""
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=out, env=env)
+        process = subprocess.Popen(command, stdout=out, stderr=out, env=env, cwd=cwd)
     server = RunningServer(process, f"http://127.0.0.1:{port}", log)
-    if wait_ready(f"{server.url}/v2/health/ready", process, READY_DEADLINE_S):
+    if wait_ready(server.url + ready, process, READY_DEADLINE_S):
         return server
     if process.poll() is not None:
-        raise RuntimeError(f"server exited with {process.returncode}:\n{server.log_text()}")
+        raise RuntimeError(f"{command[0]} exited with {process.returncode}:\n{server.log_text()}")
     server.stop()
-    raise RuntimeError(f"server not ready within {READY_DEADLINE_S} s:\n{server.log_text()}")
+    raise RuntimeError(f"not ready within {READY_DEADLINE_S} s:\n{server.log_text()}")

@@ -10,8 +10,6 @@ server) is started on demand.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,8 +25,7 @@ from modelyard.monitoring.store import LogStore, open_store
 from modelyard.registry import ModelVersion, Registry
 from monitoring.drifttools import shift, traffic
 from monitoring.labeltools import cancer_version, log_answers
-from nettools import free_port, wait_ready
-from serving.servertools import READY_DEADLINE_S, RunningServer, start_server
+from serving.servertools import RunningServer, start_server
 
 POPULATION = load_breast_cancer(as_frame=True).frame
 FEATURES = [str(c) for c in POPULATION.columns if c != "target"]
@@ -136,20 +133,3 @@ def start_monitored(home: Path) -> Monitored:
     except BaseException:
         server.stop()
         raise
-
-
-def start_dashboard_alone(demo: Demo, home: Path) -> RunningServer:
-    """``modelyard ui`` over ``demo``'s registry: the dashboard with no server attached."""
-    port = free_port()
-    log = home / f"ui-{port}.log"
-    code = (
-        "from modelyard.registry import Registry; from modelyard.ui.standalone import run; "
-        f"run(Registry({demo.registry_url!r}, {demo.artifacts!r}), port={port})"
-    )
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=out)
-    running = RunningServer(process, f"http://127.0.0.1:{port}", log)
-    if not wait_ready(f"{running.url}/ui/monitoring", process, READY_DEADLINE_S):
-        running.stop()
-        raise RuntimeError(f"modelyard ui not ready:\n{running.log_text()}")
-    return running

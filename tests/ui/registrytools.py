@@ -4,7 +4,6 @@ process."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,8 +16,8 @@ from sklearn.preprocessing import StandardScaler
 from modelyard import evaluate, log_model
 from modelyard.demo import CANCER, CANCER_PIPELINE, DIGITS, Demo, prepare
 from modelyard.registry import Registry
-from nettools import free_port, wait_ready
-from serving.servertools import READY_DEADLINE_S, RunningServer
+from nettools import free_port
+from serving.servertools import RunningServer, launch
 
 REGULARISATION = (0.05, 0.002)
 """C of breast_cancer's versions 2 and 3: weaker models, so the chart's points differ."""
@@ -103,10 +102,4 @@ def start_dashboard_on(registry_url: str, artifacts: str, workdir: Path) -> Runn
         "--registry", registry_url,
     ]  # fmt: skip
     env = {**os.environ, "MODELYARD_ARTIFACTS": artifacts, "MODELYARD_HOME": str(workdir)}
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=out, env=env, cwd=workdir)
-    running = RunningServer(process, f"http://127.0.0.1:{port}", log)
-    if wait_ready(f"{running.url}/ui/models", process, READY_DEADLINE_S):
-        return running
-    running.stop()
-    raise RuntimeError(f"modelyard ui did not start:\n{running.log_text()}")
+    return launch(command, port, log, ready="/ui/models", env=env, cwd=workdir)

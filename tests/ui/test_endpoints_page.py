@@ -17,12 +17,12 @@ import httpx
 import pytest
 import yaml
 from playwright.sync_api import expect
+from registrytools import start_dashboard_on
 
 from browsertools import Visit, screenshot, visit
 from modelyard.demo import Demo, prepare
 from modelyard.registry import Registry
 from modelyard.routing import status_text
-from nettools import free_port, wait_ready
 from serving.servertools import RunningServer, start_server
 
 pytestmark = pytest.mark.slow
@@ -453,20 +453,13 @@ def test_an_endpoint_that_is_not_served_is_a_404_naming_the_served_ones(
 @pytest.fixture(scope="module")
 def registry_only(rollout_demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``modelyard ui`` on the same registry: no server attached."""
-    port = free_port()
-    command = [str(Path(sys.executable).with_name("modelyard"))]
-    command += ["--registry", rollout_demo.registry_url, "--artifacts", str(rollout_demo.artifacts)]
-    command += ["ui", "--port", str(port)]
-    log = tmp_path_factory.mktemp("ui-alone") / "ui.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{port}"
+    running = start_dashboard_on(
+        rollout_demo.registry_url, str(rollout_demo.artifacts), tmp_path_factory.mktemp("ui-alone")
+    )
     try:
-        assert wait_ready(f"{url}/ui/endpoints", process, 60), log.read_text()
-        yield url
+        yield running.url
     finally:
-        process.terminate()
-        process.wait(30)
+        running.stop()
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,10 @@ from monitoredtools import (
     HISTORY_SIGMAS,
     SHIFTED,
     Monitored,
-    start_dashboard_alone,
     start_monitored,
 )
 from playwright.sync_api import expect
+from registrytools import start_dashboard
 
 from browsertools import screenshot, visit
 from modelyard.monitoring.columns import Kind
@@ -40,7 +40,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitored]:
 
 @pytest.fixture(scope="module")
 def alone(site: Monitored, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_dashboard_alone(site.demo, tmp_path_factory.mktemp("ui-alone"))
+    running = start_dashboard(site.demo, tmp_path_factory.mktemp("ui-alone"))
     yield running
     running.stop()
 

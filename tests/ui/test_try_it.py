@@ -13,8 +13,8 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from monitoredtools import start_dashboard_alone
 from playwright.sync_api import expect
+from registrytools import start_dashboard
 
 from browsertools import screenshot, visit
 from modelyard.demo import Demo
@@ -241,7 +241,7 @@ def test_an_unknown_endpoint_is_a_404_naming_the_endpoints(ui_server: RunningSer
 def test_without_a_server_there_is_nothing_to_call(
     browser: object, ui_demo: Demo, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    alone = start_dashboard_alone(ui_demo, tmp_path_factory.mktemp("ui-try-alone"))
+    alone = start_dashboard(ui_demo, tmp_path_factory.mktemp("ui-try-alone"))
     try:
         with visit(browser, alone.url) as seen:
             for path in ("/ui/try", f"/ui/try/{CANCER}"):
