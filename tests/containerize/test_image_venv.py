@@ -222,6 +222,14 @@ def test_the_health_check_passes_against_the_served_context(
     assert _health_check(context, image_env, int(served.rsplit(":", 1)[1])) == 0
 
 
+def test_the_dashboard_and_its_assets_ship_in_the_wheel(served: str) -> None:
+    """A real install, not an editable one: the templates and htmx come from the package."""
+    page = httpx.get(f"{served}/ui/models", timeout=30)
+    assert page.status_code == 200 and "breast_cancer" in page.text
+    script = httpx.get(f"{served}/ui/static/htmx.min.js", timeout=30)
+    assert script.status_code == 200 and "htmx" in script.text
+
+
 def test_the_health_check_fails_where_nothing_serves(
     context: BuildContext, image_env: Path
 ) -> None:
