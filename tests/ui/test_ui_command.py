@@ -3,7 +3,11 @@ endpoints served), with the models pages and the rollback admin route working th
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -98,3 +102,33 @@ def test_modelyard_ui_answers_a_bad_body_as_the_server_does(
     assert answer.json()["error"] == (
         '/reason: String should have at least 1 character; expected {"reason": "why"} or no body'
     )
+
+
+def test_modelyard_ui_prints_where_the_dashboard_is(dashboard: RunningServer) -> None:
+    assert f"dashboard: {dashboard.url}/ui  (Ctrl-C to stop)" in dashboard.log_text()
+
+
+def _modelyard_ui(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    command = [str(Path(sys.executable).with_name("modelyard")), *args]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELYARD_")}
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=cwd, env=env)
+
+
+def test_a_busy_port_is_one_error_line_and_no_address(
+    history: Demo, dashboard: RunningServer, tmp_path: Path
+) -> None:
+    port = dashboard.url.rsplit(":", 1)[1]
+    done = _modelyard_ui("--registry", history.registry_url, "ui", "--port", port, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == (
+        f"error: --port {port}: 127.0.0.1:{port} is already in use; stop what listens there "
+        "or pass --port with a free port\n"
+    )
+
+
+def test_no_registry_is_one_error_line(tmp_path: Path) -> None:
+    done = _modelyard_ui("ui", "--port", "8099", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: no registry found: looked for .modelyard/ in {tmp_path}")
+    assert len(done.stderr.splitlines()) == 1

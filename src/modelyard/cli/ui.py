@@ -24,6 +24,4 @@ def ui(
     with working("ui: loading the dashboard"):
         from modelyard.ui.standalone import run  # the web stack loads only here
 
-    opened = registry_from(ctx, registry)
-    console.print(f"dashboard: http://{host}:{port}/ui  (Ctrl-C to stop)")
-    run(opened, host=host, port=port)
+    run(registry_from(ctx, registry), host=host, port=port, announce=console.print)

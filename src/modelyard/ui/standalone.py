@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI
@@ -53,7 +53,15 @@ def build_app(registry: Registry) -> FastAPI:
     return api
 
 
-def run(registry: Registry, *, host: str = "127.0.0.1", port: int = 8090) -> None:
-    """Serve the dashboard until interrupted."""
+def run(
+    registry: Registry,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8090,
+    announce: Callable[[str], object] = print,
+) -> None:
+    """Serve the dashboard until interrupted; ``announce`` hears its address once the port
+    is known to be free (a busy port is one error line, with no address printed first)."""
     check_port(host, port)
+    announce(f"dashboard: http://{host}:{port}/ui  (Ctrl-C to stop)")
     uvicorn.run(build_app(registry), host=host, port=port, log_level="warning")
