@@ -20,9 +20,12 @@ NOW = datetime.now(UTC)
 
 
 def records(*minutes_ago: float, variant: str = "main") -> Columns:
+    """Records made ``minutes_ago`` before the moment of the call (not of the import: a long
+    suite reaches this test many minutes after collecting it)."""
+    now = datetime.now(UTC)
     rows: list[dict[str, Any]] = [
         {
-            "time": NOW - timedelta(minutes=ago),
+            "time": now - timedelta(minutes=ago),
             "request_id": f"{variant}-{ago:g}",
             "instance": 0,
             "variant": variant,
@@ -61,7 +64,7 @@ def test_since_and_until_take_durations_and_times_and_variant_filters(here: Regi
 
     by_duration = modelyard.predictions("cancer", since="45m", until="25m", registry=here)
     by_time = modelyard.predictions(
-        "cancer", since=NOW - timedelta(minutes=45), until=None, variant="challenger"
+        "cancer", since=datetime.now(UTC) - timedelta(minutes=45), until=None, variant="challenger"
     )
 
     assert by_duration["request_id"].tolist() == ["main-40", "challenger-35", "main-30"]
