@@ -54,6 +54,10 @@ class Output:
         self.progress_path = base.with_name(base.name + ".progress.json")
         self.work = base.with_name(base.name + ".parts")
         self._parts = self.path if self.folder else self.work
+        # Parts that are joined at the end are kept as Arrow IPC files: written and read back
+        # at memory speed, so the output's Parquet encoding is paid once, not twice.
+        self._staged = ".csv" if self.csv else ".arrow"
+        self._part_ext = self.ext if self.folder else self._staged
 
     def start(self, progress: Progress, resume: bool) -> Progress:
         """The progress to continue from: the recorded one when resuming a matching run."""
@@ -85,9 +89,9 @@ class Output:
 
         A chunk whose rows were all rejected has no part."""
         if len(results):
-            _write(results, self._parts / (_PART.format(index) + self.ext))
+            _write(results, self.part(index))
         if len(rejects):
-            _write(rejects, self.work / (_REJECTS.format(index) + self.ext))
+            _write(rejects, self.work / (_REJECTS.format(index) + self._staged))
 
     def record(self, progress: Progress) -> None:
         """Record progress after the parts it counts are written (atomically replaced)."""
@@ -95,10 +99,24 @@ class Output:
         temporary.write_text(json.dumps(asdict(progress)), encoding="utf-8")
         temporary.replace(self.progress_path)
 
-    def finish(self, progress: Progress) -> None:
-        """Assemble the output file and the rejects file; remove the run's working files."""
+    def assembly(self, chunks_done: int) -> Assembly:
+        """The output file's assembly, fed already with the parts of ``chunks_done`` chunks
+        (a resumed run's); this process's own, never sent to a worker."""
+        streaming = not (self.csv or self.folder)
+        assembly = Assembly(self.work / ("output" + self.ext), streaming=streaming)
         if not self.folder:
-            _concatenate(sorted(self.work.glob("part-*")), self.path, self.csv)
+            for index in range(chunks_done):
+                assembly.add(self.part(index))
+        return assembly
+
+    def part(self, index: int) -> Path:
+        """Where chunk ``index``'s answers are (no file: every row of it was rejected)."""
+        return self._parts / (_PART.format(index) + self._part_ext)
+
+    def finish(self, progress: Progress, assembly: Assembly) -> None:
+        """Complete the output file and the rejects file; remove the run's working files."""
+        if not self.folder:
+            assembly.finish(sorted(self.work.glob("part-*")), self.path, self.csv)
         self.write_rejects()
         shutil.rmtree(self.work)
         self.progress_path.unlink(missing_ok=True)
@@ -109,6 +127,54 @@ class Output:
         self.rejects_path.unlink(missing_ok=True)
         if parts:
             _concatenate(parts, self.rejects_path, self.csv)
+
+
+class Assembly:
+    """A Parquet output file written part by part as chunks complete, by the run's own process
+    while its workers score the next chunks: at the end it only needs closing.
+
+    A part whose types the file's first part cannot hold (a ``--keep`` column typed
+    differently by its chunk) stops the streaming; the file is then joined at the end under
+    one schema for all parts (:func:`_concatenate`). CSV outputs are joined at the end (a byte
+    copy). The file is written in the working folder and moved into place when complete, so a
+    killed run leaves no half file where the output belongs.
+    """
+
+    def __init__(self, temporary: Path, *, streaming: bool) -> None:
+        self.temporary = temporary
+        self.streaming = streaming
+        self._writer: pq.ParquetWriter | None = None
+
+    def add(self, part: Path) -> None:
+        """Append chunk's ``part`` (in chunk order; a missing part is a fully rejected chunk)."""
+        if not self.streaming or not part.exists():
+            return
+        table = _read(part)
+        if self._writer is None:
+            schema = table.schema
+            self._writer = pq.ParquetWriter(
+                self.temporary, schema, use_dictionary=_dictionary_columns(schema)
+            )
+        try:
+            table = table.cast(self._writer.schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            self.streaming = False
+            return
+        self._writer.write_table(table)
+
+    def close(self) -> None:
+        """Close the file being written (a run stopped early leaves it in the working folder)."""
+        if self._writer is not None:
+            self._writer.close()
+
+    def finish(self, parts: list[Path], target: Path, csv: bool) -> None:
+        """The complete output file at ``target``."""
+        self.close()
+        if self.streaming and self._writer is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.temporary.replace(target)
+        else:
+            _concatenate(parts, target, csv)
 
 
 def _dictionary_columns(schema: pa.Schema) -> list[str]:
@@ -127,8 +193,30 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
         frame.to_csv(temporary, index=False)
     else:
         table = pa.Table.from_pandas(frame, preserve_index=False)
-        pq.write_table(table, temporary, use_dictionary=_dictionary_columns(table.schema))
+        if path.suffix == ".arrow":
+            with (
+                pa.OSFile(str(temporary), "wb") as sink,
+                pa.ipc.new_file(sink, table.schema) as ipc,
+            ):
+                ipc.write_table(table)
+        else:
+            pq.write_table(table, temporary, use_dictionary=_dictionary_columns(table.schema))
     temporary.replace(path)
+
+
+def _read(path: Path) -> pa.Table:
+    """A part written by :func:`_write` (Arrow IPC or Parquet)."""
+    if path.suffix == ".arrow":
+        with pa.memory_map(str(path)) as source:
+            return pa.ipc.open_file(source).read_all()
+    return pq.read_table(path)
+
+
+def _schema(path: Path) -> pa.Schema:
+    if path.suffix == ".arrow":
+        with pa.memory_map(str(path)) as source:
+            return pa.ipc.open_file(source).schema
+    return pq.read_schema(path)
 
 
 def _concatenate(parts: list[Path], target: Path, csv: bool) -> None:
@@ -148,10 +236,10 @@ def _concatenate(parts: list[Path], target: Path, csv: bool) -> None:
     if not parts:  # every row rejected: an empty table all the same
         pq.write_table(pa.table({}), target)
         return
-    schema = _common_schema([pq.read_schema(part) for part in parts])
+    schema = _common_schema([_schema(part) for part in parts])
     with pq.ParquetWriter(target, schema, use_dictionary=_dictionary_columns(schema)) as writer:
         for part in parts:
-            writer.write_table(pq.read_table(part).cast(schema))
+            writer.write_table(_read(part).cast(schema))
 
 
 def _common_schema(schemas: list[pa.Schema]) -> pa.Schema:

@@ -158,21 +158,28 @@ class _Report:
 def _record_all(
     done: Iterable[Done], out: Output, progress: Progress, max_rejects: int, report: _Report
 ) -> None:
-    """Each chunk's progress once its part is written; the output assembled once all are."""
-    for chunk in done:
-        progress.chunks_done = chunk.index + 1
-        progress.rows_read += chunk.rows
-        progress.rows_written += chunk.written
-        progress.rejects += chunk.rejected
-        out.record(progress)
-        report(progress.rows_read)
-        if max_rejects and progress.rejects > max_rejects:
-            out.write_rejects()
-            raise TooManyRejectsError(
-                f"stopped: {progress.rejects} rows rejected, more than --max-rejects "
-                f"{max_rejects} (see {out.rejects_path}; --resume continues)"
-            )
-    out.finish(progress)
+    """Each chunk's progress once its part is written, and its part added to the output file;
+    the output completed once all are."""
+    assembly = out.assembly(progress.chunks_done)
+    try:
+        for chunk in done:
+            assembly.add(out.part(chunk.index))
+            progress.chunks_done = chunk.index + 1
+            progress.rows_read += chunk.rows
+            progress.rows_written += chunk.written
+            progress.rejects += chunk.rejected
+            out.record(progress)
+            report(progress.rows_read)
+            if max_rejects and progress.rejects > max_rejects:
+                out.write_rejects()
+                raise TooManyRejectsError(
+                    f"stopped: {progress.rejects} rows rejected, more than --max-rejects "
+                    f"{max_rejects} (see {out.rejects_path}; --resume continues)"
+                )
+    except BaseException:
+        assembly.close()
+        raise
+    out.finish(progress, assembly)
 
 
 def _after(chunks: Iterator[Chunk], done: int) -> Iterator[Chunk]:

@@ -92,7 +92,7 @@ class ParquetChunk:
                     groups.append(group)
                     first = offset if first is None else first
                 offset += count
-            table = parquet.read_row_groups(groups, columns=columns, use_threads=False)
+            table = parquet.read_row_groups(groups, columns=columns)
         assert first is not None or not self.rows
         sliced = table.slice(self.start - (first or 0), self.rows)
         return sliced.to_pandas(split_blocks=True, self_destruct=True)
