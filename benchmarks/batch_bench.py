@@ -4,10 +4,11 @@ The demo's breast-cancer model (a scaled logistic regression, ONNX) scores a Par
 ``--rows`` rows (the 569 bundled rows repeated with noise, 30 float features and an id) with
 ``modelyard.score``, beside the floor: a bare loop that reads the same chunks with pyarrow,
 copies each column straight into the model's float32 matrix and calls onnxruntime, nothing
-else (no validation, no answer written). Both run with the
-same threads: one process and one ONNX Runtime thread, then ``--workers`` processes against a
-bare loop given as many intra-op threads. Rounds alternate (floor, modelyard, floor, ...) and
-the medians are printed with their ratio.
+else (no validation, no answer written). Both run with the same threads: one process and
+one ONNX Runtime thread, then ``--workers`` processes against a bare loop given as many
+intra-op threads (pyarrow decodes with its own thread pool in both). Rounds alternate (floor,
+modelyard, floor, ...); the best and the median of each are printed with their ratio (the
+best is the steadier figure on a machine whose memory speed wanders).
 
 ``--memory`` then runs each size of ``--memory-rows`` in a child process of its own and prints
 its peak resident memory (``ru_maxrss``): streaming means the peak does not grow with the
