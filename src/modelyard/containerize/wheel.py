@@ -2,8 +2,9 @@
 release an index might serve.
 
 ``direct_url.json`` (PEP 610) says where the installed project came from: a source folder
-(editable or not) is built with ``pip wheel --no-deps`` from a clean copy of it (an in-tree
-build would reuse the folder's ``build/``, where files deleted from the source live on); a
+(editable or not) is built with ``pip wheel --no-deps`` from a clean copy of its metadata
+files and ``src/`` (an in-tree build would reuse the folder's ``build/``, where files deleted
+from the source live on, and a checkout may hold virtual environments and data); a
 wheel file is copied as it is. A project installed from an index has no source to build from,
 which is said in one line.
 """
@@ -22,21 +23,21 @@ from urllib.parse import unquote, urlparse
 from modelyard.containerize.requirements import PROJECT
 from modelyard.core.errors import ConfigError
 
-LEFT_BEHIND = shutil.ignore_patterns(
-    ".git",
-    "build",
-    "dist",
-    "*.egg-info",
-    "__pycache__",
-    ".*cache",
-    ".venv",
-    "venv",
-    ".tox",
-    ".nox",
-    ".modelyard",
-    "node_modules",
-)
-"""What a source folder holds that is not source: never copied into the build."""
+SOURCE = "src"
+"""The package's folder in the project (``[tool.setuptools.packages.find] where``)."""
+
+LEFT_BEHIND = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
+"""What the package folder may hold that is not source: never copied into the build."""
+
+
+def _is_project_file(path: Path) -> bool:
+    """The project's own top-level files a build reads: its metadata, readme and licences."""
+    name = path.name.upper()
+    return path.is_file() and (
+        path.name in ("pyproject.toml", "setup.cfg", "setup.py", "MANIFEST.in")
+        or name.startswith(("README", "LICENSE", "LICENCE", "NOTICE"))
+    )
+
 
 NO_SOURCE = (
     "modelyard was not installed from a source folder or a wheel file, so there is nothing "
@@ -64,8 +65,19 @@ def project_wheel(folder: Path) -> Path:
     if origin.is_file() and origin.suffix == ".whl":
         return Path(shutil.copy2(origin, folder / origin.name))
     with tempfile.TemporaryDirectory(prefix="modelyard-wheel-") as scratch:
-        source = Path(shutil.copytree(origin, Path(scratch) / origin.name, ignore=LEFT_BEHIND))
-        return _build(source, folder)
+        return _build(clean_copy(origin, Path(scratch)), folder)
+
+
+def clean_copy(origin: Path, scratch: Path) -> Path:
+    """The project's metadata files and package sources only, copied into ``scratch``: never
+    what else a checkout holds (virtual environments, caches, data), which can be gigabytes."""
+    copy = scratch / origin.name
+    copy.mkdir(parents=True)
+    for item in origin.iterdir():
+        if _is_project_file(item):
+            shutil.copy2(item, copy / item.name)
+    shutil.copytree(origin / SOURCE, copy / SOURCE, ignore=LEFT_BEHIND)
+    return copy
 
 
 def _build(source: Path, folder: Path) -> Path:
