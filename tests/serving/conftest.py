@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from servertools import RunningServer, free_port, start_server
+from servertools import RunningServer, free_port, new_token, start_server
 from v2_models import v2_server
 
 __all__ = ["v2_server"]  # a session fixture of its module, shared from here
@@ -90,9 +90,7 @@ def admin_headers(demo: Demo) -> dict[str, str]:
 
     Servers read tokens at start, so a server started after this fixture knows it.
     """
-    registry = Registry(demo.registry_url, demo.artifacts)
-    token, _ = registry.tokens.create("serving-tests-admin", "admin")
-    registry.close()
+    token = new_token(demo, "serving-tests-admin", "admin")
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -121,7 +119,5 @@ def rollout_demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
 @pytest.fixture(scope="session")
 def rollout_admin(rollout_demo: Demo) -> dict[str, str]:
     """An admin token's header in the rollout registry (made before any rollout server)."""
-    registry = Registry(rollout_demo.registry_url, rollout_demo.artifacts)
-    token, _ = registry.tokens.create("rollout-tests-admin", "admin")
-    registry.close()
+    token = new_token(rollout_demo, "rollout-tests-admin", "admin")
     return {"Authorization": f"Bearer {token}"}

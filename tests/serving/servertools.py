@@ -12,7 +12,7 @@ from pathlib import Path
 from modelyard.demo import Demo
 from nettools import free_port, wait_ready
 
-__all__ = ["RunningServer", "free_port", "launch", "start_server"]
+__all__ = ["RunningServer", "free_port", "launch", "new_token", "start_server"]
 
 READY_DEADLINE_S = 90
 
@@ -80,3 +80,16 @@ def launch(
         raise RuntimeError(f"{command[0]} exited with {process.returncode}:\n{server.log_text()}")
     server.stop()
     raise RuntimeError(f"not ready within {READY_DEADLINE_S} s:\n{server.log_text()}")
+
+
+def new_token(demo: Demo, name: str, role: str) -> str:
+    """A new token of ``role`` in ``demo``'s registry. Servers read tokens at start and on
+    each poll: make it before a server that must know it at once."""
+    from modelyard.registry import Registry
+
+    registry = Registry(demo.registry_url, demo.artifacts)
+    try:
+        token, _ = registry.tokens.create(name, role)
+    finally:
+        registry.close()
+    return token

@@ -13,7 +13,7 @@ import httpx
 import orjson
 import pytest
 from rollouttools import FlakyModel, predict, register_remote_candidate, serving, status
-from servertools import RunningServer
+from servertools import RunningServer, new_token
 
 from modelyard.demo import Demo
 from modelyard.registry import Registry
@@ -44,9 +44,7 @@ GUARDED_AB = {
 @pytest.fixture(scope="module")
 def predict_headers(rollout_demo: Demo) -> dict[str, str]:
     """A predict token's header (made before the server starts, which reads tokens then)."""
-    registry = Registry(rollout_demo.registry_url, rollout_demo.artifacts)
-    token, _ = registry.tokens.create("e2e-auth-predict", "predict")
-    registry.close()
+    token = new_token(rollout_demo, "e2e-auth-predict", "predict")
     return {"Authorization": f"Bearer {token}"}
 
 

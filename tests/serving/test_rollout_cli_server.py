@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from rollouttools import predict, serving, status
-from servertools import RunningServer
+from servertools import RunningServer, new_token
 
 from modelyard.demo import Demo
 from modelyard.registry import Registry
@@ -42,9 +42,7 @@ def _ab(endpoint: str, model: str = "breast_cancer@production") -> dict[str, Any
 @pytest.fixture(scope="module")
 def predict_token(rollout_demo: Demo) -> str:
     """A predict token (made before the server starts, which reads tokens at start)."""
-    registry = Registry(rollout_demo.registry_url, rollout_demo.artifacts)
-    token, _ = registry.tokens.create("e2e-cli-predict", "predict")
-    registry.close()
+    token = new_token(rollout_demo, "e2e-cli-predict", "predict")
     return token
 
 

@@ -9,13 +9,14 @@ import pytest
 
 from browsertools import launch
 from modelyard.demo import Demo, prepare
-from modelyard.registry import Registry
-from serving.servertools import RunningServer, start_server
+from serving.servertools import RunningServer, new_token, start_server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless chromium for every dashboard test (each visit has its own context)."""
+    """A headless chromium per test module (each visit has its own context). Not one per
+    session: Playwright's sync API keeps an event loop running in this thread while its
+    browser lives, and a later test's ``asyncio.run`` would find it."""
     with launch() as chromium:
         yield chromium
 
@@ -29,9 +30,7 @@ def ui_demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
 @pytest.fixture(scope="session")
 def ui_admin_token(ui_demo: Demo) -> str:
     """An admin token of the dashboard's registry (made before its server starts)."""
-    registry = Registry(ui_demo.registry_url, ui_demo.artifacts)
-    token, _ = registry.tokens.create("ui-tests-admin", "admin")
-    registry.close()
+    token = new_token(ui_demo, "ui-tests-admin", "admin")
     return token
 
 

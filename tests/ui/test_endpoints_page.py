@@ -23,7 +23,7 @@ from browsertools import Visit, screenshot, visit
 from modelyard.demo import Demo, prepare
 from modelyard.registry import Registry
 from modelyard.routing import status_text
-from serving.servertools import RunningServer, start_server
+from serving.servertools import RunningServer, new_token, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -87,18 +87,14 @@ def rollout_demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
 @pytest.fixture(scope="module")
 def admin_token(rollout_demo: Demo) -> str:
     """An admin token of that registry (made before its server starts)."""
-    registry = Registry(rollout_demo.registry_url, rollout_demo.artifacts)
-    token, _ = registry.tokens.create("ui-rollout-admin", "admin")
-    registry.close()
+    token = new_token(rollout_demo, "ui-rollout-admin", "admin")
     return token
 
 
 @pytest.fixture(scope="module")
 def predict_token(rollout_demo: Demo) -> str:
     """A token of that registry that may predict but not act on rollouts."""
-    registry = Registry(rollout_demo.registry_url, rollout_demo.artifacts)
-    token, _ = registry.tokens.create("ui-rollout-caller", "predict")
-    registry.close()
+    token = new_token(rollout_demo, "ui-rollout-caller", "predict")
     return token
 
 

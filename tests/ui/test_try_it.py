@@ -19,7 +19,7 @@ from registrytools import start_dashboard
 from browsertools import screenshot, visit
 from modelyard.demo import Demo
 from modelyard.registry import Registry
-from serving.servertools import RunningServer, start_server
+from serving.servertools import RunningServer, new_token, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -84,9 +84,7 @@ def guarded(
 ) -> Iterator[tuple[RunningServer, str]]:
     """The demo's cancer endpoint behind a predict token, and a predict token."""
     home = tmp_path_factory.mktemp("ui-try-guarded")
-    registry = Registry(ui_demo.registry_url, ui_demo.artifacts, create=False)
-    token, _ = registry.tokens.create("ui-try-predict", "predict")
-    registry.close()
+    token = new_token(ui_demo, "ui-try-predict", "predict")
     endpoints = home / "endpoints.yaml"
     spec = {"id": CANCER, "model": "breast_cancer@production", "auth": {"predict": "required"}}
     endpoints.write_text(yaml.safe_dump({"endpoints": [spec]}))

@@ -22,6 +22,9 @@ import pyarrow.parquet as pq
 from modelyard.core.errors import ConfigError
 
 _PART = "part-{:06d}"
+UNFIT = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError)
+"""What Arrow raises when values cannot take a type (a cast, a schema to unify): the caller
+then falls back to a wider type, never a failed run."""
 _REJECTS = "rejects-{:06d}"
 
 
@@ -157,7 +160,7 @@ class Assembly:
             )
         try:
             table = table.cast(self._writer.schema)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        except UNFIT:
             self.streaming = False
             return
         self._writer.write_table(table)
@@ -255,7 +258,7 @@ def _common_schema(schemas: list[pa.Schema]) -> pa.Schema:
                 [pa.schema([pa.field(field.name, kind)]) for kind in types],
                 promote_options="permissive",
             ).field(field.name)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        except UNFIT:
             merged = pa.field(field.name, pa.string())
         fields.append(merged)
     return pa.schema(fields)
